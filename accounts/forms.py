@@ -1,0 +1,80 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import Membership, User
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email address and password do not match an active account.",
+    }
+
+
+def _supervisor_choices(practice, exclude_user=None):
+    qs = User.objects.filter(membership__practice=practice, membership__is_supervisor=True, is_active=True)
+    if exclude_user is not None:
+        qs = qs.exclude(pk=exclude_user.pk)
+    return qs.order_by("family_name", "given_name")
+
+
+class StaffRolesForm(forms.Form):
+    credentials = forms.CharField(
+        max_length=100, required=False, help_text="Printed with their signature, e.g. “PsyD, LMFT”."
+    )
+    is_clinician = forms.BooleanField(label="Clinician", required=False)
+    requires_cosignature = forms.BooleanField(
+        label="Requires co-signature (trainee)",
+        required=False,
+        help_text="Their plans become active only when a supervisor co-signs.",
+    )
+    is_supervisor = forms.BooleanField(label="Supervisor", required=False)
+    is_practice_admin = forms.BooleanField(label="Practice admin", required=False)
+    supervisors = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Supervisors who review this clinician's plans.",
+    )
+
+    def __init__(self, *args, practice, exclude_user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["supervisors"].queryset = _supervisor_choices(practice, exclude_user)
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("is_clinician") or data.get("is_supervisor") or data.get("is_practice_admin")):
+            raise forms.ValidationError("Give this person at least one role.")
+        if data.get("requires_cosignature") and not data.get("is_clinician"):
+            self.add_error("requires_cosignature", "Only a clinician's plans can require co-signature.")
+        return data
+
+    @classmethod
+    def initial_for(cls, membership: Membership) -> dict:
+        return {
+            "credentials": membership.user.credentials,
+            "is_clinician": membership.is_clinician,
+            "requires_cosignature": membership.requires_cosignature,
+            "is_supervisor": membership.is_supervisor,
+            "is_practice_admin": membership.is_practice_admin,
+            "supervisors": list(
+                membership.user.supervisions_received.current().values_list("supervisor_id", flat=True)
+            ),
+        }
+
+
+class StaffInviteForm(StaffRolesForm):
+    email = forms.EmailField(label="Email address")
+    given_name = forms.CharField(max_length=150)
+    family_name = forms.CharField(max_length=150)
+
+    field_order = ["email", "given_name", "family_name", "credentials"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone with this email address already has an account.")
+        return email

@@ -1,0 +1,164 @@
+import datetime as dt
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Membership, Practice, Supervision, User
+from clients.models import Client, PresentingProblem
+
+DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
+
+DEMO_PRACTICE = {
+    "name": "Demo Practice",
+    "timezone": "America/New_York",
+    "address_line1": "100 Example Avenue, Suite 4",
+    "city": "Springfield",
+    "region": "NY",
+    "postal_code": "10001",
+    "country": "United States",
+    "phone": "+1 555 0100",
+    "email": "office@demo.test",
+    "paper_size": Practice.PaperSize.LETTER,
+}
+OTHER_PRACTICE = {
+    "name": "Other Practice",
+    "timezone": "Europe/Berlin",
+    "address_line1": "Beispielweg 7",
+    "city": "Musterstadt",
+    "postal_code": "10115",
+    "country": "Germany",
+    "phone": "+49 30 5550 0000",
+    "email": "praxis@other.test",
+    "paper_size": Practice.PaperSize.A4,
+}
+
+# (email, given, family, credentials, clinician, supervisor, admin, requires co-signature)
+STAFF = [
+    ("clinician@demo.test", "Dana", "Whitfield", "PsyD", True, False, False, False),
+    ("trainee@demo.test", "Sam", "Okafor", "MA, trainee", True, False, False, True),
+    ("supervisor@demo.test", "Ruth", "Lindqvist", "PhD, LP", True, True, False, False),
+    ("admin@demo.test", "Alex", "Moreno", "", False, False, True, False),
+]
+OTHER_STAFF = [("other@demo.test", "Kai", "Brenner", "Dipl.-Psych.", True, False, False, False)]
+
+# Entirely synthetic clients: (chart, given, family, preferred, born, clinician email, problem).
+CLIENTS = [
+    ("D-1001", "Jordan", "Ashgrove", "", dt.date(1988, 3, 14), "clinician@demo.test",
+     ("Low mood after job loss", "I just feel flat all the time, like nothing I do matters.",
+      "Low energy, early waking, withdrawn in session", "Spring 2026", "Seven months", "moderate",
+      "Missing days at new job; stopped seeing friends", "F33.1", "Major depressive disorder, recurrent, moderate")),
+    ("D-1002", "Morgan", "Fairbairn", "Mo", dt.date(1995, 11, 30), "clinician@demo.test",
+     ("Anxiety in relationships", "Every time someone gets close I panic that they'll leave.",
+      "Restlessness, reassurance seeking", "Adolescence", "Years, worse since breakup", "moderate",
+      "Conflict with partner, poor sleep", "F41.1", "Generalized anxiety disorder")),
+    ("D-1003", "Riley", "Thornbury", "", dt.date(2001, 6, 2), "trainee@demo.test",
+     ("Grief and anger after a parent's death", "I should be over it by now but I'm angry at everyone.",
+      "Irritability, tearfulness when mother is mentioned", "January 2026", "Ten months", "moderate",
+      "Arguments at home, difficulty concentrating at university", "F43.21", "Adjustment disorder with depressed mood")),
+    ("D-1004", "Casey", "Marlowe", "", dt.date(1979, 9, 21), "trainee@demo.test",
+     ("Self-criticism and perfectionism", "Nothing I do is ever good enough.",
+      "Harsh self-talk, overwork", "Childhood", "Long-standing", "mild",
+      "Exhaustion, strained marriage", "", "")),
+    ("D-1005", "Quinn", "Halloway", "", dt.date(1990, 1, 8), "supervisor@demo.test",
+     ("Emotional detachment", "People say I'm cold. I don't really feel much about anything.",
+      "Flat affect, intellectualizing", "Early adulthood", "Years", "mild",
+      "Isolation, few close relationships", "", "")),
+]
+OTHER_CLIENTS = [
+    ("O-2001", "Elia", "Sternfeld", "", dt.date(1985, 4, 17), "other@demo.test",
+     ("Panic attacks", "My heart races and I think I'm dying.", "Avoids trains", "2025", "One year", "severe",
+      "Cannot commute", "F41.0", "Panic disorder")),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo practices, staff and synthetic clients (safe to run twice)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates accounts with a published password, so it refuses to run with "
+                "DEBUG off. Use --force only on a database that will never hold real records."
+            )
+        with transaction.atomic():
+            demo = self._practice(DEMO_PRACTICE)
+            other = self._practice(OTHER_PRACTICE)
+            users = {**self._staff(demo, STAFF), **self._staff(other, OTHER_STAFF)}
+            for supervisee in ("clinician@demo.test", "trainee@demo.test"):
+                Supervision.objects.get_or_create(
+                    practice=demo,
+                    supervisor=users["supervisor@demo.test"],
+                    supervisee=users[supervisee],
+                    ended_on=None,
+                    defaults={"started_on": dt.date(2026, 1, 5)},
+                )
+            clients = self._clients(demo, CLIENTS, users) + self._clients(other, OTHER_CLIENTS, users)
+            self._extend(clients, users)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} accounts, password {DEMO_PASSWORD!r}."))
+        for email in users:
+            self.stdout.write(f"  {email}")
+
+    def _practice(self, fields: dict) -> Practice:
+        practice, _ = Practice.objects.get_or_create(name=fields["name"], defaults=fields)
+        return practice
+
+    def _staff(self, practice: Practice, rows) -> dict[str, User]:
+        users = {}
+        for email, given, family, credentials, clinician, supervisor, admin, cosign in rows:
+            user = User.objects.filter(email__iexact=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email, DEMO_PASSWORD, given_name=given, family_name=family, credentials=credentials
+                )
+            Membership.objects.update_or_create(
+                user=user,
+                defaults={
+                    "practice": practice,
+                    "is_clinician": clinician,
+                    "is_supervisor": supervisor,
+                    "is_practice_admin": admin,
+                    "requires_cosignature": cosign,
+                },
+            )
+            users[email] = user
+        return users
+
+    def _clients(self, practice: Practice, rows, users) -> list[Client]:
+        made = []
+        for chart, given, family, preferred, born, clinician, problem in rows:
+            client, created = Client.objects.get_or_create(
+                practice=practice,
+                chart_number=chart,
+                defaults={
+                    "given_name": given,
+                    "family_name": family,
+                    "preferred_name": preferred,
+                    "date_of_birth": born,
+                    "primary_clinician": users[clinician],
+                    "intake_date": dt.date(2026, 9, 1),
+                    "email": f"{given.lower()}.{family.lower()}@example.test",
+                },
+            )
+            if created:
+                title, words, observed, onset, duration, severity, impact, code, label = problem
+                PresentingProblem.objects.create(
+                    client=client,
+                    title=title,
+                    clients_words=words,
+                    observed_symptoms=observed,
+                    onset=onset,
+                    duration=duration,
+                    severity=severity,
+                    functional_impact=impact,
+                    diagnosis_code=code,
+                    diagnosis_label=label,
+                )
+            made.append(client)
+        return made
+
+    def _extend(self, clients: list[Client], users: dict[str, User]) -> None:
+        """Hook for the plan apps to add their demo records to each client."""

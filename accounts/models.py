@@ -1,0 +1,208 @@
+import zoneinfo
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("“%(value)s” is not a known time zone, e.g. Europe/Berlin.", params={"value": value})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email: str):
+        # Email addresses are matched without regard to case, as people type them.
+        return self.get(email__iexact=email)
+
+    def create_user(self, email: str, password: str | None = None, **fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in. Their place in a practice is their Membership."""
+
+    email = models.EmailField("email address", max_length=254, unique=True)
+    given_name = models.CharField(max_length=150)
+    family_name = models.CharField(max_length=150)
+    credentials = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Degrees and licences printed with your signature, e.g. “PsyD, LMFT”.",
+    )
+    is_active = models.BooleanField(default=True)
+    # Django admin access, for superusers only; practice staff never need it.
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["given_name", "family_name"]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_unique_ci")]
+        ordering = ["family_name", "given_name"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def get_full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.given_name
+
+    @property
+    def printed_name(self) -> str:
+        """Name and credentials as they appear under a signature."""
+        name = self.get_full_name()
+        return f"{name}, {self.credentials}" if self.credentials else name
+
+    @cached_property
+    def active_membership(self) -> "Membership | None":
+        try:
+            return self.membership
+        except Membership.DoesNotExist:
+            return None
+
+
+class Practice(models.Model):
+    class PaperSize(models.TextChoices):
+        A4 = "A4", "A4"
+        LETTER = "letter", "US Letter"
+
+    name = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    address_line1 = models.CharField("address", max_length=200, blank=True)
+    address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    region = models.CharField("state or region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    paper_size = models.CharField(max_length=10, choices=PaperSize, default=PaperSize.A4)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def today(self):
+        """Today's date where the practice is, not on the server."""
+        return timezone.localdate(timezone=self.tzinfo)
+
+
+class MembershipQuerySet(models.QuerySet):
+    def manageable_by(self, user) -> "MembershipQuerySet":
+        """Staff records a practice admin may manage: their own practice's."""
+        membership = getattr(user, "active_membership", None)
+        if not user.is_authenticated or membership is None or not membership.is_practice_admin:
+            return self.none()
+        return self.filter(practice_id=membership.practice_id)
+
+    def clinicians(self) -> "MembershipQuerySet":
+        return self.filter(is_clinician=True, user__is_active=True)
+
+
+class Membership(models.Model):
+    """A user's place in one practice, with one or more roles.
+
+    One practice per account keeps every screen unambiguous about whose
+    records it shows; someone working for two practices has two accounts.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="membership")
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="memberships")
+    is_clinician = models.BooleanField("clinician", default=False)
+    is_supervisor = models.BooleanField("supervisor", default=False)
+    is_practice_admin = models.BooleanField("practice admin", default=False)
+    requires_cosignature = models.BooleanField(
+        default=False,
+        help_text="Trainees' plans become active only when a supervisor co-signs them.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(requires_cosignature=True, is_clinician=False),
+                name="membership_cosignature_only_for_clinicians",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.practice}"
+
+    @property
+    def role_names(self) -> list[str]:
+        names = []
+        if self.is_clinician:
+            names.append("Trainee clinician" if self.requires_cosignature else "Clinician")
+        if self.is_supervisor:
+            names.append("Supervisor")
+        if self.is_practice_admin:
+            names.append("Practice admin")
+        return names
+
+
+class SupervisionQuerySet(models.QuerySet):
+    def current(self) -> "SupervisionQuerySet":
+        return self.filter(ended_on__isnull=True)
+
+
+class Supervision(models.Model):
+    """A supervisor oversees a clinician's caseload from started_on until ended_on."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="supervisions")
+    supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_given")
+    supervisee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_received")
+    started_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+
+    objects = SupervisionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["supervisor", "supervisee"],
+                condition=models.Q(ended_on__isnull=True),
+                name="supervision_one_current_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(supervisor=models.F("supervisee")),
+                name="supervision_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supervisor} supervises {self.supervisee}"

@@ -1,0 +1,167 @@
+"""Staff workflows: invite, change roles and supervisors, deactivate.
+
+Each function checks that the acting user is an admin of the practice, runs
+in one transaction, and defers email to Celery until the commit.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.access import forget_scope
+from accounts.models import Membership, Practice, Supervision, User
+
+
+def _require_practice_admin(actor: User, practice: Practice) -> None:
+    membership = actor.active_membership
+    if not (actor.is_active and membership and membership.is_practice_admin and membership.practice_id == practice.pk):
+        raise PermissionDenied("Only an admin of this practice can manage its staff.")
+
+
+def _check_roles(*, is_clinician: bool, is_supervisor: bool, is_practice_admin: bool, requires_cosignature: bool) -> None:
+    if not (is_clinician or is_supervisor or is_practice_admin):
+        raise ValidationError({"roles": "Give this person at least one role."})
+    if requires_cosignature and not is_clinician:
+        raise ValidationError({"requires_cosignature": "Only a clinician's plans can require co-signature."})
+
+
+@transaction.atomic
+def invite_staff(
+    *,
+    actor: User,
+    practice: Practice,
+    email: str,
+    given_name: str,
+    family_name: str,
+    credentials: str = "",
+    is_clinician: bool = False,
+    is_supervisor: bool = False,
+    is_practice_admin: bool = False,
+    requires_cosignature: bool = False,
+    supervisors: Iterable[User] = (),
+) -> Membership:
+    """Create an account with no usable password and email a link to choose one."""
+    _require_practice_admin(actor, practice)
+    _check_roles(
+        is_clinician=is_clinician,
+        is_supervisor=is_supervisor,
+        is_practice_admin=is_practice_admin,
+        requires_cosignature=requires_cosignature,
+    )
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone with this email address already has an account."})
+    user = User.objects.create_user(
+        email, password=None, given_name=given_name, family_name=family_name, credentials=credentials
+    )
+    membership = Membership.objects.create(
+        user=user,
+        practice=practice,
+        is_clinician=is_clinician,
+        is_supervisor=is_supervisor,
+        is_practice_admin=is_practice_admin,
+        requires_cosignature=requires_cosignature,
+    )
+    set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
+
+    from accounts.tasks import send_staff_invitation
+
+    transaction.on_commit(lambda: send_staff_invitation.delay(user.pk))
+    return membership
+
+
+@transaction.atomic
+def update_staff_roles(
+    *,
+    actor: User,
+    membership: Membership,
+    is_clinician: bool,
+    is_supervisor: bool,
+    is_practice_admin: bool,
+    requires_cosignature: bool,
+    credentials: str | None = None,
+    supervisors: Iterable[User] = (),
+) -> Membership:
+    _require_practice_admin(actor, membership.practice)
+    _check_roles(
+        is_clinician=is_clinician,
+        is_supervisor=is_supervisor,
+        is_practice_admin=is_practice_admin,
+        requires_cosignature=requires_cosignature,
+    )
+    if membership.user_id == actor.pk and membership.is_practice_admin and not is_practice_admin:
+        raise ValidationError({"is_practice_admin": "You cannot remove your own admin role; ask another admin."})
+    membership.is_clinician = is_clinician
+    membership.is_supervisor = is_supervisor
+    membership.is_practice_admin = is_practice_admin
+    membership.requires_cosignature = requires_cosignature
+    membership.save()
+    if credentials is not None and credentials != membership.user.credentials:
+        membership.user.credentials = credentials
+        membership.user.save(update_fields=["credentials"])
+    set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
+    if not is_supervisor:
+        Supervision.objects.current().filter(supervisor=membership.user).update(ended_on=timezone.localdate())
+    forget_scope(actor)
+    return membership
+
+
+@transaction.atomic
+def set_supervisors(*, actor: User, supervisee: Membership, supervisors: Iterable[User]) -> None:
+    """Make `supervisors` the clinician's current supervisors; ended ones keep their history."""
+    _require_practice_admin(actor, supervisee.practice)
+    wanted = {s.pk: s for s in supervisors}
+    if wanted and not supervisee.is_clinician:
+        raise ValidationError({"supervisors": "Only clinicians are supervised."})
+    if supervisee.user_id in wanted:
+        raise ValidationError({"supervisors": "Nobody supervises themselves."})
+    eligible = set(
+        Membership.objects.filter(
+            practice=supervisee.practice, is_supervisor=True, user__is_active=True, user_id__in=wanted
+        ).values_list("user_id", flat=True)
+    )
+    if set(wanted) - eligible:
+        raise ValidationError({"supervisors": "Choose supervisors from this practice's active supervisors."})
+    current = Supervision.objects.current().filter(supervisee=supervisee.user)
+    current.exclude(supervisor_id__in=wanted).update(ended_on=timezone.localdate())
+    existing = set(current.values_list("supervisor_id", flat=True))
+    Supervision.objects.bulk_create(
+        Supervision(practice=supervisee.practice, supervisor_id=pk, supervisee=supervisee.user)
+        for pk in wanted
+        if pk not in existing
+    )
+
+
+@transaction.atomic
+def deactivate_staff(*, actor: User, membership: Membership) -> None:
+    """Stop someone signing in. Their records, signatures and history stay."""
+    _require_practice_admin(actor, membership.practice)
+    if membership.user_id == actor.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    user = membership.user
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    Supervision.objects.current().filter(supervisor=user).update(ended_on=timezone.localdate())
+    end_all_sessions(user)
+
+
+@transaction.atomic
+def reactivate_staff(*, actor: User, membership: Membership) -> None:
+    _require_practice_admin(actor, membership.practice)
+    membership.user.is_active = True
+    membership.user.save(update_fields=["is_active"])
+
+
+def end_all_sessions(user: User, *, except_session_key: str | None = None) -> int:
+    """End every session of `user`, optionally sparing the current one."""
+    from django.contrib.sessions.models import Session
+
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.session_key == except_session_key:
+            continue
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended

@@ -1,0 +1,39 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.core.management import call_command
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from accounts.models import User
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_staff_invitation(user_id: int) -> None:
+    """Email a new staff member a link to choose their password.
+
+    Safe to run twice: a second email carries a fresh link, and the first
+    stops working once a password is chosen.
+    """
+    user = User.objects.select_related("membership__practice").filter(pk=user_id, is_active=True).first()
+    if user is None or user.has_usable_password():
+        return
+    path = reverse(
+        "accounts:password_reset_confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    context = {"user": user, "practice": user.membership.practice, "link": settings.SITE_URL.rstrip("/") + path}
+    send_mail(
+        subject=f"You have been invited to Psyplan by {user.membership.practice.name}",
+        message=render_to_string("accounts/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@shared_task
+def clear_expired_sessions() -> None:
+    call_command("clearsessions")

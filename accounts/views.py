@@ -1,0 +1,148 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
+from accounts.models import Membership
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # A changed password ends every other session of this person.
+        services.end_all_sessions(self.request.user, except_session_key=self.request.session.session_key)
+        messages.success(self.request, "Your password has been changed. Other sessions have been signed out.")
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+def _managed_membership(request, pk: int | None = None):
+    """The staff pages are an admin's: to everyone else they do not exist."""
+    memberships = Membership.objects.manageable_by(request.user).select_related("user", "practice")
+    if pk is None:
+        if not request.user.active_membership or not request.user.active_membership.is_practice_admin:
+            raise Http404
+        return memberships
+    return get_object_or_404(memberships, pk=pk)
+
+
+@login_required
+def staff_list(request):
+    memberships = _managed_membership(request).order_by("-user__is_active", "user__family_name", "user__given_name")
+    supervisors_by_user: dict[int, list] = {}
+    for membership in memberships:
+        supervisors_by_user[membership.user_id] = []
+    from accounts.models import Supervision
+
+    for supervision in Supervision.objects.current().filter(
+        practice=request.user.active_membership.practice
+    ).select_related("supervisor"):
+        supervisors_by_user.setdefault(supervision.supervisee_id, []).append(supervision.supervisor)
+    rows = [(m, supervisors_by_user.get(m.user_id, [])) for m in memberships]
+    return render(request, "accounts/staff_list.html", {"rows": rows})
+
+
+@login_required
+def staff_invite(request):
+    _managed_membership(request)
+    practice = request.user.active_membership.practice
+    form = StaffInviteForm(request.POST or None, practice=practice)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.invite_staff(
+                actor=request.user,
+                practice=practice,
+                email=data["email"],
+                given_name=data["given_name"],
+                family_name=data["family_name"],
+                credentials=data["credentials"],
+                is_clinician=data["is_clinician"],
+                is_supervisor=data["is_supervisor"],
+                is_practice_admin=data["is_practice_admin"],
+                requires_cosignature=data["requires_cosignature"],
+                supervisors=data["supervisors"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Invitation sent to {membership.user.email}.")
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/staff_form.html", {"form": form, "title": "Invite a staff member"})
+
+
+@login_required
+def staff_edit(request, pk: int):
+    membership = _managed_membership(request, pk)
+    form = StaffRolesForm(
+        request.POST or None,
+        practice=membership.practice,
+        exclude_user=membership.user,
+        initial=StaffRolesForm.initial_for(membership),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.update_staff_roles(
+                actor=request.user,
+                membership=membership,
+                credentials=data["credentials"],
+                is_clinician=data["is_clinician"],
+                is_supervisor=data["is_supervisor"],
+                is_practice_admin=data["is_practice_admin"],
+                requires_cosignature=data["requires_cosignature"],
+                supervisors=data["supervisors"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Roles saved for {membership.user}.")
+            return redirect("accounts:staff_list")
+    return render(
+        request,
+        "accounts/staff_form.html",
+        {"form": form, "membership": membership, "title": f"Roles for {membership.user}"},
+    )
+
+
+@login_required
+@require_POST
+def staff_set_active(request, pk: int):
+    membership = _managed_membership(request, pk)
+    activate = request.POST.get("active") == "1"
+    try:
+        if activate:
+            services.reactivate_staff(actor=request.user, membership=membership)
+            messages.success(request, f"{membership.user} can sign in again.")
+        else:
+            services.deactivate_staff(actor=request.user, membership=membership)
+            messages.success(request, f"{membership.user} has been deactivated. Their records are kept.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:staff_list")

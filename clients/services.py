@@ -1,0 +1,89 @@
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from accounts.errors import StaleEditError
+from accounts.models import User
+from clients.models import Client, PresentingProblem
+
+CLIENT_FIELDS = [
+    "chart_number",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address",
+    "intake_date",
+]
+
+
+def _check_chart_number(practice_id: int, chart_number: str, exclude_pk: int | None = None) -> None:
+    clash = Client.objects.filter(practice_id=practice_id, chart_number__iexact=chart_number)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"chart_number": "This chart number is already in use in your practice."})
+
+
+@transaction.atomic
+def create_client(*, actor: User, **fields) -> Client:
+    """Open a client record on the actor's own caseload."""
+    membership = actor.active_membership
+    if membership is None or not membership.is_clinician:
+        raise PermissionDenied("Only clinicians open client records.")
+    client = Client(practice=membership.practice, primary_clinician=actor, **fields)
+    client.full_clean()
+    _check_chart_number(client.practice_id, client.chart_number)
+    client.save()
+    return client
+
+
+@transaction.atomic
+def update_client(*, actor: User, client: Client, expected_version: int, **fields) -> Client:
+    current = Client.objects.editable_by(actor).select_for_update().filter(pk=client.pk).first()
+    if current is None:
+        raise PermissionDenied("You can read this client record but not change it.")
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    for name, value in fields.items():
+        if name not in CLIENT_FIELDS:
+            raise ValueError(f"{name} is not an editable client field")
+        setattr(current, name, value)
+    current.full_clean()
+    _check_chart_number(current.practice_id, current.chart_number, exclude_pk=current.pk)
+    current.version += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def discharge_client(*, actor: User, client: Client, discharged_on: dt.date, reason: str) -> Client:
+    """Archive a client. Nothing is deleted; plan closing joins in with the plan lifecycle."""
+    current = Client.objects.editable_by(actor).select_for_update().filter(pk=client.pk).first()
+    if current is None:
+        raise PermissionDenied("Only the client's clinician can discharge them.")
+    if current.status == Client.Status.DISCHARGED:
+        raise ValidationError("This client is already discharged.")
+    if not reason.strip():
+        raise ValidationError({"discharge_reason": "Give the reason for discharge."})
+    if discharged_on < current.intake_date:
+        raise ValidationError({"discharged_on": "Discharge cannot be before intake."})
+    current.status = Client.Status.DISCHARGED
+    current.discharged_on = discharged_on
+    current.discharge_reason = reason
+    current.version += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def add_presenting_problem(*, actor: User, client: Client, **fields) -> PresentingProblem:
+    if not Client.objects.editable_by(actor).filter(pk=client.pk).exists():
+        raise PermissionDenied("Only the client's clinician can add presenting problems.")
+    problem = PresentingProblem(client=client, **fields)
+    problem.full_clean()
+    problem.save()
+    return problem

@@ -1,0 +1,126 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+
+from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
+from accounts.errors import StaleEditError
+from clients import services
+from clients.forms import ClientForm, DischargeForm, PresentingProblemForm
+from clients.models import Client
+
+
+@login_required
+def client_list(request):
+    status = request.GET.get("status", "active")
+    clients = Client.objects.visible_to(request.user).select_related("primary_clinician").search(request.GET.get("q", ""))
+    if status in Client.Status.values:
+        clients = clients.filter(status=status)
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    membership = request.user.active_membership
+    context = {
+        "page": page,
+        "status": status,
+        "q": request.GET.get("q", ""),
+        "statuses": Client.Status.choices,
+        "can_create": bool(membership and membership.is_clinician),
+    }
+    template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def client_detail(request, pk: int):
+    client = get_visible_or_404(
+        Client.objects.select_related("primary_clinician", "practice"), request.user, pk=pk
+    )
+    return render(
+        request,
+        "clients/client_detail.html",
+        {
+            "client": client,
+            "problems": client.presenting_problems.current(),
+            "can_edit": can_edit(request.user, client),
+        },
+    )
+
+
+@login_required
+def client_create(request):
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            client = services.create_client(actor=request.user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Client record opened for {client.display_name}.")
+            return redirect("clients:detail", pk=client.pk)
+    elif request.method == "GET":
+        membership = request.user.active_membership
+        if membership is None or not membership.is_clinician:
+            raise PermissionDenied("Only clinicians open client records.")
+    return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
+
+
+@login_required
+def client_edit(request, pk: int):
+    client = get_editable_or_403(Client.objects.all(), request.user, pk=pk)
+    form = ClientForm(request.POST or None, instance=client, initial={"version": client.version})
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            client = services.update_client(
+                actor=request.user, client=client, expected_version=form.cleaned_data["version"] or 0, **data
+            )
+        except StaleEditError as exc:
+            conflict = exc.current
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Client details saved.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(
+        request,
+        "clients/client_form.html",
+        {"form": form, "client": client, "conflict": conflict, "title": f"Edit {client.display_name}"},
+    )
+
+
+@login_required
+def client_discharge(request, pk: int):
+    client = get_editable_or_403(Client.objects.all(), request.user, pk=pk)
+    form = DischargeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.discharge_client(
+                actor=request.user,
+                client=client,
+                discharged_on=form.cleaned_data["discharged_on"],
+                reason=form.cleaned_data["discharge_reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{client.display_name} has been discharged. The record is archived.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/discharge_form.html", {"form": form, "client": client})
+
+
+@login_required
+def problem_create(request, pk: int):
+    client = get_editable_or_403(Client.objects.all(), request.user, pk=pk)
+    form = PresentingProblemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_presenting_problem(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Presenting problem added.")
+            return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/problem_form.html", {"form": form, "client": client})

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+
+def _superusers_only(request) -> bool:
+    # Practice staff work in the app itself; the Django admin is for superusers.
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only
+admin.site.site_header = "Psyplan administration (superusers)"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("clients/", include("clients.urls")),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,75 @@
+"""Project-level pages: the role-aware home page and the health check."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.access import scope_for
+from accounts.models import Membership, Supervision
+from clients.models import Client
+
+
+@login_required
+def home(request):
+    membership = request.user.active_membership
+    context: dict = {"membership": membership}
+    if membership is not None:
+        scope = scope_for(request.user)
+        if membership.is_clinician:
+            context["caseload"] = (
+                Client.objects.visible_to(request.user).active().filter(primary_clinician=request.user)[:50]
+            )
+        if membership.is_supervisor:
+            supervisees = (
+                Supervision.objects.current()
+                .filter(supervisor=request.user, supervisee_id__in=scope.readable_caseloads)
+                .select_related("supervisee__membership")
+            )
+            counts = dict(
+                Client.objects.visible_to(request.user)
+                .active()
+                .filter(primary_clinician__in=[s.supervisee_id for s in supervisees])
+                .values_list("primary_clinician")
+                .annotate(n=Count("pk"))
+            )
+            context["supervisees"] = [(s.supervisee, counts.get(s.supervisee_id, 0)) for s in supervisees]
+        if membership.is_practice_admin:
+            context["staff_count"] = Membership.objects.manageable_by(request.user).filter(user__is_active=True).count()
+            context["client_count"] = Client.objects.visible_to(request.user).active().count()
+    return render(request, "home.html", context)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "unavailable"}
+    body.update({name: "ok" if ok else "down" for name, ok in checks.items()})
+    body["broker_transport"] = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    return JsonResponse(body, status=200 if healthy else 503)
