@@ -12,6 +12,14 @@ from django.urls import reverse
 BACKGROUND_HEADER = "HTTP_X_PSYPLAN_BACKGROUND"
 
 
+def start_session_clock(sender, request, user, **kwargs) -> None:
+    """Both the idle and the absolute clock start at sign-in."""
+    if request is not None and hasattr(request, "session"):
+        now = time.time()
+        request.session["signed_in_at"] = now
+        request.session["last_activity"] = now
+
+
 class IdleTimeoutMiddleware:
     """Sign people out after SESSION_IDLE_TIMEOUT seconds without activity,
     and after SESSION_ABSOLUTE_LIFETIME seconds whatever they do."""
@@ -23,7 +31,7 @@ class IdleTimeoutMiddleware:
         if request.user.is_authenticated:
             now = time.time()
             session = request.session
-            last = session.get("last_activity", now)
+            last = session.setdefault("last_activity", now)
             started = session.setdefault("signed_in_at", now)
             idle = now - last > settings.SESSION_IDLE_TIMEOUT
             too_old = now - started > settings.SESSION_ABSOLUTE_LIFETIME

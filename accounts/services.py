@@ -20,7 +20,9 @@ def _require_practice_admin(actor: User, practice: Practice) -> None:
         raise PermissionDenied("Only an admin of this practice can manage its staff.")
 
 
-def _check_roles(*, is_clinician: bool, is_supervisor: bool, is_practice_admin: bool, requires_cosignature: bool) -> None:
+def _check_roles(
+    *, is_clinician: bool, is_supervisor: bool, is_practice_admin: bool, requires_cosignature: bool
+) -> None:
     if not (is_clinician or is_supervisor or is_practice_admin):
         raise ValidationError({"roles": "Give this person at least one role."})
     if requires_cosignature and not is_clinician:

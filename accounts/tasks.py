@@ -23,7 +23,10 @@ def send_staff_invitation(user_id: int) -> None:
         return
     path = reverse(
         "accounts:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     context = {"user": user, "practice": user.membership.practice, "link": settings.SITE_URL.rstrip("/") + path}
     send_mail(

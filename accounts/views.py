@@ -60,9 +60,11 @@ def staff_list(request):
         supervisors_by_user[membership.user_id] = []
     from accounts.models import Supervision
 
-    for supervision in Supervision.objects.current().filter(
-        practice=request.user.active_membership.practice
-    ).select_related("supervisor"):
+    for supervision in (
+        Supervision.objects.current()
+        .filter(practice=request.user.active_membership.practice)
+        .select_related("supervisor")
+    ):
         supervisors_by_user.setdefault(supervision.supervisee_id, []).append(supervision.supervisor)
     rows = [(m, supervisors_by_user.get(m.user_id, [])) for m in memberships]
     return render(request, "accounts/staff_list.html", {"rows": rows})
@@ -127,7 +129,7 @@ def staff_edit(request, pk: int):
     return render(
         request,
         "accounts/staff_form.html",
-        {"form": form, "membership": membership, "title": f"Roles for {membership.user}"},
+        {"form": form, "edited": membership, "title": f"Roles for {membership.user}"},
     )
 
 

@@ -65,3 +65,7 @@ class PresentingProblemForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+    def clean_diagnosis_code(self):
+        # People type f33.1; the record keeps the canonical F33.1.
+        return self.cleaned_data["diagnosis_code"].strip().upper()

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.access import CaseloadQuerySet
 
@@ -48,9 +49,7 @@ class Client(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(max_length=500, blank=True)
-    primary_clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload"
-    )
+    primary_clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload")
     intake_date = models.DateField()
     status = models.CharField(max_length=12, choices=Status, default=Status.ACTIVE)
     discharged_on = models.DateField(null=True, blank=True)
@@ -92,7 +91,8 @@ class Client(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        today = dt.date.today()
+        # "Today" where the practice is, so a late-evening entry is not judged by the server's date.
+        today = self.practice.today() if self.practice_id else timezone.localdate()
         if self.date_of_birth and not (dt.date(1900, 1, 1) <= self.date_of_birth <= today):
             errors["date_of_birth"] = "Enter a date of birth between 1900 and today."
         if self.intake_date and self.date_of_birth and self.intake_date < self.date_of_birth:

@@ -14,7 +14,9 @@ from clients.models import Client
 @login_required
 def client_list(request):
     status = request.GET.get("status", "active")
-    clients = Client.objects.visible_to(request.user).select_related("primary_clinician").search(request.GET.get("q", ""))
+    clients = (
+        Client.objects.visible_to(request.user).select_related("primary_clinician").search(request.GET.get("q", ""))
+    )
     if status in Client.Status.values:
         clients = clients.filter(status=status)
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
@@ -32,9 +34,7 @@ def client_list(request):
 
 @login_required
 def client_detail(request, pk: int):
-    client = get_visible_or_404(
-        Client.objects.select_related("primary_clinician", "practice"), request.user, pk=pk
-    )
+    client = get_visible_or_404(Client.objects.select_related("primary_clinician", "practice"), request.user, pk=pk)
     return render(
         request,
         "clients/client_detail.html",

@@ -26,6 +26,7 @@ ALLOWED_HOSTS = ["*"]
 # Argon2 is deliberately slow; tests that care about hashing ask for it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STATIC_ROOT = tempfile.mkdtemp(prefix="psyplan-static-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
 # Unit tests run tasks inline; tests marked celery_worker switch to a real

@@ -1,0 +1,162 @@
+"""Role × record × action: who can list, read and edit which client records.
+
+Out of view answers 404 (existence is not leaked); in view but not the
+user's to change answers 403; and a refused edit changes nothing.
+"""
+
+import pytest
+from bs4 import BeautifulSoup
+
+from clients.models import Client, PresentingProblem
+from tests.factories import ClientFactory, PresentingProblemFactory
+
+# Whose client each record kind is, from the point of view of each role.
+RECORD_OWNER = {
+    "clinician": {
+        "own": "clinician",
+        "supervisees": "trainee",
+        "same_practice_other": "colleague",
+        "other_practice": "outsider",
+    },
+    "trainee": {
+        "own": "trainee",
+        "supervisees": "clinician",
+        "same_practice_other": "colleague",
+        "other_practice": "outsider",
+    },
+    "supervisor": {
+        "own": "supervisor",
+        "supervisees": "clinician",
+        "same_practice_other": "colleague",
+        "other_practice": "outsider",
+    },
+    "admin": {"own": None, "supervisees": "trainee", "same_practice_other": "colleague", "other_practice": "outsider"},
+}
+
+# (listed, read status, edit status)
+VISIBLE_EDITABLE = (True, 200, 200)
+VISIBLE_READ_ONLY = (True, 200, 403)
+HIDDEN = (False, 404, 404)
+
+EXPECTED = {
+    ("clinician", "own"): VISIBLE_EDITABLE,
+    ("clinician", "supervisees"): HIDDEN,
+    ("clinician", "same_practice_other"): HIDDEN,
+    ("clinician", "other_practice"): HIDDEN,
+    ("trainee", "own"): VISIBLE_EDITABLE,
+    ("trainee", "supervisees"): HIDDEN,
+    ("trainee", "same_practice_other"): HIDDEN,
+    ("trainee", "other_practice"): HIDDEN,
+    ("supervisor", "own"): VISIBLE_EDITABLE,
+    ("supervisor", "supervisees"): VISIBLE_READ_ONLY,
+    ("supervisor", "same_practice_other"): HIDDEN,
+    ("supervisor", "other_practice"): HIDDEN,
+    ("admin", "supervisees"): VISIBLE_READ_ONLY,
+    ("admin", "same_practice_other"): VISIBLE_READ_ONLY,
+    ("admin", "other_practice"): HIDDEN,
+}
+ACTIONS = ["list", "read", "edit"]
+CASES = [(role, record, action) for (role, record) in EXPECTED for action in ACTIONS]
+
+
+@pytest.fixture
+def cast(clinician, colleague, trainee, supervisor, admin, outsider):
+    people = {
+        "clinician": clinician,
+        "colleague": colleague,
+        "trainee": trainee,
+        "supervisor": supervisor,
+        "admin": admin,
+        "outsider": outsider,
+    }
+    records = {
+        name: ClientFactory(primary_clinician=person, given_name=f"Of{name.title()}")
+        for name, person in people.items()
+        if name != "admin"
+    }
+    return people, records
+
+
+def _listed_ids(response) -> set[int]:
+    soup = BeautifulSoup(response.content, "html.parser")
+    return {int(a["href"].rstrip("/").rsplit("/", 1)[1]) for a in soup.select("#client-rows a[href^='/clients/']")}
+
+
+@pytest.mark.parametrize(("role", "record", "action"), CASES, ids=["-".join(c) for c in CASES])
+def test_access_matrix(role, record, action, cast, login):
+    people, records = cast
+    actor = people[role]
+    target = records[RECORD_OWNER[role][record]]
+    listed, read_status, edit_status = EXPECTED[(role, record)]
+    web = login(actor)
+
+    if action == "list":
+        assert (target.pk in _listed_ids(web.get("/clients/?status=all"))) is listed
+        assert Client.objects.visible_to(actor).filter(pk=target.pk).exists() is listed
+    elif action == "read":
+        assert web.get(f"/clients/{target.pk}/").status_code == read_status
+    else:
+        assert web.get(f"/clients/{target.pk}/edit/").status_code == edit_status
+        response = web.post(
+            f"/clients/{target.pk}/edit/",
+            {
+                "given_name": "Changed",
+                "family_name": target.family_name,
+                "date_of_birth": "1990-05-17",
+                "chart_number": target.chart_number,
+                "intake_date": "2026-09-01",
+                "version": target.version,
+            },
+        )
+        target.refresh_from_db()
+        if edit_status == 200:
+            assert response.status_code == 302
+            assert target.given_name == "Changed"
+        else:
+            assert response.status_code == edit_status
+            assert target.given_name != "Changed"
+        assert Client.objects.editable_by(actor).filter(pk=target.pk).exists() is (edit_status == 200)
+
+
+def test_records_below_a_client_follow_the_clients_access(cast):
+    people, records = cast
+    problems = {name: PresentingProblemFactory(client=client) for name, client in records.items()}
+    visible = set(PresentingProblem.objects.visible_to(people["supervisor"]).values_list("pk", flat=True))
+    assert visible == {problems["supervisor"].pk, problems["clinician"].pk, problems["trainee"].pk}
+    editable = set(PresentingProblem.objects.editable_by(people["supervisor"]).values_list("pk", flat=True))
+    assert editable == {problems["supervisor"].pk}
+    assert not PresentingProblem.objects.visible_to(people["outsider"]).exclude(pk=problems["outsider"].pk).exists()
+
+
+def test_ended_supervision_ends_the_supervisors_view(cast):
+    people, records = cast
+    supervisor = people["supervisor"]
+    supervisor.supervisions_given.filter(supervisee=people["clinician"]).update(ended_on="2026-06-30")
+    assert not Client.objects.visible_to(supervisor).filter(pk=records["clinician"].pk).exists()
+
+
+def test_deactivated_user_sees_nothing(cast):
+    people, _ = cast
+    admin = people["admin"]
+    admin.is_active = False
+    admin.save()
+    assert not Client.objects.visible_to(admin).exists()
+
+
+def test_anonymous_user_is_sent_to_sign_in(client, own_client):
+    response = client.get(f"/clients/{own_client.pk}/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_supervision_across_practices_grants_nothing(cast, other_practice):
+    """Even a bad row linking practices cannot open another practice's records."""
+    from accounts.models import Supervision
+
+    people, records = cast
+    Supervision.objects.create(
+        practice=people["supervisor"].membership.practice,
+        supervisor=people["supervisor"],
+        supervisee=people["outsider"],
+    )
+    assert not Client.objects.visible_to(people["supervisor"]).filter(pk=records["outsider"].pk).exists()

@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client as WebClient
+from django.test import override_settings
+
+from accounts.models import Membership, Supervision, User
+from clients.models import Client
+
+
+@override_settings(DEBUG=True)
+def test_seed_demo_creates_every_role_and_is_safe_to_run_twice(db):
+    call_command("seed_demo")
+    counts = (User.objects.count(), Client.objects.count(), Supervision.objects.count())
+    call_command("seed_demo")
+    assert (User.objects.count(), Client.objects.count(), Supervision.objects.count()) == counts
+    trainee = Membership.objects.get(user__email="trainee@demo.test")
+    assert trainee.requires_cosignature
+    supervisor = User.objects.get(email="supervisor@demo.test")
+    assert set(supervisor.supervisions_given.values_list("supervisee__email", flat=True)) == {
+        "clinician@demo.test",
+        "trainee@demo.test",
+    }
+    assert Membership.objects.get(user__email="admin@demo.test").is_practice_admin
+    assert Membership.objects.get(user__email="other@demo.test").practice.name == "Other Practice"
+    for email in ["clinician@demo.test", "trainee@demo.test", "supervisor@demo.test", "admin@demo.test"]:
+        assert WebClient().login(username=email, password="psyplan-demo")
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_refuses_with_debug_off(db):
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+@override_settings(DEBUG=False)
+def test_seed_demo_runs_with_debug_off_when_forced(db):
+    call_command("seed_demo", "--force")
+    assert User.objects.filter(email="clinician@demo.test").exists()

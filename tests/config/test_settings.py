@@ -1,0 +1,87 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DJANGO_ALLOWED_HOSTS": "psyplan.example.org",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
+}
+
+
+def _run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run `code` after django.setup() with only `env` configuring Django.
+
+    A developer's .env (written by `make run`) is ignored, so these tests see
+    what a fresh production host would.
+    """
+    prelude = (
+        "import environ; environ.Env.read_env = staticmethod(lambda *a, **k: None); import django; django.setup(); "
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean.update(env)
+    clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    return subprocess.run(  # noqa: S603 - fixed interpreter and code
+        [sys.executable, "-c", prelude + code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_missing_secret_key_is_a_startup_error():
+    result = _run_with_settings("", env={})
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_deploy_check_passes_with_production_settings():
+    code = "from django.core.management import call_command; call_command('check', deploy=True, fail_level='WARNING')"
+    result = _run_with_settings(code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_debug_is_off_and_https_hardening_on_unless_set():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DEBUG, s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SECURE_HSTS_SECONDS > 0)"
+    )
+    result = _run_with_settings(code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "True", "True"]
+
+
+def test_docker_compose_defines_the_production_services():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"postgres", "redis", "web", "worker", "beat"}
+    assert "gunicorn" in services["web"]["command"]
+    assert "migrate" in services["web"]["command"]
+    assert "healthcheck" in services["web"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
+    assert "deploy" not in services["beat"], "beat must stay a single instance"
+    env = services["web"]["environment"]
+    assert env["DATABASE_URL"].startswith("postgres://")
+    assert env["CELERY_BROKER_URL"].startswith("redis://")
+    assert set(compose["volumes"]) >= {"pgdata", "private-media"}
+
+
+def test_env_example_documents_every_setting_the_readme_lists():
+    example = (ROOT / ".env.example").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for name in [
+        "DJANGO_SECRET_KEY",
+        "DJANGO_DEBUG",
+        "DJANGO_ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "EMAIL_URL",
+        "SESSION_IDLE_TIMEOUT",
+    ]:
+        assert name in example
+        assert name in readme

@@ -1,0 +1,103 @@
+"""The cast every access test uses.
+
+In "Home Practice": a clinician who owns records, a colleague (another
+clinician), a trainee who requires co-signature, a supervisor who supervises
+the clinician and the trainee, and a practice admin. In "Elsewhere": an
+outsider clinician who should have no access to anything above.
+"""
+
+import pytest
+
+from tests.factories import PASSWORD, ClientFactory, PracticeFactory, SupervisionFactory, staff
+
+
+@pytest.fixture
+def practice(db):
+    return PracticeFactory(name="Home Practice")
+
+
+@pytest.fixture
+def other_practice(db):
+    return PracticeFactory(name="Elsewhere", timezone="Europe/Berlin")
+
+
+@pytest.fixture
+def clinician(practice):
+    return staff(practice, is_clinician=True)
+
+
+@pytest.fixture
+def colleague(practice):
+    return staff(practice, is_clinician=True)
+
+
+@pytest.fixture
+def trainee(practice):
+    return staff(practice, is_clinician=True, requires_cosignature=True)
+
+
+@pytest.fixture
+def supervisor(practice, clinician, trainee):
+    user = staff(practice, is_clinician=True, is_supervisor=True)
+    SupervisionFactory(supervisor=user, supervisee=clinician)
+    SupervisionFactory(supervisor=user, supervisee=trainee)
+    return user
+
+
+@pytest.fixture
+def admin(practice):
+    return staff(practice, is_practice_admin=True)
+
+
+@pytest.fixture
+def outsider(other_practice):
+    return staff(other_practice, is_clinician=True)
+
+
+@pytest.fixture
+def own_client(clinician):
+    return ClientFactory(primary_clinician=clinician)
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in through the real login form and return the test client."""
+
+    def _login(user):
+        response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+        assert response.status_code == 302, response.content
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def celery_worker_app():
+    """A real Celery worker consuming this run's queue on the configured broker.
+
+    It runs in a thread of the test process (solo pool), so it shares the test
+    database and the locmem mail outbox, but every task still crosses the broker.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.task_always_eager = True
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
+    """Poll until `predicate()` is truthy; fail with a clear message after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
