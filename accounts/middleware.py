@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 # Requests the page makes on its own (polling the notification bell, the
 # idle-warning check) send this header and do not count as activity.
@@ -53,3 +54,21 @@ class IdleTimeoutMiddleware:
                 session["last_activity"] = now
                 session.set_expiry(settings.SESSION_IDLE_TIMEOUT)
         return self.get_response(request)
+
+
+class PracticeTimezoneMiddleware:
+    """Show every time in the signed-in person's practice timezone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        membership = request.user.active_membership if request.user.is_authenticated else None
+        if membership is not None:
+            timezone.activate(membership.practice.tzinfo)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

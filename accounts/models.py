@@ -81,10 +81,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @cached_property
     def active_membership(self) -> "Membership | None":
-        try:
-            return self.membership
-        except Membership.DoesNotExist:
-            return None
+        return Membership.objects.select_related("practice").filter(user=self).first()
 
 
 class Practice(models.Model):

@@ -9,6 +9,7 @@ from accounts.errors import StaleEditError
 from clients import services
 from clients.forms import ClientForm, DischargeForm, PresentingProblemForm
 from clients.models import Client
+from plans.models import TreatmentPlan
 
 
 @login_required
@@ -41,6 +42,10 @@ def client_detail(request, pk: int):
         {
             "client": client,
             "problems": client.presenting_problems.current(),
+            "plans": TreatmentPlan.objects.visible_to(request.user)
+            .filter(client=client)
+            .select_related("author")
+            .order_by("-version_number", "-created_at"),
             "can_edit": can_edit(request.user, client),
         },
     )

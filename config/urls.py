@@ -17,5 +17,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
+    path("plans/", include("plans.urls")),
     path("django-admin/", admin.site.urls),
 ]

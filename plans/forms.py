@@ -1,0 +1,146 @@
+from django import forms
+
+from clients.forms import DateInput
+from clients.models import PresentingProblem
+from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
+from plans.models import Goal, Intervention, InterventionTechnique, Objective, PlanTemplate, TreatmentPlan
+
+
+class ServiceValidatedForm(forms.ModelForm):
+    """Field-level checks here; whole-record validation in the service, mapped back onto fields."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def _post_clean(self):
+        pass
+
+    def values(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class PlanStartForm(forms.Form):
+    template = forms.ModelChoiceField(
+        queryset=PlanTemplate.objects.none(),
+        required=False,
+        empty_label="Blank plan",
+        label="Start from",
+        help_text="Everything copied from a template can be edited.",
+    )
+    start_date = forms.DateField(widget=DateInput())
+    review_interval = forms.TypedChoiceField(
+        choices=TreatmentPlan.ReviewInterval.choices, coerce=int, initial=TreatmentPlan.ReviewInterval.QUARTERLY
+    )
+    presenting_problems = forms.ModelMultipleChoiceField(
+        queryset=PresentingProblem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Presenting problems this plan addresses",
+    )
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = PlanTemplate.objects.available_to(client.practice_id)
+        self.fields["presenting_problems"].queryset = client.presenting_problems.current()
+
+
+class PlanDetailsForm(ServiceValidatedForm):
+    horizon_months = forms.IntegerField(label="Plan horizon (months)", min_value=1, max_value=36)
+
+    class Meta:
+        model = TreatmentPlan
+        fields = ["start_date", "review_interval", "horizon_months", "presenting_problems"]
+        widgets = {"start_date": DateInput(), "presenting_problems": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, plan: TreatmentPlan, **kwargs):
+        super().__init__(*args, instance=plan, initial={"version": plan.version}, **kwargs)
+        self.fields["presenting_problems"].queryset = plan.client.presenting_problems.current()
+
+
+def formulation_section_form(section: str):
+    fields = Formulation.SECTIONS[section][1]
+    widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields if name != "attachment_pattern"}
+    return forms.modelform_factory(Formulation, form=ServiceValidatedForm, fields=fields, widgets=widgets)
+
+
+class ConflictForm(ServiceValidatedForm):
+    class Meta:
+        model = CoreConflict
+        fields = ["conflict_type", "intensity", "mode", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, practice_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["conflict_type"].queryset = ConflictType.objects.available_to(practice_id)
+
+
+class DefenseForm(ServiceValidatedForm):
+    class Meta:
+        model = DefenseObservation
+        fields = ["mechanism", "evidence"]
+        widgets = {"evidence": forms.Textarea(attrs={"rows": 2})}
+        labels = {"mechanism": "Defense"}
+
+    def __init__(self, *args, practice_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        mechanisms = list(DefenseMechanism.objects.available_to(practice_id))
+        grouped: dict[str, list] = {}
+        for mechanism in mechanisms:
+            grouped.setdefault(mechanism.get_level_display(), []).append((mechanism.pk, mechanism.name))
+        self.fields["mechanism"].queryset = DefenseMechanism.objects.available_to(practice_id)
+        self.fields["mechanism"].choices = [("", "---------"), *grouped.items()]
+
+
+class GoalForm(ServiceValidatedForm):
+    class Meta:
+        model = Goal
+        fields = ["statement", "description"]
+        labels = {"statement": "Goal"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class ObjectiveForm(ServiceValidatedForm):
+    class Meta:
+        model = Objective
+        fields = [
+            "statement",
+            "measure",
+            "baseline",
+            "target",
+            "target_date",
+            "responsible",
+            "status",
+            "presenting_problems",
+            "conflicts",
+            "defenses",
+            "addresses_relational_pattern",
+        ]
+        labels = {"statement": "Objective", "presenting_problems": "Presenting problems it addresses"}
+        widgets = {
+            "target_date": DateInput(),
+            "presenting_problems": forms.CheckboxSelectMultiple,
+            "conflicts": forms.CheckboxSelectMultiple,
+            "defenses": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, plan: TreatmentPlan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["presenting_problems"].queryset = plan.presenting_problems.all()
+        self.fields["conflicts"].queryset = plan.formulation.conflicts.current().select_related("conflict_type")
+        self.fields["conflicts"].label = "Core conflicts it works on"
+        self.fields["defenses"].queryset = plan.formulation.defenses.current().select_related("mechanism")
+        self.fields["defenses"].label = "Defenses it works on"
+
+
+class InterventionForm(ServiceValidatedForm):
+    class Meta:
+        model = Intervention
+        fields = ["technique", "frequency", "rationale", "objectives"]
+        widgets = {"objectives": forms.CheckboxSelectMultiple, "rationale": forms.Textarea(attrs={"rows": 2})}
+        labels = {"objectives": "Objectives it serves"}
+
+    def __init__(self, *args, plan: TreatmentPlan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["technique"].queryset = InterventionTechnique.objects.available_to(plan.client.practice_id)
+        self.fields["objectives"].queryset = Objective.objects.current().filter(
+            goal__plan=plan, goal__removed_at__isnull=True
+        )

@@ -1,0 +1,121 @@
+"""Reading a whole plan in a fixed number of queries, whatever its size."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+
+from formulation.models import CoreConflict, DefenseObservation
+from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans.smart import Finding, check_objective
+
+
+@dataclass
+class ObjectiveView:
+    objective: Objective
+    findings: list[Finding]
+    interventions: list[Intervention] = field(default_factory=list)
+
+    @property
+    def tied_to_formulation(self) -> bool:
+        o = self.objective
+        return bool(o.conflicts.all() or o.defenses.all() or o.addresses_relational_pattern)
+
+
+@dataclass
+class ThreadItem:
+    """A formulation item and the objectives that work on it."""
+
+    kind: str
+    label: str
+    detail: str
+    objectives: list[Objective]
+
+
+@dataclass
+class PlanPage:
+    plan: TreatmentPlan
+    goals: list[tuple[Goal, list[ObjectiveView]]]
+    interventions: list[Intervention]
+    conflicts: list[CoreConflict]
+    defenses: list[DefenseObservation]
+    problems: list
+    thread: list[ThreadItem]
+    loose_objectives: list[Objective]
+    unserved_objectives: list[Objective]
+
+    @property
+    def objectives(self) -> list[Objective]:
+        return [view.objective for _, views in self.goals for view in views]
+
+    @property
+    def unaddressed_items(self) -> list[ThreadItem]:
+        return [item for item in self.thread if not item.objectives]
+
+
+def plan_queryset():
+    return TreatmentPlan.objects.select_related(
+        "client__practice", "author", "formulation", "client__primary_clinician"
+    )
+
+
+def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
+    formulation = plan.formulation
+    current_objectives = Objective.objects.current().prefetch_related("presenting_problems", "conflicts", "defenses")
+    goals = list(plan.goals.current().prefetch_related(Prefetch("objectives", queryset=current_objectives)))
+    interventions = list(
+        plan.interventions.current()
+        .select_related("technique")
+        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current()))
+    )
+    conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
+    defenses = list(formulation.defenses.current().select_related("mechanism"))
+    problems = list(plan.presenting_problems.all())
+
+    serving: dict[int, list[Intervention]] = {}
+    for intervention in interventions:
+        for objective in intervention.objectives.all():
+            serving.setdefault(objective.pk, []).append(intervention)
+
+    goal_views = []
+    for goal in goals:
+        views = []
+        for objective in goal.objectives.all():
+            findings = check_objective(
+                statement=objective.statement,
+                measure=objective.measure,
+                target=objective.target,
+                target_date=objective.target_date,
+                has_goal=True,
+                problem_count=len(objective.presenting_problems.all()),
+                plan_start=plan.start_date,
+                plan_horizon=plan.horizon_date,
+                today=today,
+            )
+            views.append(ObjectiveView(objective, findings, serving.get(objective.pk, [])))
+        goal_views.append((goal, views))
+
+    all_objectives = [view.objective for _, views in goal_views for view in views]
+    thread = []
+    for conflict in conflicts:
+        works_on = [o for o in all_objectives if any(c.pk == conflict.pk for c in o.conflicts.all())]
+        thread.append(ThreadItem("Conflict", conflict.conflict_type.name, conflict.get_intensity_display(), works_on))
+    for defense in defenses:
+        works_on = [o for o in all_objectives if any(d.pk == defense.pk for d in o.defenses.all())]
+        thread.append(ThreadItem("Defense", defense.mechanism.name, defense.mechanism.get_level_display(), works_on))
+    if formulation.has_relational_pattern:
+        works_on = [o for o in all_objectives if o.addresses_relational_pattern]
+        thread.append(ThreadItem("Relational pattern", "CCRT", formulation.ccrt_wish[:80], works_on))
+    loose = [view.objective for _, views in goal_views for view in views if not view.tied_to_formulation]
+    unserved = [view.objective for _, views in goal_views for view in views if not view.interventions]
+    return PlanPage(
+        plan=plan,
+        goals=goal_views,
+        interventions=interventions,
+        conflicts=conflicts,
+        defenses=defenses,
+        problems=problems,
+        thread=thread,
+        loose_objectives=loose,
+        unserved_objectives=unserved,
+    )

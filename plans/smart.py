@@ -1,0 +1,89 @@
+"""SMART guidance for objectives.
+
+It is guidance shown beside the objective, never a block on saving a draft.
+Broad process goals stay broad; only objectives are checked.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+# Verbs that name an inner state rather than something anyone could observe.
+VAGUE_VERBS = (
+    "understand",
+    "know",
+    "feel better",
+    "be aware",
+    "become aware",
+    "appreciate",
+    "believe",
+    "realize",
+    "realise",
+    "learn about",
+    "get better",
+    "improve",
+    "work on",
+    "deal with",
+    "cope better",
+    "be happier",
+)
+_VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE_VERBS) + r")\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    letter: str  # S, M, A, R or T
+    code: str
+    message: str
+
+
+def check_objective(
+    *,
+    statement: str,
+    measure: str,
+    target: str,
+    target_date: dt.date | None,
+    has_goal: bool,
+    problem_count: int,
+    plan_start: dt.date,
+    plan_horizon: dt.date,
+    today: dt.date,
+) -> list[Finding]:
+    """What an objective lacks to be SMART; an empty list means nothing is missing."""
+    findings: list[Finding] = []
+    vague = _VAGUE.search(statement or "")
+    if not (statement or "").strip():
+        findings.append(Finding("S", "no_statement", "Say what the client will do."))
+    elif vague:
+        findings.append(
+            Finding(
+                "S",
+                "vague_verb",
+                f"“{vague.group(0)}” is hard to observe. Name what the client will do, e.g. “identify”, "
+                "“describe”, “name”, “practise”.",
+            )
+        )
+    if not (measure or "").strip():
+        findings.append(Finding("M", "no_measure", "Say how progress will be measured."))
+    if not (target or "").strip():
+        findings.append(Finding("M", "no_target", "Give a target or criterion that shows it is met."))
+    if target_date is None:
+        findings.append(Finding("T", "no_target_date", "Give a target date."))
+    elif target_date < today:
+        findings.append(Finding("T", "target_date_past", "The target date has passed: revise it or the objective."))
+    elif target_date > plan_horizon:
+        findings.append(
+            Finding(
+                "T",
+                "beyond_horizon",
+                f"The target date is beyond the plan's horizon ({plan_horizon:%Y-%m-%d}); "
+                "choose a nearer step or review the horizon.",
+            )
+        )
+    elif target_date < plan_start:
+        findings.append(Finding("T", "before_start", "The target date is before the plan starts."))
+    if not has_goal:
+        findings.append(Finding("R", "no_goal", "Place the objective under a goal."))
+    if problem_count == 0:
+        findings.append(Finding("R", "no_problem", "Link it to the presenting problem it addresses."))
+    return findings

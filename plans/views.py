@@ -1,0 +1,349 @@
+"""The plan editor: one page, with goals, objectives, interventions and the
+formulation edited inline through htmx. Every write goes through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
+from accounts.errors import StaleEditError
+from clients.models import Client
+from formulation.models import CoreConflict, DefenseObservation, Formulation
+from plans import services
+from plans.forms import (
+    ConflictForm,
+    DefenseForm,
+    GoalForm,
+    InterventionForm,
+    ObjectiveForm,
+    PlanDetailsForm,
+    PlanStartForm,
+    formulation_section_form,
+)
+from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans.selectors import load_plan_page, plan_queryset
+from plans.smart import check_objective
+
+ITEMS = {
+    "goal": (Goal, GoalForm),
+    "objective": (Objective, ObjectiveForm),
+    "intervention": (Intervention, InterventionForm),
+    "conflict": (CoreConflict, ConflictForm),
+    "defense": (DefenseObservation, DefenseForm),
+}
+
+
+def _kind(kind: str):
+    if kind not in ITEMS:
+        raise Http404
+    return ITEMS[kind]
+
+
+def _plan_of(item) -> TreatmentPlan:
+    if isinstance(item, Goal | Intervention):
+        plan_id = item.plan_id
+    elif isinstance(item, Objective):
+        plan_id = item.goal.plan_id
+    else:
+        plan_id = item.formulation.plan_id
+    return plan_queryset().get(pk=plan_id)
+
+
+def _item_form(kind: str, plan: TreatmentPlan, data=None, instance=None):
+    _, form_class = _kind(kind)
+    kwargs = {}
+    if kind in ("objective", "intervention"):
+        kwargs["plan"] = plan
+    if kind in ("conflict", "defense"):
+        kwargs["practice_id"] = plan.client.practice_id
+    initial = {"version": instance.version} if instance is not None else {}
+    prefix = f"{kind}-{instance.pk if instance is not None else 'new'}"
+    return form_class(data, instance=instance, initial=initial, prefix=prefix, **kwargs)
+
+
+def _today(plan: TreatmentPlan):
+    return plan.client.practice.today()
+
+
+def _page_context(request, plan: TreatmentPlan) -> dict:
+    editable = plan.is_editable and can_edit(request.user, plan)
+    return {
+        "plan": plan,
+        "page": load_plan_page(plan, today=_today(plan)),
+        "can_edit": editable,
+        "goal_form": _item_form("goal", plan) if editable else None,
+    }
+
+
+def _structure_response(request, plan: TreatmentPlan, *, status: int = 200) -> HttpResponse:
+    """The goals, interventions and golden thread, with the formulation items out of band."""
+    context = _page_context(request, plan)
+    html = render_to_string("plans/_structure.html", context, request=request)
+    html += render_to_string("plans/_formulation_items.html", context | {"oob": True}, request=request)
+    response = HttpResponse(html, status=status)
+    response["HX-Retarget"] = "#plan-structure"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def plan_create(request, client_pk: int):
+    client = get_editable_or_403(Client.objects.select_related("practice"), request.user, pk=client_pk)
+    form = PlanStartForm(
+        request.POST or None,
+        client=client,
+        initial={"start_date": client.practice.today(), "presenting_problems": client.presenting_problems.current()},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.start_plan(actor=request.user, client=client, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Draft plan started. Changes save as you type.")
+            return redirect("plans:detail", pk=plan.pk)
+    return render(request, "plans/plan_start.html", {"form": form, "client": client})
+
+
+@login_required
+def plan_detail(request, pk: int):
+    plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    context = _page_context(request, plan)
+    context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
+    context["section_forms"] = [
+        (
+            key,
+            title,
+            formulation_section_form(key)(
+                instance=plan.formulation, prefix=key, initial={"version": plan.formulation.section_version(key)}
+            ),
+        )
+        for key, (title, _) in Formulation.SECTIONS.items()
+    ]
+    return render(request, "plans/plan_detail.html", context)
+
+
+@login_required
+@require_POST
+def plan_details_save(request, pk: int):
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
+    form = PlanDetailsForm(request.POST, plan=plan)
+    if form.is_valid():
+        try:
+            services.update_plan_details(
+                actor=request.user,
+                plan=plan,
+                expected_version=int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0),
+                **form.values(),
+            )
+        except StaleEditError as exc:
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Plan details saved.")
+            return redirect("plans:detail", pk=plan.pk)
+    context = _page_context(request, plan)
+    return render(request, "plans/plan_details_form.html", context | {"details_form": form})
+
+
+@login_required
+@require_POST
+def formulation_section_save(request, pk: int, section: str):
+    """Autosave (and explicit save) of one formulation section; answers with out-of-band updates only,
+    so the text being typed is never replaced."""
+    if section not in Formulation.SECTIONS:
+        raise Http404
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
+    form = formulation_section_form(section)(request.POST, instance=plan.formulation, prefix=section)
+    context = {"section": section, "saved_at": None, "conflict": None, "errors": None}
+    if form.is_valid():
+        expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
+        try:
+            formulation = services.save_formulation_section(
+                actor=request.user,
+                formulation=plan.formulation,
+                section=section,
+                expected_version=expected,
+                values=form.values(),
+            )
+        except StaleEditError as exc:
+            context["conflict"] = exc.current
+            context["conflict_fields"] = _conflict_fields(form, exc.current)
+            context["current_version"] = exc.current.section_version(section)
+        except ValidationError as exc:
+            context["errors"] = exc.messages
+        else:
+            context["saved_at"] = timezone.now()
+            context["version"] = formulation.section_version(section)
+    else:
+        context["errors"] = [
+            f"{form[f].label}: {e}" for f, errs in form.errors.items() if f in form.fields for e in errs
+        ]
+    return render(request, "plans/_save_status.html", context)
+
+
+@login_required
+def item_add(request, pk: int, kind: str):
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
+    if not plan.is_editable:
+        raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
+    goal = None
+    if kind == "objective":
+        goal = get_object_or_404(plan.goals.current(), pk=request.GET.get("goal") or request.POST.get("goal"))
+    form = _item_form(kind, plan, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = form.values()
+        try:
+            if kind == "goal":
+                services.add_goal(actor=request.user, plan=plan, **values)
+            elif kind == "objective":
+                services.add_objective(actor=request.user, goal=goal, **values)
+            elif kind == "intervention":
+                services.add_intervention(actor=request.user, plan=plan, **values)
+            elif kind == "conflict":
+                services.add_conflict(actor=request.user, formulation=plan.formulation, **values)
+            else:
+                services.add_defense(actor=request.user, formulation=plan.formulation, **values)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            return _structure_response(request, plan)
+    return render(
+        request, "plans/_item_form.html", {"form": form, "kind": kind, "plan": plan, "goal": goal, "item": None}
+    )
+
+
+def _editable_item(request, kind: str, item_pk: int):
+    model, _ = _kind(kind)
+    item = get_editable_or_403(model.objects.current(), request.user, pk=item_pk)
+    return item, _plan_of(item)
+
+
+@login_required
+def item_edit(request, kind: str, item_pk: int):
+    item, plan = _editable_item(request, kind, item_pk)
+    if not plan.is_editable:
+        raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
+    form = _item_form(kind, plan, request.POST or None, instance=item)
+    autosave = request.GET.get("autosave") == "1"
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
+        try:
+            saved = services.update_item(actor=request.user, item=item, expected_version=expected, values=form.values())
+        except StaleEditError as exc:
+            conflict = exc.current
+            form.add_error(None, exc)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            if autosave:
+                return render(
+                    request,
+                    "plans/_save_status.html",
+                    {
+                        "section": f"{kind}-{item.pk}",
+                        "saved_at": timezone.now(),
+                        "version": saved.version,
+                    },
+                )
+            return _structure_response(request, plan)
+    if autosave:
+        return render(
+            request,
+            "plans/_save_status.html",
+            {
+                "section": f"{kind}-{item.pk}",
+                "conflict": conflict,
+                "current_version": conflict.version if conflict else None,
+                "conflict_fields": _conflict_fields(form, conflict) if conflict else None,
+                "errors": [e for errs in form.errors.values() for e in errs] if not conflict else None,
+            },
+        )
+    return render(
+        request,
+        "plans/_item_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "plan": plan,
+            "item": item,
+            "conflict": conflict,
+            "conflict_fields": _conflict_fields(form, conflict) if conflict else None,
+        },
+    )
+
+
+def _conflict_fields(form, current) -> list[tuple[str, str]]:
+    rows = []
+    for name, field in form.fields.items():
+        if name == "version":
+            continue
+        value = getattr(current, name, "")
+        if hasattr(value, "all"):
+            value = ", ".join(str(v) for v in value.all())
+        elif hasattr(current, f"get_{name}_display"):
+            value = getattr(current, f"get_{name}_display")()
+        rows.append((field.label or name, value))
+    return rows
+
+
+@login_required
+def plan_structure(request, pk: int):
+    """The structure as it stands, e.g. after cancelling an edit."""
+    plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    return _structure_response(request, plan)
+
+
+@login_required
+@require_POST
+def item_remove(request, kind: str, item_pk: int):
+    item, plan = _editable_item(request, kind, item_pk)
+    services.remove_item(actor=request.user, item=item)
+    return _structure_response(request, plan)
+
+
+@login_required
+@require_POST
+def item_move(request, kind: str, item_pk: int, direction: str):
+    item, plan = _editable_item(request, kind, item_pk)
+    services.move_item(actor=request.user, item=item, direction=direction)
+    return _structure_response(request, plan)
+
+
+@login_required
+@require_POST
+def smart_preview(request, pk: int):
+    """SMART guidance for an objective as it is being typed, before it is saved."""
+    plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    prefix = request.POST.get("prefix", "objective-new")
+    form = _item_form("objective", plan, request.POST)
+    form.prefix = prefix
+    form.is_valid()
+    data = form.cleaned_data
+    findings = check_objective(
+        statement=request.POST.get(f"{prefix}-statement", ""),
+        measure=request.POST.get(f"{prefix}-measure", ""),
+        target=request.POST.get(f"{prefix}-target", ""),
+        target_date=data.get("target_date"),
+        has_goal=True,
+        problem_count=len(request.POST.getlist(f"{prefix}-presenting_problems")),
+        plan_start=plan.start_date,
+        plan_horizon=plan.horizon_date,
+        today=_today(plan),
+    )
+    return render(request, "plans/_smart.html", {"findings": findings, "live": True})
