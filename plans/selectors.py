@@ -61,7 +61,11 @@ def plan_queryset():
 
 def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
     formulation = plan.formulation
-    current_objectives = Objective.objects.current().prefetch_related("presenting_problems", "conflicts", "defenses")
+    current_objectives = Objective.objects.current().prefetch_related(
+        "presenting_problems",
+        Prefetch("conflicts", queryset=CoreConflict.objects.select_related("conflict_type")),
+        Prefetch("defenses", queryset=DefenseObservation.objects.select_related("mechanism")),
+    )
     goals = list(plan.goals.current().prefetch_related(Prefetch("objectives", queryset=current_objectives)))
     interventions = list(
         plan.interventions.current()

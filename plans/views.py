@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -169,7 +170,13 @@ def formulation_section_save(request, pk: int, section: str):
         raise Http404
     plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
     form = formulation_section_form(section)(request.POST, instance=plan.formulation, prefix=section)
-    context = {"section": section, "saved_at": None, "conflict": None, "errors": None}
+    context = {
+        "section": section,
+        "saved_at": None,
+        "conflict": None,
+        "errors": None,
+        "save_url": reverse("plans:formulation_section", args=[plan.pk, section]),
+    }
     if form.is_valid():
         expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
         try:
@@ -240,6 +247,7 @@ def item_edit(request, kind: str, item_pk: int):
         raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
     form = _item_form(kind, plan, request.POST or None, instance=item)
     autosave = request.GET.get("autosave") == "1"
+    save_url = reverse("plans:item_edit", args=[kind, item.pk])
     conflict = None
     if request.method == "POST" and form.is_valid():
         expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
@@ -268,6 +276,7 @@ def item_edit(request, kind: str, item_pk: int):
             "plans/_save_status.html",
             {
                 "section": f"{kind}-{item.pk}",
+                "save_url": save_url,
                 "conflict": conflict,
                 "current_version": conflict.version if conflict else None,
                 "conflict_fields": _conflict_fields(form, conflict) if conflict else None,

@@ -101,3 +101,27 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+CATALOGUE_MIGRATIONS = (
+    "formulation.migrations.0003_builtin_catalogues",
+    "plans.migrations.0002_builtin_catalogue_and_templates",
+)
+
+
+@pytest.fixture(autouse=True)
+def _catalogues_after_flush(request):
+    """Transactional tests start from flushed tables; put the built-in catalogues back.
+
+    The catalogues come from data migrations, whose functions are idempotent.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        request.getfixturevalue("transactional_db")
+        for module in CATALOGUE_MIGRATIONS:
+            importlib.import_module(module).add(apps, None)

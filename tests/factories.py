@@ -83,3 +83,58 @@ class PresentingProblemFactory(factory.django.DjangoModelFactory):
     title = "Low mood"
     clients_words = "I feel flat most days."
     severity = PresentingProblem.Severity.MODERATE
+
+
+def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int = 1, template=None):
+    """A draft plan of the given size, built through the services as a clinician would."""
+    from formulation.models import ConflictType, DefenseMechanism
+    from plans import services
+    from plans.models import InterventionTechnique
+
+    problem = PresentingProblemFactory(client=client)
+    plan = services.start_plan(
+        actor=client.primary_clinician,
+        client=client,
+        start_date=dt.date(2026, 11, 2),
+        presenting_problems=[problem],
+        template=template,
+    )
+    author = client.primary_clinician
+    conflict = services.add_conflict(
+        actor=author,
+        formulation=plan.formulation,
+        conflict_type=ConflictType.objects.get(code="care-self-sufficiency"),
+        intensity="significant",
+        mode="passive",
+        description="Longs to be cared for, insists on needing no one.",
+    )
+    defense = services.add_defense(
+        actor=author,
+        formulation=plan.formulation,
+        mechanism=DefenseMechanism.objects.get(name="Isolation of affect"),
+        evidence="Describes the loss without feeling.",
+    )
+    technique = InterventionTechnique.objects.get(name="Defense analysis")
+    for g in range(goals):
+        goal = services.add_goal(actor=author, plan=plan, statement=f"Goal {g + 1}")
+        made = []
+        for o in range(objectives):
+            made.append(
+                services.add_objective(
+                    actor=author,
+                    goal=goal,
+                    statement=f"Identify pattern {g + 1}.{o + 1} in relationships",
+                    measure="Patterns named in session",
+                    target="Names 2 patterns",
+                    target_date=dt.date(2027, 3, 1),
+                    presenting_problems=[problem],
+                    conflicts=[conflict],
+                    defenses=[defense],
+                )
+            )
+        for _ in range(interventions):
+            for objective in made:
+                services.add_intervention(
+                    actor=author, plan=plan, technique=technique, objectives=[objective], frequency="weekly"
+                )
+    return plan

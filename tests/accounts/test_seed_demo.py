@@ -22,6 +22,14 @@ def test_seed_demo_creates_every_role_and_is_safe_to_run_twice(db):
     }
     assert Membership.objects.get(user__email="admin@demo.test").is_practice_admin
     assert Membership.objects.get(user__email="other@demo.test").practice.name == "Other Practice"
+    from plans.models import Intervention, Objective, TreatmentPlan
+
+    assert TreatmentPlan.objects.count() == Client.objects.count() == 6
+    for plan in TreatmentPlan.objects.all():
+        assert plan.formulation.narrative_hypothesis
+        assert plan.formulation.conflicts.exists() and plan.formulation.defenses.exists()
+        assert Objective.objects.filter(goal__plan=plan).exists()
+        assert Intervention.objects.filter(plan=plan).exists()
     for email in ["clinician@demo.test", "trainee@demo.test", "supervisor@demo.test", "admin@demo.test"]:
         assert WebClient().login(username=email, password="psyplan-demo")
 

@@ -252,4 +252,7 @@ class Command(BaseCommand):
         return made
 
     def _extend(self, clients: list[Client], users: dict[str, User]) -> None:
-        """Hook for the plan apps to add their demo records to each client."""
+        from plans.demo import build_demo_plan
+
+        for client in clients:
+            build_demo_plan(client)

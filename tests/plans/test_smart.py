@@ -1,0 +1,42 @@
+import datetime as dt
+
+from plans.smart import check_objective
+
+BASE = {
+    "statement": "Identify and name negative self-talk in a daily journal",
+    "measure": "Journal entries reviewed weekly",
+    "target": "Catches it at least 4 days a week",
+    "target_date": dt.date(2027, 3, 1),
+    "has_goal": True,
+    "problem_count": 1,
+    "plan_start": dt.date(2026, 11, 1),
+    "plan_horizon": dt.date(2027, 11, 1),
+    "today": dt.date(2026, 11, 22),
+}
+
+
+def codes(**changes):
+    return [f.code for f in check_objective(**(BASE | changes))]
+
+
+def test_a_complete_objective_has_nothing_missing():
+    assert codes() == []
+
+
+def test_vague_verbs_are_flagged_as_not_specific():
+    assert codes(statement="Understand her feelings about her mother") == ["vague_verb"]
+    assert codes(statement="Feel better about work") == ["vague_verb"]
+
+
+def test_missing_measure_and_target_are_flagged():
+    assert codes(measure="", target=" ") == ["no_measure", "no_target"]
+
+
+def test_target_dates_missing_past_and_beyond_the_horizon_are_flagged():
+    assert codes(target_date=None) == ["no_target_date"]
+    assert codes(target_date=dt.date(2026, 11, 21)) == ["target_date_past"]
+    assert codes(target_date=dt.date(2027, 11, 2)) == ["beyond_horizon"]
+
+
+def test_objective_with_no_goal_or_problem_is_flagged_as_not_relevant():
+    assert codes(has_goal=False, problem_count=0) == ["no_goal", "no_problem"]
