@@ -402,3 +402,74 @@ def move_item(*, actor: User, item: models.Model, direction: str) -> None:
         if sibling.order != position:
             sibling.order = position
             sibling.save(update_fields=["order"])
+
+
+# --- The practice's library --------------------------------------------------
+
+
+def _require_admin_of(actor: User, practice_id: int) -> None:
+    membership = actor.active_membership
+    if not (membership and membership.is_practice_admin and membership.practice_id == practice_id):
+        raise PermissionDenied("Only a practice admin manages the practice's library.")
+
+
+@transaction.atomic
+def save_plan_as_template(*, actor: User, plan: TreatmentPlan, name: str, description: str = "") -> PlanTemplate:
+    """Copy a plan's goals and objectives (no client detail) into a practice template."""
+    from plans.models import GoalTemplate, ObjectiveTemplate
+
+    if not TreatmentPlan.objects.visible_to(actor).filter(pk=plan.pk).exists():
+        raise PermissionDenied("You cannot see this plan.")
+    practice_id = plan.client.practice_id
+    _require_admin_of(actor, practice_id)
+    if not name.strip():
+        raise ValidationError({"name": "Give the template a name."})
+    if PlanTemplate.objects.filter(practice_id=practice_id, name__iexact=name.strip()).exists():
+        raise ValidationError({"name": "Your practice already has a template with this name."})
+    template = PlanTemplate.objects.create(
+        practice_id=practice_id, name=name.strip(), description=description, created_by=actor
+    )
+    for goal in plan.goals.current().prefetch_related("objectives"):
+        goal_template = GoalTemplate.objects.create(template=template, statement=goal.statement, order=goal.order)
+        for objective in goal.objectives.all():
+            if objective.removed_at is not None:
+                continue
+            months = 3
+            if objective.target_date:
+                months = max(1, round((objective.target_date - plan.start_date).days / 30.4))
+            ObjectiveTemplate.objects.create(
+                goal=goal_template,
+                statement=objective.statement,
+                measure=objective.measure,
+                target=objective.target,
+                months_to_target=months,
+                order=objective.order,
+            )
+    return template
+
+
+@transaction.atomic
+def set_template_active(*, actor: User, template: PlanTemplate, active: bool) -> None:
+    if template.practice_id is None:
+        raise PermissionDenied("Built-in templates stay; your practice can add its own.")
+    _require_admin_of(actor, template.practice_id)
+    template.is_active = active
+    template.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> models.Model:
+    """Add a practice's own conflict type, defense or intervention technique."""
+    membership = actor.active_membership
+    _require_admin_of(actor, membership.practice_id if membership else -1)
+    entry = model(practice_id=membership.practice_id, **fields)
+    if model is ConflictType and not entry.code:
+        from django.utils.text import slugify
+
+        entry.code = slugify(entry.name)[:60]
+    name_clash = model.objects.available_to(membership.practice_id).filter(name__iexact=entry.name)
+    if name_clash.exists():
+        raise ValidationError({"name": "This name is already in the catalogue."})
+    entry.full_clean()
+    entry.save()
+    return entry
