@@ -40,3 +40,33 @@ def send_staff_invitation(user_id: int) -> None:
 @shared_task
 def clear_expired_sessions() -> None:
     call_command("clearsessions")
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def deliver_notification(recipient_id: int, key: str, verb: str, text: str, url: str) -> None:
+    """Put a notice in the person's bell and email them a link.
+
+    Idempotent on `key`: running twice neither duplicates the notice nor re-sends the email.
+    The email names no client: clinical detail stays behind the sign-in.
+    """
+    from django.db import IntegrityError, transaction
+
+    from accounts.models import Notification
+
+    recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
+    if recipient is None:
+        return
+    try:
+        with transaction.atomic():
+            Notification.objects.create(recipient=recipient, key=key, verb=verb, text=text, url=url)
+    except IntegrityError:
+        return
+    send_mail(
+        subject=f"Psyplan: {verb}",
+        message=render_to_string(
+            "accounts/email/notification.txt",
+            {"user": recipient, "verb": verb, "link": settings.SITE_URL.rstrip("/") + url},
+        ),
+        from_email=None,
+        recipient_list=[recipient.email],
+    )

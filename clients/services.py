@@ -61,7 +61,7 @@ def update_client(*, actor: User, client: Client, expected_version: int, **field
 
 @transaction.atomic
 def discharge_client(*, actor: User, client: Client, discharged_on: dt.date, reason: str) -> Client:
-    """Archive a client. Nothing is deleted; plan closing joins in with the plan lifecycle."""
+    """Archive a client and close their active plan. Nothing is deleted."""
     current = Client.objects.editable_by(actor).select_for_update().filter(pk=client.pk).first()
     if current is None:
         raise PermissionDenied("Only the client's clinician can discharge them.")
@@ -76,6 +76,11 @@ def discharge_client(*, actor: User, client: Client, discharged_on: dt.date, rea
     current.discharge_reason = reason
     current.version += 1
     current.save()
+    from plans.lifecycle import close_plan
+    from plans.models import TreatmentPlan
+
+    for plan in TreatmentPlan.objects.filter(client=current, status=TreatmentPlan.Status.ACTIVE):
+        close_plan(actor=actor, plan=plan, reason=f"Client discharged: {reason}")
     return current
 
 

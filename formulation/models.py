@@ -7,6 +7,8 @@ hierarchy), developmental history, the relational pattern as a CCRT,
 transference and countertransference, strengths, and the narrative hypothesis.
 """
 
+import uuid
+
 from django.db import models
 from django.db.models import Q
 
@@ -140,12 +142,46 @@ class Formulation(models.Model):
     def __str__(self) -> str:
         return f"Formulation of {self.plan}"
 
+    def save(self, *args, **kwargs):
+        _refuse_if_locked(self.plan_id)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_delete()
+
     def section_version(self, section: str) -> int:
         return int(self.section_versions.get(section, 0))
 
     @property
     def has_relational_pattern(self) -> bool:
         return bool(self.ccrt_wish or self.ccrt_response_of_other or self.ccrt_response_of_self)
+
+
+def _refuse_if_locked(plan_id) -> None:
+    from plans.models import LOCKED_STATUSES, ImmutableRecordError, TreatmentPlan
+
+    if plan_id and TreatmentPlan.objects.filter(pk=plan_id, status__in=LOCKED_STATUSES).exists():
+        raise ImmutableRecordError(f"Plan {plan_id} is signed; amend it to change the formulation.")
+
+
+def _refuse_delete() -> None:
+    from plans.models import ImmutableRecordError
+
+    raise ImmutableRecordError("Formulation records are never deleted; items are marked removed.")
+
+
+class FormulationItem(models.Model):
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        _refuse_if_locked(Formulation.objects.filter(pk=self.formulation_id).values_list("plan_id", flat=True).first())
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_delete()
 
 
 class FormulationItemQuerySet(CaseloadQuerySet):
@@ -155,7 +191,7 @@ class FormulationItemQuerySet(CaseloadQuerySet):
         return self.filter(removed_at__isnull=True)
 
 
-class CoreConflict(models.Model):
+class CoreConflict(FormulationItem):
     class Intensity(models.TextChoices):
         LOW = "low", "Low"
         SIGNIFICANT = "significant", "Significant"
@@ -185,7 +221,7 @@ class CoreConflict(models.Model):
         return f"{self.conflict_type.name} conflict"
 
 
-class DefenseObservation(models.Model):
+class DefenseObservation(FormulationItem):
     formulation = models.ForeignKey(Formulation, on_delete=models.PROTECT, related_name="defenses")
     mechanism = models.ForeignKey(DefenseMechanism, on_delete=models.PROTECT, related_name="+")
     evidence = models.TextField(max_length=4000, blank=True, help_text="What was observed, and when.")

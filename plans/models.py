@@ -1,5 +1,6 @@
 import calendar
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -16,16 +17,42 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+class ImmutableRecordError(Exception):
+    """A signed plan, or part of one, was about to change. Amend the plan instead."""
+
+
+# Once submitted, a version's content is fixed: in review it waits for the
+# co-signature; after that it is a signed clinical record.
+LOCKED_STATUSES = ("in_review", "active", "superseded", "closed")
+
+
 class TreatmentPlanQuerySet(CaseloadQuerySet):
     client_path = "client"
 
     def drafts(self):
         return self.filter(status=TreatmentPlan.Status.DRAFT)
 
+    def awaiting_review_by(self, user):
+        """Plans in review whose author this user currently supervises, oldest submission first."""
+        from accounts.models import Supervision
+
+        supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
+        return (
+            self.visible_to(user)
+            .filter(status=TreatmentPlan.Status.IN_REVIEW, author_id__in=supervisees)
+            .exclude(author=user)
+            .order_by("submitted_at")
+        )
+
 
 class TreatmentPlan(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        ACTIVE = "active", "Active"
+        SUPERSEDED = "superseded", "Superseded"
+        CLOSED = "closed", "Closed"
 
     class ReviewInterval(models.IntegerChoices):
         MONTHLY = 1, "Monthly"
@@ -49,11 +76,28 @@ class TreatmentPlan(models.Model):
     )
     review_interval = models.PositiveSmallIntegerField(choices=ReviewInterval, default=ReviewInterval.QUARTERLY)
     next_review_date = models.DateField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Shared by every version of the same plan.
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = TreatmentPlanQuerySet.as_manager()
+
+    # What a signature covers on the plan row itself; status and review dates move on.
+    CONTENT_FIELDS = (
+        "client_id",
+        "author_id",
+        "version_number",
+        "previous_version_id",
+        "start_date",
+        "horizon_months",
+        "review_interval",
+        "lineage",
+    )
 
     class Meta:
         ordering = ["-start_date", "-version_number"]
@@ -68,6 +112,18 @@ class TreatmentPlan(models.Model):
     def __str__(self) -> str:
         return f"Plan v{self.version_number} for {self.client.chart_number}"
 
+    def save(self, *args, **kwargs):
+        if self.pk:
+            stored = TreatmentPlan.objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
+            if stored and stored["status"] in LOCKED_STATUSES:
+                changed = [f for f in self.CONTENT_FIELDS if getattr(self, f) != stored[f]]
+                if changed:
+                    raise ImmutableRecordError(f"Plan {self.pk} is signed; {', '.join(changed)} cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Treatment plans are never deleted.")
+
     @property
     def horizon_date(self) -> dt.date:
         return add_months(self.start_date, self.horizon_months)
@@ -75,6 +131,32 @@ class TreatmentPlan(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+
+class PlanContent(models.Model):
+    """Part of a plan's signed content: frozen once the plan is submitted."""
+
+    lineage = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        plan_id = self.plan_id_for_lock()
+        locked = plan_id and TreatmentPlan.objects.filter(pk=plan_id, status__in=LOCKED_STATUSES).exists()
+        if locked:
+            raise ImmutableRecordError(f"Plan {plan_id} is signed; amend it to change its content.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Plan content is never deleted; items are marked removed.")
+
+    def plan_id_for_lock(self) -> int | None:
+        raise NotImplementedError
 
 
 class PlanItemQuerySet(CaseloadQuerySet):
@@ -86,7 +168,7 @@ class GoalQuerySet(PlanItemQuerySet):
     client_path = "plan__client"
 
 
-class Goal(models.Model):
+class Goal(PlanContent):
     """A broad aim. Process goals may stay broad; SMART applies to objectives."""
 
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="goals")
@@ -104,12 +186,15 @@ class Goal(models.Model):
     def __str__(self) -> str:
         return self.statement
 
+    def plan_id_for_lock(self):
+        return self.plan_id
+
 
 class ObjectiveQuerySet(PlanItemQuerySet):
     client_path = "goal__plan__client"
 
 
-class Objective(models.Model):
+class Objective(PlanContent):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
         IN_PROGRESS = "in_progress", "In progress"
@@ -147,6 +232,9 @@ class Objective(models.Model):
     def __str__(self) -> str:
         return self.statement
 
+    def plan_id_for_lock(self):
+        return Goal.objects.filter(pk=self.goal_id).values_list("plan_id", flat=True).first()
+
 
 class InterventionTechnique(models.Model):
     class Kind(models.TextChoices):
@@ -180,7 +268,7 @@ class InterventionQuerySet(PlanItemQuerySet):
     client_path = "plan__client"
 
 
-class Intervention(models.Model):
+class Intervention(PlanContent):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="interventions")
     technique = models.ForeignKey(InterventionTechnique, on_delete=models.PROTECT, related_name="+")
     objectives = models.ManyToManyField(Objective, blank=True, related_name="interventions")
@@ -197,6 +285,9 @@ class Intervention(models.Model):
 
     def __str__(self) -> str:
         return self.technique.name
+
+    def plan_id_for_lock(self):
+        return self.plan_id
 
 
 class PlanTemplateQuerySet(CatalogueQuerySet):
@@ -252,3 +343,114 @@ class ObjectiveTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.statement
+
+
+class PlanTransitionQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+
+class PlanTransition(models.Model):
+    """Who moved a plan from one state to another, when, and why. Append-only."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="transitions")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_status = models.CharField(max_length=20, choices=TreatmentPlan.Status)
+    to_status = models.CharField(max_length=20, choices=TreatmentPlan.Status)
+    comment = models.TextField(max_length=4000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PlanTransitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class SignatureQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+    def valid(self):
+        return self.filter(voided_at__isnull=True)
+
+
+class Signature(models.Model):
+    """A signature as it was given: name, credentials and zone are copied so later edits to a
+    person's profile never rewrite a signed record."""
+
+    class Meaning(models.TextChoices):
+        AUTHORED = "authored", "Authored"
+        REVIEWED_AND_APPROVED = "reviewed_and_approved", "Reviewed and approved"
+        CLIENT_AGREEMENT = "client_agreement", "Client agreement"
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    meaning = models.CharField(max_length=30, choices=Meaning)
+    printed_name = models.CharField(max_length=300)
+    credentials = models.CharField(max_length=100, blank=True)
+    signed_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical plan content.")
+    # An author's signature on a version returned for changes stops counting; the row stays.
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=200, blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["signed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_meaning_display()} by {self.printed_name}"
+
+    @property
+    def local_signed_at(self):
+        import zoneinfo
+
+        return self.signed_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Signatures are never deleted.")
+
+
+class CommentQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+    def unresolved(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class Comment(models.Model):
+    """A reviewer's comment anchored to one part of a plan."""
+
+    class Anchor(models.TextChoices):
+        PLAN = "plan", "The plan as a whole"
+        SECTION = "section", "Formulation section"
+        GOAL = "goal", "Goal"
+        OBJECTIVE = "objective", "Objective"
+        INTERVENTION = "intervention", "Intervention"
+        CONFLICT = "conflict", "Core conflict"
+        DEFENSE = "defense", "Defense"
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    anchor_kind = models.CharField(max_length=20, choices=Anchor, default=Anchor.PLAN)
+    # The anchored item's lineage (or a formulation section's key), so a comment still
+    # finds its objective after the plan is revised.
+    anchor_key = models.CharField(max_length=64, blank=True)
+    anchor_label = models.CharField(max_length=300, blank=True)
+    body = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment on {self.anchor_label or self.get_anchor_kind_display()}"

@@ -43,6 +43,7 @@ class PlanPage:
     thread: list[ThreadItem]
     loose_objectives: list[Objective]
     unserved_objectives: list[Objective]
+    comments: dict[str, list] = field(default_factory=dict)
 
     @property
     def objectives(self) -> list[Objective]:
@@ -112,7 +113,11 @@ def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
         thread.append(ThreadItem("Relational pattern", "CCRT", formulation.ccrt_wish[:80], works_on))
     loose = [view.objective for _, views in goal_views for view in views if not view.tied_to_formulation]
     unserved = [view.objective for _, views in goal_views for view in views if not view.interventions]
+    comments: dict[str, list] = {}
+    for comment in plan.comments.unresolved().select_related("author"):
+        comments.setdefault(f"{comment.anchor_kind}:{comment.anchor_key}", []).append(comment)
     return PlanPage(
+        comments=comments,
         plan=plan,
         goals=goal_views,
         interventions=interventions,

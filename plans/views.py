@@ -121,8 +121,34 @@ def plan_create(request, client_pk: int):
 
 @login_required
 def plan_detail(request, pk: int):
+    from plans import lifecycle
+    from plans.canonical import content_hash
+    from plans.review import anchor_choices
+
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
     context = _page_context(request, plan)
+    user = request.user
+    signatures = list(plan.signatures.all())
+    current_hash = content_hash(plan) if signatures else None
+    is_author = plan.author_id == user.pk
+    is_reviewer = not is_author and lifecycle.supervises(user, plan.author, plan.client.practice_id)
+    context.update(
+        {
+            "signatures": signatures,
+            "current_hash": current_hash,
+            "content_matches": all(s.content_hash == current_hash for s in signatures if s.voided_at is None),
+            "transitions": plan.transitions.select_related("actor"),
+            "versions": TreatmentPlan.objects.visible_to(user).filter(lineage=plan.lineage).order_by("version_number"),
+            "is_author": is_author,
+            "is_reviewer": is_reviewer,
+            "can_write_plan": can_edit(user, plan),
+            "needs_cosignature": bool(
+                plan.author.active_membership and plan.author.active_membership.requires_cosignature
+            ),
+            "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
+            "all_comments": plan.comments.select_related("author", "resolved_by"),
+        }
+    )
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
     context["section_forms"] = [
         (

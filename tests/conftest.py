@@ -64,6 +64,8 @@ def login(client):
     """Sign a user in through the real login form and return the test client."""
 
     def _login(user):
+        # The login page sends signed-in people away, so sign out whoever was here before.
+        client.logout()
         response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
         assert response.status_code == 302, response.content
         return client

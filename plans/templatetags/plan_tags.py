@@ -14,3 +14,14 @@ KIND_LABELS = {
 @register.filter
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
+
+
+@register.filter
+def comments_on(page, anchor: str) -> list:
+    """Unresolved comments anchored at "kind:key", e.g. "objective:<lineage>" or "section:narrative"."""
+    return page.comments.get(anchor, [])
+
+
+@register.simple_tag
+def anchor(kind: str, key) -> str:
+    return f"{kind}:{key}"

@@ -1,0 +1,351 @@
+"""The plan lifecycle: every change of state is one of these functions.
+
+draft --submit--> in review --approve--> active --amend/approve--> superseded
+            \\                \\-request changes--> changes requested --revise--> draft
+             \\--submit, no co-signature needed--> active --close--> closed
+
+Each function checks who may act and from which state, runs in a transaction,
+writes a PlanTransition (who, when, from, to, comment) and queues notifications
+on commit. A move that is not allowed raises TransitionError with a clear
+message and changes nothing, wherever it is called from.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.access import can_edit
+from accounts.models import Supervision, User
+from accounts.notify import notify
+from formulation.models import CoreConflict, DefenseObservation, Formulation
+from plans.canonical import content_hash
+from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
+
+Status = TreatmentPlan.Status
+
+
+class TransitionError(ValidationError):
+    """The requested change of state is not allowed; nothing was changed."""
+
+
+def _lock(plan: TreatmentPlan) -> TreatmentPlan:
+    return TreatmentPlan.objects.select_for_update().select_related("client__practice", "author").get(pk=plan.pk)
+
+
+def _require_status(plan: TreatmentPlan, *allowed: str, action: str) -> None:
+    if plan.status not in allowed:
+        raise TransitionError(f"You cannot {action} a plan that is {plan.get_status_display().lower()}.")
+
+
+def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "") -> PlanTransition:
+    transition = PlanTransition.objects.create(
+        plan=plan, actor=actor, from_status=plan.status, to_status=to_status, comment=comment
+    )
+    plan.status = to_status
+    return transition
+
+
+def _sign(plan: TreatmentPlan, signer: User, meaning: str) -> Signature:
+    return Signature.objects.create(
+        plan=plan,
+        signer=signer,
+        meaning=meaning,
+        printed_name=signer.get_full_name(),
+        credentials=signer.credentials,
+        signed_at=timezone.now(),
+        timezone=plan.client.practice.timezone,
+        content_hash=content_hash(plan),
+    )
+
+
+def current_supervisors(user: User, practice_id: int) -> list[User]:
+    return [
+        s.supervisor
+        for s in Supervision.objects.current()
+        .filter(supervisee=user, practice_id=practice_id, supervisor__is_active=True)
+        .select_related("supervisor")
+    ]
+
+
+def supervises(supervisor: User, clinician: User, practice_id: int) -> bool:
+    return (
+        Supervision.objects.current()
+        .filter(supervisor=supervisor, supervisee=clinician, practice_id=practice_id, supervisor__is_active=True)
+        .exists()
+    )
+
+
+def _plan_url(plan: TreatmentPlan) -> str:
+    return reverse("plans:detail", args=[plan.pk])
+
+
+def _activate(plan: TreatmentPlan, actor: User) -> None:
+    plan.activated_at = timezone.now()
+    previous = plan.previous_version
+    if previous is not None and previous.status == Status.ACTIVE:
+        previous = _lock(previous)
+        _record(previous, actor, Status.SUPERSEDED, f"Superseded by version {plan.version_number}.")
+        previous.save(update_fields=["status", "updated_at"])
+
+
+@transaction.atomic
+def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
+    """The author signs. Without a co-signature requirement that makes the plan active."""
+    plan = _lock(plan)
+    _require_status(plan, Status.DRAFT, action="submit")
+    if plan.author_id != actor.pk or not can_edit(actor, plan):
+        raise TransitionError("Only the plan's author can submit and sign it.")
+    if not Objective.objects.current().filter(goal__plan=plan, goal__removed_at__isnull=True).exists():
+        raise TransitionError("Add at least one goal with an objective before submitting.")
+    membership = actor.active_membership
+    practice_id = plan.client.practice_id
+    needs_cosignature = membership.requires_cosignature
+    supervisors = current_supervisors(actor, practice_id)
+    if needs_cosignature and not supervisors:
+        raise TransitionError(
+            "Your plans need a supervisor's co-signature, and no supervisor is assigned to you. "
+            "Ask your practice admin to assign one."
+        )
+    _sign(plan, actor, Signature.Meaning.AUTHORED)
+    plan.submitted_at = timezone.now()
+    if needs_cosignature:
+        _record(plan, actor, Status.IN_REVIEW)
+        plan.save(update_fields=["status", "submitted_at", "updated_at"])
+        notify(
+            recipients=supervisors,
+            key=f"plan:{plan.pk}:submitted:{plan.submitted_at.timestamp()}",
+            verb="a plan awaits your review",
+            text=f"{actor.get_full_name()} submitted plan v{plan.version_number} for {plan.client.chart_number}.",
+            url=_plan_url(plan),
+        )
+    else:
+        _record(plan, actor, Status.ACTIVE, "Signed by the author; no co-signature required.")
+        _activate(plan, actor)
+        plan.save(update_fields=["status", "submitted_at", "activated_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> TreatmentPlan:
+    plan = _lock(plan)
+    _require_status(plan, Status.IN_REVIEW, action="request changes to")
+    _require_reviewer(actor, plan)
+    if not comment.strip():
+        raise TransitionError({"comment": "Say what needs to change: a comment is required."})
+    transition = _record(plan, actor, Status.CHANGES_REQUESTED, comment)
+    plan.save(update_fields=["status", "updated_at"])
+    # The author's signature covered the submitted text, which is about to change.
+    plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).update(
+        voided_at=timezone.now(), void_reason="Returned for changes"
+    )
+    Comment.objects.create(plan=plan, author=actor, anchor_kind=Comment.Anchor.PLAN, body=comment)
+    notify(
+        recipients=[plan.author],
+        key=f"plan:{plan.pk}:changes:{transition.pk}",
+        verb="changes were requested on your plan",
+        text=f"{actor.get_full_name()} asked for changes to plan v{plan.version_number} "
+        f"for {plan.client.chart_number}.",
+        url=_plan_url(plan),
+    )
+    return plan
+
+
+@transaction.atomic
+def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
+    plan = _lock(plan)
+    _require_status(plan, Status.CHANGES_REQUESTED, action="revise")
+    if plan.author_id != actor.pk or not can_edit(actor, plan):
+        raise TransitionError("Only the plan's author can revise it.")
+    _record(plan, actor, Status.DRAFT, "Revising after review.")
+    plan.save(update_fields=["status", "updated_at"])
+    return plan
+
+
+def _require_reviewer(actor: User, plan: TreatmentPlan) -> None:
+    if actor.pk == plan.author_id:
+        raise TransitionError("Nobody approves or reviews their own plan.")
+    if not supervises(actor, plan.author, plan.client.practice_id):
+        raise TransitionError("Only a current supervisor of the plan's author can review it.")
+
+
+@transaction.atomic
+def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> TreatmentPlan:
+    """The supervisor co-signs; the plan becomes active and any version it amends is superseded."""
+    plan = _lock(plan)
+    _require_status(plan, Status.IN_REVIEW, action="approve")
+    _require_reviewer(actor, plan)
+    authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).first()
+    if authored is None or authored.content_hash != content_hash(plan):
+        raise TransitionError("The plan's content no longer matches the author's signature; it cannot be approved.")
+    _sign(plan, actor, Signature.Meaning.REVIEWED_AND_APPROVED)
+    transition = _record(plan, actor, Status.ACTIVE, comment)
+    _activate(plan, actor)
+    plan.save(update_fields=["status", "activated_at", "updated_at"])
+    notify(
+        recipients=[plan.author],
+        key=f"plan:{plan.pk}:approved:{transition.pk}",
+        verb="your plan was approved",
+        text=f"{actor.get_full_name()} approved and co-signed plan v{plan.version_number} "
+        f"for {plan.client.chart_number}.",
+        url=_plan_url(plan),
+    )
+    return plan
+
+
+@transaction.atomic
+def close_plan(*, actor: User, plan: TreatmentPlan, reason: str) -> TreatmentPlan:
+    plan = _lock(plan)
+    _require_status(plan, Status.ACTIVE, action="close")
+    if not can_edit(actor, plan):
+        raise TransitionError("Only the client's clinician can close this plan.")
+    if not reason.strip():
+        raise TransitionError({"reason": "Give the reason for closing the plan."})
+    _record(plan, actor, Status.CLOSED, reason)
+    plan.closed_at = timezone.now()
+    plan.save(update_fields=["status", "closed_at", "updated_at"])
+    return plan
+
+
+@transaction.atomic
+def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
+    """Copy an active plan into a new draft version n+1. Version n stays active until the new one is."""
+    plan = _lock(plan)
+    _require_status(plan, Status.ACTIVE, action="amend")
+    if not can_edit(actor, plan):
+        raise TransitionError("Only the client's clinician can amend this plan.")
+    if TreatmentPlan.objects.filter(previous_version=plan).exists():
+        raise TransitionError("This version already has an amendment in progress; continue that one.")
+    amendment = TreatmentPlan.objects.create(
+        client=plan.client,
+        author=actor,
+        status=Status.DRAFT,
+        version_number=plan.version_number + 1,
+        previous_version=plan,
+        lineage=plan.lineage,
+        start_date=plan.start_date,
+        horizon_months=plan.horizon_months,
+        review_interval=plan.review_interval,
+        next_review_date=plan.next_review_date,
+    )
+    amendment.presenting_problems.set(plan.presenting_problems.all())
+    _copy_content(plan, amendment)
+    PlanTransition.objects.create(
+        plan=amendment,
+        actor=actor,
+        from_status=Status.DRAFT,
+        to_status=Status.DRAFT,
+        comment=f"Amendment of version {plan.version_number}.",
+    )
+    return amendment
+
+
+def _copy_content(source: TreatmentPlan, target: TreatmentPlan) -> None:
+    """Deep-copy the formulation, goals, objectives and interventions, keeping each item's lineage."""
+    old = Formulation.objects.get(plan=source)
+    section_fields = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
+    new = Formulation.objects.create(plan=target, **{name: getattr(old, name) for name in section_fields})
+    conflicts = {}
+    for c in CoreConflict.objects.current().filter(formulation=old):
+        conflicts[c.pk] = CoreConflict.objects.create(
+            formulation=new,
+            conflict_type_id=c.conflict_type_id,
+            intensity=c.intensity,
+            mode=c.mode,
+            description=c.description,
+            order=c.order,
+            lineage=c.lineage,
+        )
+    defenses = {}
+    for d in DefenseObservation.objects.current().filter(formulation=old):
+        defenses[d.pk] = DefenseObservation.objects.create(
+            formulation=new, mechanism_id=d.mechanism_id, evidence=d.evidence, order=d.order, lineage=d.lineage
+        )
+    objectives = {}
+    for g in Goal.objects.current().filter(plan=source).prefetch_related("objectives"):
+        goal = Goal.objects.create(
+            plan=target, statement=g.statement, description=g.description, order=g.order, lineage=g.lineage
+        )
+        for o in g.objectives.all():
+            if o.removed_at is not None:
+                continue
+            copy = Objective.objects.create(
+                goal=goal,
+                statement=o.statement,
+                measure=o.measure,
+                baseline=o.baseline,
+                target=o.target,
+                target_date=o.target_date,
+                responsible=o.responsible,
+                status=o.status,
+                addresses_relational_pattern=o.addresses_relational_pattern,
+                order=o.order,
+                lineage=o.lineage,
+            )
+            copy.presenting_problems.set(o.presenting_problems.all())
+            copy.conflicts.set([conflicts[c.pk] for c in o.conflicts.all() if c.pk in conflicts])
+            copy.defenses.set([defenses[d.pk] for d in o.defenses.all() if d.pk in defenses])
+            objectives[o.pk] = copy
+    for i in Intervention.objects.current().filter(plan=source).prefetch_related("objectives"):
+        copy = Intervention.objects.create(
+            plan=target,
+            technique_id=i.technique_id,
+            frequency=i.frequency,
+            rationale=i.rationale,
+            order=i.order,
+            lineage=i.lineage,
+        )
+        copy.objectives.set([objectives[o.pk] for o in i.objectives.all() if o.pk in objectives])
+
+
+# --- Comments ---------------------------------------------------------------
+
+
+@transaction.atomic
+def add_comment(
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    body: str,
+    anchor_kind: str = Comment.Anchor.PLAN,
+    anchor_key: str = "",
+    anchor_label: str = "",
+) -> Comment:
+    if not TreatmentPlan.objects.visible_to(actor).filter(pk=plan.pk).exists():
+        raise TransitionError("You cannot see this plan.")
+    if actor.pk != plan.author_id and not supervises(actor, plan.author, plan.client.practice_id):
+        raise TransitionError("Only the author and their supervisors comment on a plan.")
+    if not body.strip():
+        raise ValidationError({"body": "Write the comment."})
+    comment = Comment(
+        plan=plan,
+        author=actor,
+        anchor_kind=anchor_kind,
+        anchor_key=anchor_key,
+        anchor_label=anchor_label[:300],
+        body=body,
+    )
+    comment.full_clean()
+    comment.save()
+    others = [plan.author] if actor.pk != plan.author_id else current_supervisors(plan.author, plan.client.practice_id)
+    notify(
+        recipients=others,
+        key=f"comment:{comment.pk}",
+        verb="a comment was added to a plan",
+        text=f"{actor.get_full_name()} commented on {comment.anchor_label or 'plan'} (v{plan.version_number}, "
+        f"{plan.client.chart_number}).",
+        url=_plan_url(plan) + f"#comment-{comment.pk}",
+    )
+    return comment
+
+
+@transaction.atomic
+def resolve_comment(*, actor: User, comment: Comment) -> Comment:
+    comment = Comment.objects.select_for_update().select_related("plan").get(pk=comment.pk)
+    if actor.pk not in (comment.plan.author_id, comment.author_id):
+        raise TransitionError("Only the plan's author or the comment's writer can resolve it.")
+    if comment.resolved_at is None:
+        comment.resolved_at = timezone.now()
+        comment.resolved_by = actor
+        comment.save(update_fields=["resolved_at", "resolved_by"])
+    return comment

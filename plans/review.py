@@ -1,0 +1,214 @@
+"""Views for the lifecycle: submit, review, revise, amend, close; comments; the review queue;
+notifications; version comparison. Each parses input, fetches through the access door,
+calls plans.lifecycle and answers."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_visible_or_404
+from accounts.models import Notification, Supervision
+from plans import lifecycle
+from plans.compare import compare_versions
+from plans.models import Comment, TreatmentPlan
+from plans.selectors import plan_queryset
+
+
+class CommentForm(forms.Form):
+    anchor = forms.CharField(widget=forms.HiddenInput, required=False)
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+def _visible_plan(request, pk: int) -> TreatmentPlan:
+    return get_visible_or_404(plan_queryset(), request.user, pk=pk)
+
+
+def _run(request, plan: TreatmentPlan, action, success: str, **kwargs):
+    try:
+        result = action(actor=request.user, plan=plan, **kwargs)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("plans:detail", pk=plan.pk)
+    messages.success(request, success)
+    return redirect("plans:detail", pk=result.pk)
+
+
+@login_required
+@require_POST
+def submit(request, pk: int):
+    plan = _visible_plan(request, pk)
+    needs_review = bool(request.user.active_membership and request.user.active_membership.requires_cosignature)
+    success = (
+        "Signed and sent to your supervisor for co-signature." if needs_review else "Signed. The plan is now active."
+    )
+    return _run(request, plan, lifecycle.submit_plan, success)
+
+
+@login_required
+@require_POST
+def request_changes(request, pk: int):
+    plan = _visible_plan(request, pk)
+    return _run(
+        request,
+        plan,
+        lifecycle.request_changes,
+        "Returned to the author with your comments.",
+        comment=request.POST.get("comment", ""),
+    )
+
+
+@login_required
+@require_POST
+def revise(request, pk: int):
+    plan = _visible_plan(request, pk)
+    return _run(request, plan, lifecycle.start_revision, "The plan is a draft again: make the changes, then resubmit.")
+
+
+@login_required
+@require_POST
+def approve(request, pk: int):
+    plan = _visible_plan(request, pk)
+    return _run(
+        request,
+        plan,
+        lifecycle.approve_plan,
+        "Approved and co-signed. The plan is active.",
+        comment=request.POST.get("comment", ""),
+    )
+
+
+@login_required
+@require_POST
+def amend(request, pk: int):
+    plan = _visible_plan(request, pk)
+    return _run(request, plan, lifecycle.amend_plan, "Amendment started as a new draft version.")
+
+
+@login_required
+@require_POST
+def close(request, pk: int):
+    plan = _visible_plan(request, pk)
+    return _run(request, plan, lifecycle.close_plan, "The plan is closed.", reason=request.POST.get("reason", ""))
+
+
+def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
+    """Every part of the plan a comment can be anchored to: value -> (kind, key, label)."""
+    from formulation.models import Formulation
+
+    choices = {"plan:": ("plan", "", "The plan as a whole")}
+    for key, (title, _) in Formulation.SECTIONS.items():
+        choices[f"section:{key}"] = ("section", key, f"Formulation: {title}")
+    for c in page.conflicts:
+        choices[f"conflict:{c.lineage}"] = ("conflict", str(c.lineage), f"Core conflict: {c.conflict_type.name}")
+    for d in page.defenses:
+        choices[f"defense:{d.lineage}"] = ("defense", str(d.lineage), f"Defense: {d.mechanism.name}")
+    for g_index, (goal, views) in enumerate(page.goals, start=1):
+        choices[f"goal:{goal.lineage}"] = ("goal", str(goal.lineage), f"Goal {g_index}: {goal.statement}")
+        for o_index, view in enumerate(views, start=1):
+            o = view.objective
+            choices[f"objective:{o.lineage}"] = (
+                "objective",
+                str(o.lineage),
+                f"Objective {g_index}.{o_index}: {o.statement}",
+            )
+    for i in page.interventions:
+        choices[f"intervention:{i.lineage}"] = ("intervention", str(i.lineage), f"Intervention: {i.technique.name}")
+    return choices
+
+
+@login_required
+@require_POST
+def comment_add(request, pk: int):
+    from plans.selectors import load_plan_page
+
+    plan = _visible_plan(request, pk)
+    choices = anchor_choices(load_plan_page(plan, today=plan.client.practice.today()))
+    anchor = request.POST.get("anchor", "plan:")
+    if anchor not in choices:
+        messages.error(request, "That part of the plan no longer exists; choose another.")
+        return redirect("plans:detail", pk=plan.pk)
+    kind, key, label = choices[anchor]
+    try:
+        comment = lifecycle.add_comment(
+            actor=request.user,
+            plan=plan,
+            body=request.POST.get("body", ""),
+            anchor_kind=kind,
+            anchor_key=key,
+            anchor_label=label,
+        )
+    except ValidationError as exc:
+        messages.error(request, "Comment not added: " + " ".join(exc.messages))
+        return redirect("plans:detail", pk=plan.pk)
+    messages.success(request, f"Comment added on {label}.")
+    return redirect(f"{plan_detail_url(plan)}#comment-{comment.pk}")
+
+
+def plan_detail_url(plan) -> str:
+    from django.urls import reverse
+
+    return reverse("plans:detail", args=[plan.pk])
+
+
+@login_required
+@require_POST
+def comment_resolve(request, pk: int):
+    comment = get_object_or_404(Comment.objects.visible_to(request.user), pk=pk)
+    try:
+        lifecycle.resolve_comment(actor=request.user, comment=comment)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Comment marked resolved.")
+    return redirect("plans:detail", pk=comment.plan_id)
+
+
+@login_required
+def review_queue(request):
+    user = request.user
+    today = timezone.localdate()
+    waiting = list(TreatmentPlan.objects.awaiting_review_by(user).select_related("client", "author"))
+    now = timezone.now()
+    rows = [(plan, now - plan.submitted_at) for plan in waiting]
+    supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
+    overdue = (
+        TreatmentPlan.objects.visible_to(user)
+        .filter(status=TreatmentPlan.Status.ACTIVE, author_id__in=supervisees, next_review_date__lt=today)
+        .select_related("client", "author")
+        .order_by("next_review_date")
+    )
+    return render(request, "plans/review_queue.html", {"rows": rows, "overdue": overdue, "today": today})
+
+
+@login_required
+def notifications(request):
+    items = Notification.objects.for_user(request.user)
+    if request.method == "POST":
+        items.unread().update(read_at=timezone.now())
+        return redirect("plans:notifications")
+    page = Paginator(items, 30).get_page(request.GET.get("page"))
+    return render(request, "plans/notifications.html", {"page": page})
+
+
+@login_required
+def compare(request, pk: int):
+    plan = _visible_plan(request, pk)
+    versions = list(
+        TreatmentPlan.objects.visible_to(request.user).filter(lineage=plan.lineage).order_by("version_number")
+    )
+    by_number = {v.version_number: v for v in versions}
+    try:
+        older = by_number[int(request.GET.get("from", plan.version_number - 1))]
+        newer = by_number[int(request.GET.get("to", plan.version_number))]
+    except (KeyError, ValueError):
+        older, newer = (versions[-2], versions[-1]) if len(versions) > 1 else (plan, plan)
+    return render(
+        request,
+        "plans/compare.html",
+        {"plan": plan, "versions": versions, "older": older, "newer": newer, "diff": compare_versions(older, newer)},
+    )
