@@ -4,12 +4,13 @@ import datetime as dt
 
 from clients.models import Client
 from formulation.models import ConflictType, DefenseMechanism
-from plans import services
+from plans import lifecycle, services
 from plans.models import InterventionTechnique, Objective, PlanTemplate
 
 # Per chart number: template, formulation text, conflicts, defenses, interventions. All invented.
 PROFILES = {
     "D-1001": {
+        "state": "active",
         "template": "Depression (psychodynamic)",
         "formulation": {
             "development": {
@@ -47,6 +48,7 @@ PROFILES = {
         ],
     },
     "D-1002": {
+        "state": "draft",
         "template": "Anxiety with relationship difficulties",
         "formulation": {
             "relational": {
@@ -65,6 +67,7 @@ PROFILES = {
         "interventions": [("Clarification", "weekly", "Map the sequence of each relationship episode.")],
     },
     "D-1003": {
+        "state": "in_review",
         "template": "Psychodynamic core",
         "formulation": {
             "development": {
@@ -81,6 +84,7 @@ PROFILES = {
         "interventions": [("Working through", "weekly", "Revisit the loss as the client can bear it.")],
     },
     "D-1004": {
+        "state": "draft",
         "template": "Psychodynamic core",
         "formulation": {
             "narrative": {
@@ -93,6 +97,7 @@ PROFILES = {
         "interventions": [("Confrontation", "as needed", "Gently name the gap between standards and reality.")],
     },
     "D-1005": {
+        "state": "active",
         "template": "Psychodynamic core",
         "formulation": {
             "development": {
@@ -106,6 +111,7 @@ PROFILES = {
         "interventions": [("Supportive techniques", "weekly", "Build safety for feeling in the room.")],
     },
     "O-2001": {
+        "state": "active",
         "template": "Anxiety with relationship difficulties",
         "formulation": {"narrative": {"narrative_hypothesis": "Panic condenses fears of separation."}},
         "conflicts": [("individuation-dependency", "significant", "passive", "Fears being alone on journeys.")],
@@ -178,3 +184,6 @@ def build_demo_plan(client: Client) -> None:
             frequency=frequency,
             rationale=rationale,
         )
+    if profile["state"] in ("active", "in_review"):
+        # Active for clinicians who sign alone; in review for the trainee.
+        lifecycle.submit_plan(actor=author, plan=plan)

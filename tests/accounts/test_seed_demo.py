@@ -25,6 +25,8 @@ def test_seed_demo_creates_every_role_and_is_safe_to_run_twice(db):
     from plans.models import Intervention, Objective, TreatmentPlan
 
     assert TreatmentPlan.objects.count() == Client.objects.count() == 6
+    statuses = dict(TreatmentPlan.objects.values_list("client__chart_number", "status"))
+    assert statuses["D-1001"] == "active" and statuses["D-1003"] == "in_review" and statuses["D-1002"] == "draft"
     for plan in TreatmentPlan.objects.all():
         assert plan.formulation.narrative_hypothesis
         assert plan.formulation.conflicts.exists() and plan.formulation.defenses.exists()

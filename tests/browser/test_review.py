@@ -1,0 +1,57 @@
+"""The supervisor round trip in Chromium: submit, request changes on one objective, fix,
+resubmit, approve; the plan then shows both signatures."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from plans.models import Objective
+from tests.factories import ClientFactory, make_plan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_server, sign_in, trainee, supervisor):
+    plan = make_plan(ClientFactory(primary_clinician=trainee))
+    objective = Objective.objects.get(goal__plan=plan)
+    trainee_page = browser.new_context(base_url=live_server.url).new_page()
+    supervisor_page = browser.new_context(base_url=live_server.url).new_page()
+
+    sign_in(trainee_page, trainee)
+    trainee_page.goto(f"/plans/{plan.pk}/")
+    trainee_page.get_by_role("button", name="Sign and submit for review").click()
+    expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
+
+    sign_in(supervisor_page, supervisor)
+    expect(supervisor_page.locator(".bell .count")).to_have_text("1")
+    supervisor_page.get_by_role("link", name="Reviews").click()
+    supervisor_page.get_by_role("link", name="Plan v1").click()
+    supervisor_page.get_by_label("About").select_option(label=f"Objective 1.1: {objective.statement}")
+    supervisor_page.get_by_label("Comment", exact=True).fill("Make the target observable: how many sessions?")
+    supervisor_page.get_by_role("button", name="Add comment").click()
+    supervisor_page.get_by_label("What needs to change").fill("See my comment on objective 1.1.")
+    supervisor_page.get_by_role("button", name="Request changes").click()
+    expect(supervisor_page.get_by_text("Returned to the author with your comments.")).to_be_visible()
+
+    trainee_page.goto(f"/plans/{plan.pk}/")
+    expect(trainee_page.locator(f"#objective-{objective.pk} .inline-comments")).to_contain_text("how many sessions?")
+    trainee_page.get_by_role("button", name="Revise the plan").click()
+    trainee_page.locator(f"#objective-{objective.pk}").get_by_role("button", name=re.compile("^Edit")).first.click()
+    editor = trainee_page.locator(".editor", has=trainee_page.get_by_role("heading", name="Edit objective"))
+    editor.get_by_label("Target or criterion").fill("Names 2 patterns, in at least 3 sessions")
+    editor.get_by_role("button", name="Save").click()
+    expect(trainee_page.locator(f"#objective-{objective.pk}")).to_contain_text("in at least 3 sessions")
+    trainee_page.locator("#comments").get_by_role("button", name=re.compile("^Mark resolved")).first.click()
+    trainee_page.get_by_role("button", name="Sign and submit for review").click()
+    expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
+
+    supervisor_page.goto(f"/plans/{plan.pk}/")
+    supervisor_page.get_by_role("button", name="Approve and co-sign").click()
+    expect(supervisor_page.get_by_text("Approved and co-signed")).to_be_visible()
+    signatures = supervisor_page.locator(".signatures")
+    expect(signatures).to_contain_text("The content matches its signatures")
+    valid = signatures.locator("tbody tr", has_text="Valid")
+    expect(valid.filter(has_text="Authored")).to_contain_text(trainee.get_full_name())
+    expect(valid.filter(has_text="Reviewed and approved")).to_contain_text(supervisor.get_full_name())
+    expect(supervisor_page.locator("#lifecycle-title")).to_have_text("Status: Active")
