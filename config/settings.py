@@ -175,7 +175,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
     },
+    # Checks every 10 minutes which practices have reached their local run time today.
+    "review-scheduler": {
+        "task": "plans.tasks.run_review_scheduler",
+        "schedule": 10 * 60,
+    },
 }
+# The daily review scan runs at this local time in each practice's timezone.
+REVIEW_SCHEDULER_TIME = env.str("REVIEW_SCHEDULER_TIME", default="06:00")
+# Reviews are scheduled this many days ahead of the due date ...
+REVIEW_LEAD_DAYS = env.int("REVIEW_LEAD_DAYS", default=14)
+# ... and become overdue this many days after it.
+REVIEW_GRACE_DAYS = env.int("REVIEW_GRACE_DAYS", default=7)
 
 # --- Security ---------------------------------------------------------------
 # Behind a TLS-terminating proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=true.

@@ -20,7 +20,16 @@ from accounts.models import Supervision, User
 from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.canonical import content_hash
-from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
+from plans.models import (
+    Comment,
+    Goal,
+    Intervention,
+    Objective,
+    PlanTransition,
+    Signature,
+    TreatmentPlan,
+    add_months,
+)
 
 Status = TreatmentPlan.Status
 
@@ -43,6 +52,10 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
         plan=plan, actor=actor, from_status=plan.status, to_status=to_status, comment=comment
     )
     plan.status = to_status
+    if to_status in (Status.SUPERSEDED, Status.CLOSED):
+        from plans.progress import cancel_open_reviews
+
+        cancel_open_reviews(plan)
     return transition
 
 
@@ -82,6 +95,8 @@ def _plan_url(plan: TreatmentPlan) -> str:
 
 def _activate(plan: TreatmentPlan, actor: User) -> None:
     plan.activated_at = timezone.now()
+    # Reviews fall due one interval (e.g. three calendar months) after activation.
+    plan.next_review_date = add_months(plan.client.practice.today(), plan.review_interval)
     previous = plan.previous_version
     if previous is not None and previous.status == Status.ACTIVE:
         previous = _lock(previous)
@@ -122,7 +137,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     else:
         _record(plan, actor, Status.ACTIVE, "Signed by the author; no co-signature required.")
         _activate(plan, actor)
-        plan.save(update_fields=["status", "submitted_at", "activated_at", "updated_at"])
+        plan.save(update_fields=["status", "submitted_at", "activated_at", "next_review_date", "updated_at"])
     return plan
 
 
@@ -181,7 +196,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     _sign(plan, actor, Signature.Meaning.REVIEWED_AND_APPROVED)
     transition = _record(plan, actor, Status.ACTIVE, comment)
     _activate(plan, actor)
-    plan.save(update_fields=["status", "activated_at", "updated_at"])
+    plan.save(update_fields=["status", "activated_at", "next_review_date", "updated_at"])
     notify(
         recipients=[plan.author],
         key=f"plan:{plan.pk}:approved:{transition.pk}",

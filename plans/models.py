@@ -3,6 +3,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -250,6 +251,19 @@ class Objective(PlanContent):
 
     def plan_id_for_lock(self):
         return Goal.objects.filter(pk=self.goal_id).values_list("plan_id", flat=True).first()
+
+    def clean(self) -> None:
+        parts = [self.bound_measure_id, self.bound_comparator, self.bound_threshold]
+        if any(p not in (None, "") for p in parts) and not all(p not in (None, "") for p in parts):
+            raise ValidationError(
+                {"bound_threshold": "To bind this objective to a measure, choose the measure, criterion and threshold."}
+            )
+        if self.bound_measure_id and self.bound_threshold is not None:
+            measure = self.bound_measure
+            if not measure.min_score <= self.bound_threshold <= measure.max_score:
+                raise ValidationError(
+                    {"bound_threshold": f"{measure.name} runs from {measure.min_score} to {measure.max_score}."}
+                )
 
 
 class InterventionTechnique(models.Model):
