@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import library, review, views
+from plans import library, progress_views, review, views
 
 app_name = "plans"
 
@@ -21,6 +21,11 @@ urlpatterns = [
     path("<int:pk>/close/", review.close, name="close"),
     path("<int:pk>/comments/", review.comment_add, name="comment_add"),
     path("<int:pk>/compare/", review.compare, name="compare"),
+    path("progress-reviews/<int:pk>/", progress_views.review_complete, name="review_complete"),
+    path("<int:pk>/reviews/start/", progress_views.review_start, name="review_start"),
+    path("<int:pk>/measures/<slug:code>/", progress_views.measure_record, name="measure_record"),
+    path("<int:pk>/charts/objectives.svg", progress_views.chart_objectives, name="chart_objectives"),
+    path("<int:pk>/charts/<slug:code>.svg", progress_views.chart_measure, name="chart_measure"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/details/", views.plan_details_save, name="details_save"),
     path("<int:pk>/structure/", views.plan_structure, name="structure"),
