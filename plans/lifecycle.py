@@ -364,3 +364,26 @@ def resolve_comment(*, actor: User, comment: Comment) -> Comment:
         comment.resolved_by = actor
         comment.save(update_fields=["resolved_at", "resolved_by"])
     return comment
+
+
+@transaction.atomic
+def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: str) -> Signature:
+    """The client signs the plan summary to record agreement; the clinician records it in session."""
+    plan = _lock(plan)
+    _require_status(plan, Status.ACTIVE, action="record the client's agreement to")
+    if not can_edit(actor, plan):
+        raise TransitionError("Only the client's clinician records the client's agreement.")
+    if not client_name.strip():
+        raise TransitionError({"client_name": "Type the name the client signed with."})
+    if plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT, voided_at__isnull=True).exists():
+        raise TransitionError("The client's agreement is already recorded for this version.")
+    return Signature.objects.create(
+        plan=plan,
+        signer=None,
+        meaning=Signature.Meaning.CLIENT_AGREEMENT,
+        printed_name=client_name.strip()[:300],
+        credentials="client",
+        signed_at=timezone.now(),
+        timezone=plan.client.practice.timezone,
+        content_hash=content_hash(plan),
+    )

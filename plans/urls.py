@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import library, progress_views, review, views
+from plans import library, pdf_views, progress_views, review, views
 
 app_name = "plans"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     path("<int:pk>/measures/<slug:code>/", progress_views.measure_record, name="measure_record"),
     path("<int:pk>/charts/objectives.svg", progress_views.chart_objectives, name="chart_objectives"),
     path("<int:pk>/charts/<slug:code>.svg", progress_views.chart_measure, name="chart_measure"),
+    path("<int:pk>/pdf/", pdf_views.plan_pdf, name="pdf"),
+    path("<int:pk>/client-agreement/", pdf_views.client_agreement, name="client_agreement"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/details/", views.plan_details_save, name="details_save"),
     path("<int:pk>/structure/", views.plan_structure, name="structure"),
