@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans import library, pdf_views, progress_views, review, views
+from plans import export_views, library, pdf_views, progress_views, review, views
 
 app_name = "plans"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("library/<slug:kind>/add/", library.catalogue_add, name="catalogue_add"),
     path("library/templates/<int:pk>/active/", library.template_set_active, name="template_set_active"),
     path("<int:pk>/save-as-template/", library.template_from_plan, name="template_from_plan"),
+    path("exports/", export_views.export_list, name="exports"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("reviews/", review.review_queue, name="review_queue"),
     path("notifications/", review.notifications, name="notifications"),
     path("comments/<int:pk>/resolve/", review.comment_resolve, name="comment_resolve"),
