@@ -2,11 +2,28 @@
 very same picture. Tables of the same data sit beside them for screen readers."""
 
 import datetime as dt
+import hashlib
 import io
+
+from django.core.cache import cache
 
 # Pale band colours from better to worse; text on top stays dark enough to read.
 BAND_COLOURS = ["#e3f1e6", "#f1f4dc", "#fbf0d4", "#fbe3d2", "#f7d6d6"]
 LINE = "#1f5fa8"
+
+
+CACHE_SECONDS = 24 * 60 * 60
+
+
+def _cached(kind: str, data: object, draw) -> str:
+    """The same data always draws the same SVG, so draw it once: the plan page and its PDF
+    share it, and a re-download of an unchanged plan costs no matplotlib time."""
+    key = f"chart:{kind}:v1:" + hashlib.sha256(repr(data).encode()).hexdigest()
+    svg = cache.get(key)
+    if svg is None:
+        svg = draw()
+        cache.set(key, svg, CACHE_SECONDS)
+    return svg
 
 
 def _render(fig) -> str:
@@ -15,14 +32,16 @@ def _render(fig) -> str:
     buffer = io.StringIO()
     # A fixed salt and no date keep the SVG byte-identical for the same data.
     with rc_context({"svg.hashsalt": "psyplan", "svg.fonttype": "none"}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def _figure(height: float = 2.8):
+def _figure(height: float = 2.8, right: float = 0.84):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.0, height), dpi=100)
+    fig = Figure(figsize=(7.6, height), dpi=100)
+    # Fixed margins instead of a "tight" bounding box, which costs a second layout pass.
+    fig.subplots_adjust(left=0.1, right=right, bottom=0.26, top=0.88)
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
@@ -30,6 +49,19 @@ def _figure(height: float = 2.8):
 
 def measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
     """Totals over time with the measure's severity bands shaded behind them."""
+    data = (
+        definition.code,
+        definition.name,
+        definition.min_score,
+        definition.max_score,
+        definition.direction,
+        [tuple(b) for b in definition.bands or []],
+        sorted(points),
+    )
+    return _cached("measure", data, lambda: _draw_measure_chart(definition, sorted(points)))
+
+
+def _draw_measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
     from matplotlib.dates import DateFormatter
 
     fig, ax = _figure()
@@ -59,9 +91,13 @@ def measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
 
 def objective_chart(series: list[tuple[str, list[tuple[dt.date, int]]]]) -> str:
     """Each objective's progress rating (0-100 %) across reviews; labels like "1.2" match the plan."""
+    return _cached("objectives", series, lambda: _draw_objective_chart(series))
+
+
+def _draw_objective_chart(series) -> str:
     from matplotlib.dates import DateFormatter
 
-    fig, ax = _figure(3.0)
+    fig, ax = _figure(3.0, right=0.86)
     for label, points in series:
         if points:
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", linewidth=1.5, label=label)
