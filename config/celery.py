@@ -13,6 +13,6 @@ app.autodiscover_tasks()
 def _make_filesystem_broker_folders(sender, **kwargs):
     # The embedded broker is a folder: it must exist before the first message is queued.
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             os.makedirs(options[key], exist_ok=True)
