@@ -6,7 +6,7 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["pdf"], help="Run one group only.")
+    parser.add_argument("--only", choices=["web", "scheduler", "pdf"], help="Run one group only.")
     args = parser.parse_args()
 
     from bench.setup import configure
@@ -19,6 +19,14 @@ def main() -> None:
 
     table = Table()
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); broker: {env['CELERY_BROKER_URL']}")
+    if args.only in (None, "web"):
+        from bench import web_bench
+
+        web_bench.run(table)
+    if args.only in (None, "scheduler"):
+        from bench import scheduler_bench
+
+        scheduler_bench.run(table)
     if args.only in (None, "pdf"):
         from bench import pdf_bench
 

@@ -43,6 +43,7 @@ def configure() -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "PRIVATE_MEDIA_ROOT": tempfile.mkdtemp(prefix="psyplan-bench-private-"),
         "CELERY_BROKER_DIR": tempfile.mkdtemp(prefix="psyplan-bench-broker-"),
+        "STATIC_ROOT": tempfile.mkdtemp(prefix="psyplan-bench-static-"),
     }
     database = _postgres_url() or "sqlite:///" + os.path.join(
         tempfile.mkdtemp(prefix="psyplan-bench-"), "bench.sqlite3"
@@ -56,4 +57,5 @@ def configure() -> dict[str, str]:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     return env

@@ -143,4 +143,16 @@ def canonical_json(plan: TreatmentPlan) -> bytes:
 
 
 def content_hash(plan: TreatmentPlan) -> str:
-    return hashlib.sha256(canonical_json(plan)).hexdigest()
+    """SHA-256 of the canonical content. A submitted version's content cannot change (the database
+    refuses it), so its hash is computed once and cached; a draft's is always computed afresh."""
+    from django.core.cache import cache
+
+    if not plan.is_locked:
+        return hashlib.sha256(canonical_json(plan)).hexdigest()
+    # The lineage UUID makes the key unique even if a rolled-back transaction let a primary key be reused.
+    key = f"plan-content-hash:v1:{plan.pk}:{plan.lineage}:{plan.version_number}"
+    value = cache.get(key)
+    if value is None:
+        value = hashlib.sha256(canonical_json(plan)).hexdigest()
+        cache.set(key, value, None)
+    return value

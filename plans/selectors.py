@@ -61,6 +61,38 @@ def plan_queryset():
 
 
 def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
+    """The whole plan; for a submitted (immutable) version, cached until a comment changes or the day turns."""
+    if not plan.is_locked:
+        return _load_plan_page(plan, today=today)
+    from django.core.cache import cache
+
+    key = locked_page_key(plan, today)
+    page = cache.get(key)
+    if page is None:
+        page = _load_plan_page(plan, today=today)
+        cache.set(key, page, 60 * 60)
+    page.plan = plan
+    return page
+
+
+def locked_page_key(plan: TreatmentPlan, today: dt.date) -> str:
+    """What a submitted version's page depends on besides its frozen content: the day (SMART
+    checks look at dates) and its comments."""
+    from django.db.models import Count, Max
+
+    cached = getattr(plan, "_locked_page_key", None)
+    if cached and cached[0] == today:
+        return cached[1]
+    stamp = plan.comments.aggregate(n=Count("pk"), c=Max("created_at"), r=Max("resolved_at"))
+    key = (
+        f"plan-page:v1:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}:{today.isoformat()}:"
+        f"{stamp['n']}:{stamp['c']}:{stamp['r']}"
+    )
+    plan._locked_page_key = (today, key)
+    return key
+
+
+def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
     formulation = plan.formulation
     current_objectives = Objective.objects.current().prefetch_related(
         "presenting_problems",

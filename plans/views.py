@@ -27,7 +27,7 @@ from plans.forms import (
     formulation_section_form,
 )
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, load_progress, plan_queryset
+from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
 from plans.smart import check_objective
 
 ITEMS = {
@@ -150,6 +150,16 @@ def plan_detail(request, pk: int):
             "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
     )
+    if plan.is_locked:
+        # A submitted version renders the same structure for everyone until a comment changes
+        # or the day turns (nobody can edit it), so the rendered fragment is cached with the page.
+        from django.core.cache import cache
+
+        key = locked_page_key(plan, _today(plan)) + ":html"
+        context["structure_html"] = cache.get(key)
+        if context["structure_html"] is None:
+            context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)
+            cache.set(key, context["structure_html"], 60 * 60)
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
     context["section_forms"] = [
         (

@@ -11,6 +11,14 @@ import pytest
 from tests.factories import PASSWORD, ClientFactory, PracticeFactory, SupervisionFactory, staff
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache, as a fresh process would."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Home Practice")

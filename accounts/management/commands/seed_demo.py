@@ -168,8 +168,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            help="Also build N synthetic clients with full plans and a year of reviews (for benchmarks).",
+        )
 
-    def handle(self, *args, force: bool = False, **options):
+    def handle(self, *args, force: bool = False, scale: int = 0, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates accounts with a published password, so it refuses to run with "
@@ -189,6 +195,11 @@ class Command(BaseCommand):
                 )
             clients = self._clients(demo, CLIENTS, users) + self._clients(other, OTHER_CLIENTS, users)
             self._extend(clients, users)
+        if scale:
+            from plans.scale import build
+
+            build(scale)
+            self.stdout.write(f"Scale Practice: {scale} more synthetic clients with plans and a year of reviews.")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} accounts, password {DEMO_PASSWORD!r}."))
         for email in users:
             self.stdout.write(f"  {email}")
