@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-fast lint format install bench clean
+.PHONY: run test test-fast lint format install bench backup-drill clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ format: $(STAMP)
 # Benchmarks print ratios against floors measured in the same run; not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Dump, restore into a scratch database, compare row counts, verify the audit chain.
+backup-drill: $(STAMP)
+	$(BIN)/python -m bench.backup_drill
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache
