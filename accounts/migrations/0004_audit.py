@@ -19,7 +19,8 @@ def _pg_append_only(table: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION psyplan_append_only() RETURNS trigger AS $$
 BEGIN
-  RAISE EXCEPTION 'psyplan: % is append-only; % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'raise_exception';
+  RAISE EXCEPTION USING MESSAGE = 'psyplan: ' || TG_TABLE_NAME || ' is append-only; ' || TG_OP || ' refused',
+    ERRCODE = 'raise_exception';
 END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS psyplan_append_only ON {table};
 CREATE TRIGGER psyplan_append_only BEFORE UPDATE OR DELETE ON {table}
