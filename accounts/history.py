@@ -93,19 +93,32 @@ def connect_signals() -> None:
 
 # --- Trigger SQL --------------------------------------------------------------
 
+# UPDATE keeps only the columns that changed (autosave rewrites one formulation section at a
+# time; copying every text column on each keystroke pause would bloat the history).
 PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION psyplan_history() RETURNS trigger AS $$
 DECLARE
   actor text := nullif(current_setting('psyplan.actor', true), '');
   before_row jsonb;
   after_row jsonb;
+  row_key text;
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN before_row := to_jsonb(OLD); END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN after_row := to_jsonb(NEW); END IF;
-  IF TG_OP = 'UPDATE' AND before_row = after_row THEN RETURN NULL; END IF;
+  IF TG_OP = 'UPDATE' THEN
+    SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(n.key, n.value)
+      INTO before_row, after_row
+      FROM jsonb_each(to_jsonb(OLD)) o JOIN jsonb_each(to_jsonb(NEW)) n ON n.key = o.key
+      WHERE n.value IS DISTINCT FROM o.value;
+    IF before_row IS NULL THEN RETURN NULL; END IF;
+    row_key := to_jsonb(NEW)->>'id';
+  ELSIF TG_OP = 'INSERT' THEN
+    after_row := to_jsonb(NEW);
+    row_key := after_row->>'id';
+  ELSE
+    before_row := to_jsonb(OLD);
+    row_key := before_row->>'id';
+  END IF;
   INSERT INTO accounts_changerecord ("at", "table", row_id, operation, "before", "after", actor_id)
-  VALUES (clock_timestamp(), TG_TABLE_NAME, coalesce(after_row->>'id', before_row->>'id', ''), TG_OP,
-          before_row, after_row, actor::bigint);
+  VALUES (clock_timestamp(), TG_TABLE_NAME, coalesce(row_key, ''), TG_OP, before_row, after_row, actor::bigint);
   RETURN NULL;
 END $$ LANGUAGE plpgsql;
 """

@@ -144,8 +144,11 @@ class AuditMiddleware:
         request_token = audit._current_request.set(request)
         try:
             response = self.get_response(request)
-            if user.is_authenticated:
-                self._audit(request, response, user)
+            # The API authenticates inside the view (DRF sets request.user there); a sign-out
+            # inside the view leaves the person who made the request in `user`.
+            actor = user if user.is_authenticated else getattr(request, "user", user)
+            if actor.is_authenticated:
+                self._audit(request, response, actor)
             return response
         finally:
             audit._current_request.reset(request_token)

@@ -327,7 +327,8 @@ class ChangeRecord(models.Model):
     The triggers (installed by migration 0004 and refreshed after every migrate, see
     `accounts.history`) fire for ORM saves, bulk updates and raw SQL alike. `actor` is
     whoever the application says is acting on that connection; NULL means a path
-    outside the application (a shell, psql) or a background task.
+    outside the application (a shell, psql) or a background task. For an UPDATE,
+    PostgreSQL keeps only the columns that changed; SQLite keeps whole rows.
     """
 
     at = models.DateTimeField(db_index=True)
