@@ -197,7 +197,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
     },
+    "purge-expired-exports": {
+        "task": "plans.tasks.purge_expired_exports",
+        "schedule": 30 * 60,
+    },
+    # Checks every 10 minutes which practices have reached their local run time today.
+    "review-scheduler": {
+        "task": "plans.tasks.run_review_scheduler",
+        "schedule": 10 * 60,
+    },
 }
+# Bulk-export ZIPs are removed this many hours after they are ready.
+EXPORT_TTL_HOURS = env.int("EXPORT_TTL_HOURS", default=24)
+# One plan's PDF may take this long before it is marked failed and the batch moves on.
+EXPORT_ITEM_SOFT_TIME_LIMIT = env.int("EXPORT_ITEM_SOFT_TIME_LIMIT", default=60)
+# The daily review scan runs at this local time in each practice's timezone.
+REVIEW_SCHEDULER_TIME = env.str("REVIEW_SCHEDULER_TIME", default="06:00")
+# Reviews are scheduled this many days ahead of the due date ...
+REVIEW_LEAD_DAYS = env.int("REVIEW_LEAD_DAYS", default=14)
+# ... and become overdue this many days after it.
+REVIEW_GRACE_DAYS = env.int("REVIEW_GRACE_DAYS", default=7)
 
 # --- Security ---------------------------------------------------------------
 # Behind a TLS-terminating proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=true.
@@ -277,6 +296,9 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # SQL parameters are PHI: never log statements, whatever LOG_LEVEL says.
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # WeasyPrint narrates every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

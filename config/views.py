@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import scope_for
 from accounts.models import Membership, Supervision
 from clients.models import Client
+from plans.models import ProgressReview
 
 
 @login_required
@@ -38,9 +39,23 @@ def home(request):
                 .annotate(n=Count("pk"))
             )
             context["supervisees"] = [(s.supervisee, counts.get(s.supervisee_id, 0)) for s in supervisees]
+        if membership.is_clinician:
+            context["reviews_due"] = (
+                ProgressReview.objects.visible_to(request.user)
+                .open()
+                .filter(plan__client__primary_clinician=request.user)
+                .select_related("plan__client")
+                .order_by("due_date")[:20]
+            )
         if membership.is_practice_admin:
             context["staff_count"] = Membership.objects.manageable_by(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()
+            context["overdue_reviews"] = (
+                ProgressReview.objects.visible_to(request.user)
+                .filter(status=ProgressReview.Status.OVERDUE)
+                .select_related("plan__client", "plan__author")
+                .order_by("due_date")[:50]
+            )
     return render(request, "home.html", context)
 
 

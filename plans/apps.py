@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class PlansConfig(AppConfig):
     name = "plans"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from plans import guards
+
+        # SQLite only: drop the signed-plan triggers around migrations (see plans/guards.py).
+        pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="plans.guards.before")
+        post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="plans.guards.after")

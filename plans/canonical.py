@@ -7,6 +7,8 @@ Canonical JSON, version `psyplan.plan-content/1`:
 - text exactly as stored; dates as ISO 8601 (`YYYY-MM-DD`); absent values as `null`;
 - lists in the plan's display order; removed items left out;
 - items are referred to by their `lineage` UUID, which does not change between versions;
+- optional parts are left out when empty (an objective's `measure_binding`), so adding an
+  optional field never changes the hash of content that does not use it;
 - the object has `schema`, `plan` (client chart number, version number, start date, horizon,
   review interval, presenting problems), `formulation` (every section's fields, plus
   `conflicts` and `defenses`), `goals` (each with its `objectives`) and `interventions`.
@@ -29,14 +31,30 @@ def _date(value):
     return value.isoformat() if value else None
 
 
+def _binding(objective) -> dict:
+    if not objective.bound_measure_id:
+        return {}
+    return {
+        "measure_binding": {
+            "measure": objective.bound_measure.code,
+            "criterion": objective.bound_comparator,
+            "threshold": objective.bound_threshold,
+        }
+    }
+
+
 def canonical_content(plan: TreatmentPlan) -> dict:
     formulation = Formulation.objects.get(plan_id=plan.pk)
     conflicts = CoreConflict.objects.current().filter(formulation=formulation).select_related("conflict_type")
     defenses = DefenseObservation.objects.current().filter(formulation=formulation).select_related("mechanism")
-    objectives = Objective.objects.current().prefetch_related(
-        "presenting_problems",
-        Prefetch("conflicts", queryset=CoreConflict.objects.all()),
-        Prefetch("defenses", queryset=DefenseObservation.objects.all()),
+    objectives = (
+        Objective.objects.current()
+        .select_related("bound_measure")
+        .prefetch_related(
+            "presenting_problems",
+            Prefetch("conflicts", queryset=CoreConflict.objects.all()),
+            Prefetch("defenses", queryset=DefenseObservation.objects.all()),
+        )
     )
     goals = Goal.objects.current().filter(plan_id=plan.pk).prefetch_related(Prefetch("objectives", queryset=objectives))
     interventions = (
@@ -86,7 +104,8 @@ def canonical_content(plan: TreatmentPlan) -> dict:
                 "statement": g.statement,
                 "description": g.description,
                 "objectives": [
-                    {
+                    _binding(o)
+                    | {
                         "id": str(o.lineage),
                         "statement": o.statement,
                         "measure": o.measure,

@@ -11,6 +11,13 @@ from plans.models import InterventionTechnique, Objective, PlanTemplate
 PROFILES = {
     "D-1001": {
         "state": "active",
+        "scores": {
+            "phq9": [
+                (16, [2, 3, 2, 2, 2, 2, 1, 1, 0]),
+                (10, [2, 2, 2, 2, 1, 2, 1, 1, 0]),
+                (4, [1, 2, 1, 2, 1, 1, 1, 1, 0]),
+            ]
+        },
         "template": "Depression (psychodynamic)",
         "formulation": {
             "development": {
@@ -98,6 +105,7 @@ PROFILES = {
     },
     "D-1005": {
         "state": "active",
+        "scores": {"phq9": [(6, [1, 1, 1, 0, 0, 1, 1, 0, 0])]},
         "template": "Psychodynamic core",
         "formulation": {
             "development": {
@@ -112,6 +120,7 @@ PROFILES = {
     },
     "O-2001": {
         "state": "active",
+        "scores": {"gad7": [(8, [3, 2, 2, 2, 2, 1, 3]), (2, [2, 2, 1, 2, 1, 1, 2])]},
         "template": "Anxiety with relationship difficulties",
         "formulation": {"narrative": {"narrative_hypothesis": "Panic condenses fears of separation."}},
         "conflicts": [("individuation-dependency", "significant", "passive", "Fears being alone on journeys.")],
@@ -187,3 +196,22 @@ def build_demo_plan(client: Client) -> None:
     if profile["state"] in ("active", "in_review"):
         # Active for clinicians who sign alone; in review for the trainee.
         lifecycle.submit_plan(actor=author, plan=plan)
+    _record_demo_scores(client, author, profile.get("scores", {}))
+
+
+def _record_demo_scores(client: Client, author, scores: dict) -> None:
+    """A few synthetic past scores per measure, oldest first, so the charts have a story."""
+    from plans.models import MeasureDefinition
+    from plans.progress import record_measure
+
+    today = client.practice.today()
+    for code, series in scores.items():
+        definition = MeasureDefinition.objects.available_to(client.practice_id).get(code=code)
+        for weeks_ago, items in series:
+            record_measure(
+                actor=author,
+                client=client,
+                definition=definition,
+                recorded_on=today - dt.timedelta(weeks=weeks_ago),
+                items=items,
+            )

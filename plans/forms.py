@@ -3,7 +3,15 @@ from django import forms
 from clients.forms import DateInput
 from clients.models import PresentingProblem
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans.models import Goal, Intervention, InterventionTechnique, Objective, PlanTemplate, TreatmentPlan
+from plans.models import (
+    Goal,
+    Intervention,
+    InterventionTechnique,
+    MeasureDefinition,
+    Objective,
+    PlanTemplate,
+    TreatmentPlan,
+)
 
 
 class ServiceValidatedForm(forms.ModelForm):
@@ -113,8 +121,18 @@ class ObjectiveForm(ServiceValidatedForm):
             "conflicts",
             "defenses",
             "addresses_relational_pattern",
+            "bound_measure",
+            "bound_comparator",
+            "bound_threshold",
         ]
-        labels = {"statement": "Objective", "presenting_problems": "Presenting problems it addresses"}
+        labels = {
+            "statement": "Objective",
+            "presenting_problems": "Presenting problems it addresses",
+            "bound_measure": "Bind to a measure (optional)",
+            "bound_comparator": "Criterion",
+            "bound_threshold": "Threshold",
+        }
+        help_texts = {"bound_measure": "e.g. PHQ-9 total below 10: its progress then follows the recorded scores."}
         widgets = {
             "target_date": DateInput(),
             "presenting_problems": forms.CheckboxSelectMultiple,
@@ -129,6 +147,7 @@ class ObjectiveForm(ServiceValidatedForm):
         self.fields["conflicts"].label = "Core conflicts it works on"
         self.fields["defenses"].queryset = plan.formulation.defenses.current().select_related("mechanism")
         self.fields["defenses"].label = "Defenses it works on"
+        self.fields["bound_measure"].queryset = MeasureDefinition.objects.available_to(plan.client.practice_id)
 
 
 class InterventionForm(ServiceValidatedForm):

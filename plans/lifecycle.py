@@ -21,7 +21,16 @@ from accounts.models import Supervision, User
 from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.canonical import content_hash
-from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
+from plans.models import (
+    Comment,
+    Goal,
+    Intervention,
+    Objective,
+    PlanTransition,
+    Signature,
+    TreatmentPlan,
+    add_months,
+)
 
 Status = TreatmentPlan.Status
 
@@ -57,6 +66,10 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
         plan=plan, actor=actor, from_status=plan.status, to_status=to_status, comment=comment
     )
     plan.status = to_status
+    if to_status in (Status.SUPERSEDED, Status.CLOSED):
+        from plans.progress import cancel_open_reviews
+
+        cancel_open_reviews(plan)
     return transition
 
 
@@ -96,6 +109,8 @@ def _plan_url(plan: TreatmentPlan) -> str:
 
 def _activate(plan: TreatmentPlan, actor: User) -> None:
     plan.activated_at = timezone.now()
+    # Reviews fall due one interval (e.g. three calendar months) after activation.
+    plan.next_review_date = add_months(plan.client.practice.today(), plan.review_interval)
     previous = plan.previous_version
     if previous is not None and previous.status == Status.ACTIVE:
         previous = _lock(previous)
@@ -136,7 +151,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     else:
         _record(plan, actor, Status.ACTIVE, "Signed by the author; no co-signature required.")
         _activate(plan, actor)
-        plan.save(update_fields=["status", "submitted_at", "activated_at", "updated_at"])
+        plan.save(update_fields=["status", "submitted_at", "activated_at", "next_review_date", "updated_at"])
     _audit(plan, actor, audit.Action.SIGN)
     return plan
 
@@ -198,7 +213,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     _sign(plan, actor, Signature.Meaning.REVIEWED_AND_APPROVED)
     transition = _record(plan, actor, Status.ACTIVE, comment)
     _activate(plan, actor)
-    plan.save(update_fields=["status", "activated_at", "updated_at"])
+    plan.save(update_fields=["status", "activated_at", "next_review_date", "updated_at"])
     notify(
         recipients=[plan.author],
         key=f"plan:{plan.pk}:approved:{transition.pk}",
@@ -369,3 +384,26 @@ def resolve_comment(*, actor: User, comment: Comment) -> Comment:
         comment.resolved_by = actor
         comment.save(update_fields=["resolved_at", "resolved_by"])
     return comment
+
+
+@transaction.atomic
+def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: str) -> Signature:
+    """The client signs the plan summary to record agreement; the clinician records it in session."""
+    plan = _lock(plan)
+    _require_status(plan, Status.ACTIVE, action="record the client's agreement to")
+    if not can_edit(actor, plan):
+        raise TransitionError("Only the client's clinician records the client's agreement.")
+    if not client_name.strip():
+        raise TransitionError({"client_name": "Type the name the client signed with."})
+    if plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT, voided_at__isnull=True).exists():
+        raise TransitionError("The client's agreement is already recorded for this version.")
+    return Signature.objects.create(
+        plan=plan,
+        signer=None,
+        meaning=Signature.Meaning.CLIENT_AGREEMENT,
+        printed_name=client_name.strip()[:300],
+        credentials="client",
+        signed_at=timezone.now(),
+        timezone=plan.client.practice.timezone,
+        content_hash=content_hash(plan),
+    )

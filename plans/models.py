@@ -3,6 +3,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -101,6 +102,10 @@ class TreatmentPlan(models.Model):
 
     class Meta:
         ordering = ["-start_date", "-version_number"]
+        indexes = [
+            # The daily review scan: active plans whose next review falls within the lead window.
+            models.Index(fields=["next_review_date"], condition=Q(status="active"), name="plan_active_next_review_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["previous_version"],
@@ -220,6 +225,18 @@ class Objective(PlanContent):
     conflicts = models.ManyToManyField("formulation.CoreConflict", blank=True, related_name="objectives")
     defenses = models.ManyToManyField("formulation.DefenseObservation", blank=True, related_name="objectives")
     addresses_relational_pattern = models.BooleanField("works on the relational pattern (CCRT)", default=False)
+    # Optionally bound to an outcome measure, e.g. "PHQ-9 total below 10": its achievement then
+    # follows the recorded scores on its own.
+    bound_measure = models.ForeignKey(
+        "MeasureDefinition", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="measure"
+    )
+    bound_comparator = models.CharField(
+        "criterion",
+        max_length=3,
+        blank=True,
+        choices=[("lt", "below"), ("lte", "at or below"), ("gt", "above"), ("gte", "at or above")],
+    )
+    bound_threshold = models.IntegerField("threshold", null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -234,6 +251,19 @@ class Objective(PlanContent):
 
     def plan_id_for_lock(self):
         return Goal.objects.filter(pk=self.goal_id).values_list("plan_id", flat=True).first()
+
+    def clean(self) -> None:
+        parts = [self.bound_measure_id, self.bound_comparator, self.bound_threshold]
+        if any(p not in (None, "") for p in parts) and not all(p not in (None, "") for p in parts):
+            raise ValidationError(
+                {"bound_threshold": "To bind this objective to a measure, choose the measure, criterion and threshold."}
+            )
+        if self.bound_measure_id and self.bound_threshold is not None:
+            measure = self.bound_measure
+            if not measure.min_score <= self.bound_threshold <= measure.max_score:
+                raise ValidationError(
+                    {"bound_threshold": f"{measure.name} runs from {measure.min_score} to {measure.max_score}."}
+                )
 
 
 class InterventionTechnique(models.Model):
@@ -454,3 +484,264 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment on {self.anchor_label or self.get_anchor_kind_display()}"
+
+
+class MeasureDefinition(models.Model):
+    """An outcome measure: PHQ-9 and GAD-7 built in, plus a practice's own simple measures."""
+
+    class Direction(models.TextChoices):
+        LOWER_IS_BETTER = "lower", "Lower is better"
+        HIGHER_IS_BETTER = "higher", "Higher is better"
+
+    practice = models.ForeignKey(
+        "accounts.Practice", null=True, blank=True, on_delete=models.PROTECT, related_name="measures"
+    )
+    code = models.SlugField(max_length=40)
+    name = models.CharField(max_length=120)
+    # Items answered one by one (PHQ-9: 9, each 0-3); 0 means a single total is entered.
+    item_count = models.PositiveSmallIntegerField(default=0)
+    item_max = models.PositiveSmallIntegerField(default=3)
+    min_score = models.IntegerField(default=0)
+    max_score = models.IntegerField()
+    direction = models.CharField(max_length=10, choices=Direction, default=Direction.LOWER_IS_BETTER)
+    # [[low, high, label], ...] covering min..max, e.g. PHQ-9 [[0, 4, "minimal"], ...]
+    bands = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = CatalogueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["practice_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "code"], name="measure_code_unique_per_practice"),
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(practice__isnull=True), name="measure_builtin_code_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def band_for(self, total: int) -> str:
+        for low, high, label in self.bands:
+            if low <= total <= high:
+                return label
+        return ""
+
+    def is_better(self, new: int, old: int) -> bool:
+        return new < old if self.direction == self.Direction.LOWER_IS_BETTER else new > old
+
+
+class MeasureScoreQuerySet(CaseloadQuerySet):
+    client_path = "client"
+
+
+class MeasureScore(models.Model):
+    """A recorded outcome-measure score, at a review or at any session."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="measure_scores")
+    definition = models.ForeignKey(MeasureDefinition, on_delete=models.PROTECT, related_name="scores")
+    plan = models.ForeignKey(TreatmentPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="scores")
+    review = models.ForeignKey("ProgressReview", null=True, blank=True, on_delete=models.PROTECT, related_name="scores")
+    recorded_on = models.DateField()
+    item_scores = models.JSONField(default=list, blank=True)
+    total = models.IntegerField()
+    band = models.CharField(max_length=40, blank=True)
+    # PHQ-9 item 9 above 0: thoughts of self-harm. Shown wherever the score is.
+    risk_flag = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MeasureScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recorded_on", "created_at"]
+        indexes = [models.Index(fields=["client", "definition", "recorded_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.definition.name} {self.total} on {self.recorded_on}"
+
+
+class ProgressReviewQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+    def open(self):
+        return self.filter(status__in=ProgressReview.OPEN_STATUSES)
+
+
+class ProgressReview(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        DUE = "due", "Due"
+        OVERDUE = "overdue", "Overdue"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue the plan unchanged"
+        REVISE = "revise", "Revise the plan (start an amendment)"
+        DISCHARGE = "discharge", "Discharge (close the plan and discharge the client)"
+
+    OPEN_STATUSES = ("scheduled", "due", "overdue")
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    due_date = models.DateField()
+    status = models.CharField(max_length=12, choices=Status, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    alliance_bond = models.PositiveSmallIntegerField("bond", null=True, blank=True)
+    alliance_goals = models.PositiveSmallIntegerField("agreement on goals", null=True, blank=True)
+    alliance_tasks = models.PositiveSmallIntegerField("agreement on tasks", null=True, blank=True)
+    alliance_note = models.TextField("ruptures or resistance", max_length=4000, blank=True)
+    summary = models.TextField(max_length=8000, blank=True)
+    decision = models.CharField(max_length=12, choices=Decision, blank=True)
+
+    objects = ProgressReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            # Makes scheduling idempotent: one review per plan version and due date, however often it runs.
+            models.UniqueConstraint(fields=["plan", "due_date"], name="review_one_per_plan_and_due_date"),
+            models.CheckConstraint(
+                condition=Q(alliance_bond__isnull=True) | Q(alliance_bond__gte=1, alliance_bond__lte=5),
+                name="review_alliance_bond_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(alliance_goals__isnull=True) | Q(alliance_goals__gte=1, alliance_goals__lte=5),
+                name="review_alliance_goals_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(alliance_tasks__isnull=True) | Q(alliance_tasks__gte=1, alliance_tasks__lte=5),
+                name="review_alliance_tasks_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"Review of {self.plan} due {self.due_date}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class ObjectiveProgress(models.Model):
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        PROGRESSING = "progressing", "Progressing"
+        PARTIALLY_MET = "partially_met", "Partially met"
+        MET = "met", "Met"
+        REVISED = "revised", "Revised"
+        DISCONTINUED = "discontinued", "Discontinued"
+
+    review = models.ForeignKey(ProgressReview, on_delete=models.PROTECT, related_name="entries")
+    objective = models.ForeignKey(Objective, on_delete=models.PROTECT, related_name="progress")
+    status = models.CharField(max_length=20, choices=Status)
+    rating = models.PositiveSmallIntegerField("progress (%)")
+    evidence = models.TextField("evidence observed", max_length=4000, blank=True)
+    # What the bound measure said at the review, e.g. "improving".
+    achievement = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["review", "objective"], name="progress_one_per_objective_per_review"),
+            models.CheckConstraint(condition=Q(rating__lte=100), name="progress_rating_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objective}: {self.get_status_display()}"
+
+
+class ReviewSchedulerRun(models.Model):
+    """One practice's daily scheduler run; finished_at stays empty if a worker died mid-run."""
+
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
+    run_date = models.DateField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    marked_due = models.PositiveIntegerField(default=0)
+    marked_overdue = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["practice", "run_date"], name="scheduler_run_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"Review scheduler for {self.practice} on {self.run_date}"
+
+
+class BulkExportQuerySet(models.QuerySet):
+    def of_requester(self, user):
+        """An export's files are only ever for the admin who asked for them."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            requested_by=user, practice__memberships__user=user, practice__memberships__is_practice_admin=True
+        )
+
+
+class BulkExport(models.Model):
+    """A practice admin's ZIP of PDF records, built by Celery tasks, kept in private storage until it expires."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        EXPIRED = "expired", "Expired"
+
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client_status = models.CharField(max_length=12, blank=True, help_text="Empty for all clients.")
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    zip_path = models.CharField(max_length=300, blank=True)
+    zip_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BulkExportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} of {self.practice}"
+
+
+class BulkExportItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    export = models.ForeignKey(BulkExport, on_delete=models.CASCADE, related_name="items")
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    file_name = models.CharField(max_length=200, blank=True)
+    file_path = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["export", "plan"], name="export_item_once_per_plan")]
+
+    def __str__(self) -> str:
+        return f"{self.export} item {self.plan_id}"

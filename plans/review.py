@@ -15,7 +15,7 @@ from accounts.access import get_visible_or_404
 from accounts.models import Notification, Supervision
 from plans import lifecycle
 from plans.compare import compare_versions
-from plans.models import Comment, TreatmentPlan
+from plans.models import Comment, ProgressReview, TreatmentPlan
 from plans.selectors import plan_queryset
 
 
@@ -177,10 +177,10 @@ def review_queue(request):
     rows = [(plan, now - plan.submitted_at) for plan in waiting]
     supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
     overdue = (
-        TreatmentPlan.objects.visible_to(user)
-        .filter(status=TreatmentPlan.Status.ACTIVE, author_id__in=supervisees, next_review_date__lt=today)
-        .select_related("client", "author")
-        .order_by("next_review_date")
+        ProgressReview.objects.visible_to(user)
+        .filter(status=ProgressReview.Status.OVERDUE, plan__author_id__in=supervisees)
+        .select_related("plan__client", "plan__author")
+        .order_by("due_date")
     )
     return render(request, "plans/review_queue.html", {"rows": rows, "overdue": overdue, "today": today})
 

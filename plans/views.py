@@ -27,7 +27,7 @@ from plans.forms import (
     formulation_section_form,
 )
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, plan_queryset
+from plans.selectors import load_plan_page, load_progress, plan_queryset
 from plans.smart import check_objective
 
 ITEMS = {
@@ -147,6 +147,7 @@ def plan_detail(request, pk: int):
             ),
             "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
+            "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
     )
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None

@@ -114,6 +114,7 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):
 CATALOGUE_MIGRATIONS = (
     "formulation.migrations.0003_builtin_catalogues",
     "plans.migrations.0002_builtin_catalogue_and_templates",
+    "plans.migrations.0006_builtin_measures",
 )
 
 

@@ -25,3 +25,8 @@ def comments_on(page, anchor: str) -> list:
 @register.simple_tag
 def anchor(kind: str, key) -> str:
     return f"{kind}:{key}"
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key)

@@ -32,6 +32,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def browser():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
     # Playwright's sync API runs an event loop in this thread; the ORM calls the
     # tests make around it are still synchronous and safe.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -46,7 +49,8 @@ def browser():
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    # Generous: CI shares two cores, and the first chart imports matplotlib.
+    context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
     context.close()

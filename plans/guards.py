@@ -1,0 +1,189 @@
+"""Database guards for signed plans, so no path around the application (queryset.update(),
+raw SQL, a shell) can change a submitted plan's content.
+
+A plan is locked from submission on (in review, active, superseded, closed). The guards:
+- refuse INSERT, UPDATE and DELETE of its content rows (formulation, conflicts, defenses,
+  goals, objectives, interventions and the links between them);
+- on the plan row, refuse changes to the signed columns, and any move back to an editable
+  state except in review -> changes requested (the supervisor's return);
+- refuse UPDATE of a signature other than voiding it, and any DELETE of one.
+
+PostgreSQL is the reference: its triggers are installed by migrations. SQLite (the embedded
+development default) gets the INSERT and UPDATE guards after every migrate and drops them
+before, because SQLite rebuilds a table to alter it and a trigger naming a table mid-rebuild
+breaks the migration. DELETE guards are left out on SQLite, where Django's test flush deletes
+rows; the application never deletes these rows.
+"""
+
+LOCKED = "('in_review', 'active', 'superseded', 'closed')"
+
+OBJECTIVE_PLAN = (
+    "(SELECT g.plan_id FROM plans_objective o JOIN plans_goal g ON g.id = o.goal_id WHERE o.id = {r}.objective_id)"
+)
+
+# table -> SQL expression giving the plan id from a row alias (NEW or OLD)
+CONTENT_TABLES = {
+    "formulation_formulation": "{r}.plan_id",
+    "formulation_coreconflict": "(SELECT plan_id FROM formulation_formulation WHERE id = {r}.formulation_id)",
+    "formulation_defenseobservation": "(SELECT plan_id FROM formulation_formulation WHERE id = {r}.formulation_id)",
+    "plans_goal": "{r}.plan_id",
+    "plans_objective": "(SELECT plan_id FROM plans_goal WHERE id = {r}.goal_id)",
+    "plans_intervention": "{r}.plan_id",
+    "plans_treatmentplan_presenting_problems": "{r}.treatmentplan_id",
+    "plans_objective_presenting_problems": OBJECTIVE_PLAN,
+    "plans_objective_conflicts": OBJECTIVE_PLAN,
+    "plans_objective_defenses": OBJECTIVE_PLAN,
+    "plans_intervention_objectives": "(SELECT plan_id FROM plans_intervention WHERE id = {r}.intervention_id)",
+}
+PLAN_SIGNED_COLUMNS = [
+    "client_id",
+    "author_id",
+    "version_number",
+    "previous_version_id",
+    "start_date",
+    "horizon_months",
+    "review_interval",
+    "lineage",
+]
+MESSAGE = "psyplan: this plan is signed and cannot change; amend it to make a new version"
+
+
+# The SQL below is built only from the constant table names and expressions above, never from input.
+
+
+def _pg_content(table: str, expr: str) -> str:
+    new, old = expr.format(r="NEW"), expr.format(r="OLD")
+    # bandit B608 is silenced where the string ends: table names and SQL are constants here, never input.
+    return f"""
+CREATE OR REPLACE FUNCTION psyplan_guard_{table}() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (
+      SELECT 1 FROM plans_treatmentplan WHERE id = {old} AND status IN {LOCKED}) THEN
+    RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'raise_exception';
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') AND EXISTS (
+      SELECT 1 FROM plans_treatmentplan WHERE id = {new} AND status IN {LOCKED}) THEN
+    RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'raise_exception';
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS psyplan_guard ON {table};
+CREATE TRIGGER psyplan_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
+  FOR EACH ROW EXECUTE FUNCTION psyplan_guard_{table}();
+"""  # nosec B608
+
+
+def _pg_plan() -> str:
+    old_cols = ", ".join(f"OLD.{c}" for c in PLAN_SIGNED_COLUMNS)
+    new_cols = ", ".join(f"NEW.{c}" for c in PLAN_SIGNED_COLUMNS)
+    return f"""
+CREATE OR REPLACE FUNCTION psyplan_guard_plan() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'psyplan: treatment plans are never deleted' USING ERRCODE = 'raise_exception';
+  END IF;
+  IF OLD.status IN {LOCKED} THEN
+    IF ROW({new_cols}) IS DISTINCT FROM ROW({old_cols}) THEN
+      RAISE EXCEPTION '{MESSAGE}' USING ERRCODE = 'raise_exception';
+    END IF;
+    IF NEW.status NOT IN {LOCKED} AND NOT (OLD.status = 'in_review' AND NEW.status = 'changes_requested') THEN
+      RAISE EXCEPTION USING MESSAGE = 'psyplan: a signed plan cannot return to ' || NEW.status,
+        ERRCODE = 'raise_exception';
+    END IF;
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS psyplan_guard ON plans_treatmentplan;
+CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON plans_treatmentplan
+  FOR EACH ROW EXECUTE FUNCTION psyplan_guard_plan();
+
+CREATE OR REPLACE FUNCTION psyplan_guard_signature() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'psyplan: signatures are never deleted' USING ERRCODE = 'raise_exception';
+  END IF;
+  IF OLD.voided_at IS NOT NULL OR ROW(NEW.plan_id, NEW.signer_id, NEW.meaning, NEW.printed_name,
+      NEW.credentials, NEW.signed_at, NEW.timezone, NEW.content_hash) IS DISTINCT FROM
+      ROW(OLD.plan_id, OLD.signer_id, OLD.meaning, OLD.printed_name, OLD.credentials, OLD.signed_at,
+      OLD.timezone, OLD.content_hash) THEN
+    RAISE EXCEPTION 'psyplan: a signature cannot change' USING ERRCODE = 'raise_exception';
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS psyplan_guard ON plans_signature;
+CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON plans_signature
+  FOR EACH ROW EXECUTE FUNCTION psyplan_guard_signature();
+"""
+
+
+def _sqlite_content(table: str, expr: str) -> list[str]:
+    new, old = expr.format(r="NEW"), expr.format(r="OLD")
+    check = "SELECT RAISE(ABORT, '" + MESSAGE + "')"
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_ins_{table} BEFORE INSERT ON {table}
+            WHEN EXISTS (SELECT 1 FROM plans_treatmentplan WHERE id = {new} AND status IN {LOCKED})
+            BEGIN {check}; END;""",  # nosec B608
+        f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_{table} BEFORE UPDATE ON {table}
+            WHEN EXISTS (SELECT 1 FROM plans_treatmentplan WHERE id IN ({new}, {old}) AND status IN {LOCKED})
+            BEGIN {check}; END;""",  # nosec B608
+    ]
+
+
+def _sqlite_plan() -> list[str]:
+    changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in PLAN_SIGNED_COLUMNS)
+    return [
+        f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_plan BEFORE UPDATE ON plans_treatmentplan
+            WHEN OLD.status IN {LOCKED} AND (({changed}) OR (NEW.status NOT IN {LOCKED}
+                 AND NOT (OLD.status = 'in_review' AND NEW.status = 'changes_requested')))
+            BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END;""",
+        """CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_signature BEFORE UPDATE ON plans_signature
+            WHEN OLD.voided_at IS NOT NULL OR NEW.content_hash IS NOT OLD.content_hash
+                 OR NEW.signed_at IS NOT OLD.signed_at OR NEW.printed_name IS NOT OLD.printed_name
+                 OR NEW.meaning IS NOT OLD.meaning OR NEW.plan_id IS NOT OLD.plan_id
+                 OR NEW.signer_id IS NOT OLD.signer_id OR NEW.credentials IS NOT OLD.credentials
+                 OR NEW.timezone IS NOT OLD.timezone
+            BEGIN SELECT RAISE(ABORT, 'psyplan: a signature cannot change'); END;""",
+    ]
+
+
+def install_postgres(schema_editor, tables: dict[str, str]) -> None:
+    for table, expr in tables.items():
+        schema_editor.execute(_pg_content(table, expr))
+    schema_editor.execute(_pg_plan())
+
+
+def install_sqlite(cursor) -> None:
+    for table, expr in CONTENT_TABLES.items():
+        for statement in _sqlite_content(table, expr):
+            cursor.execute(statement)
+    for statement in _sqlite_plan():
+        cursor.execute(statement)
+
+
+def drop_sqlite(cursor) -> None:
+    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'psyplan_guard%'")
+    for (name,) in cursor.fetchall():
+        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+
+
+def before_migrate(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            drop_sqlite(cursor)
+
+
+def after_migrate(sender, using="default", **kwargs) -> None:
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    tables = set(connection.introspection.table_names())
+    needed = set(CONTENT_TABLES) | {"plans_treatmentplan", "plans_signature"}
+    if needed <= tables:
+        with connection.cursor() as cursor:
+            install_sqlite(cursor)
