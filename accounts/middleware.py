@@ -76,7 +76,8 @@ class NoStoreMiddleware:
     def __call__(self, request):
         signed_in = request.user.is_authenticated
         response = self.get_response(request)
-        if signed_in or request.user.is_authenticated:
+        already = "no-store" in response.get("Cache-Control", "")
+        if (signed_in or request.user.is_authenticated) and not already:
             add_never_cache_headers(response)
             response["Pragma"] = "no-cache"
         return response
