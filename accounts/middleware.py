@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from accounts import audit
 from accounts.history import reset_actor, set_actor
-from accounts.routes import CLINICAL_NAMESPACES, resolve_subject, route_subject
+from accounts.routes import CLINICAL_NAMESPACES, ROUTE_ACTIONS, resolve_subject, route_subject
 
 # Requests the page makes on its own (polling the notification bell, the
 # idle-warning check) send this header and do not count as activity.
@@ -170,8 +170,12 @@ class AuditMiddleware:
         if read and not kind:
             return
         subject = resolve_subject(kind, object_id) if kind else audit.Subject()
+        if denied:
+            action = audit.Action.READ if safe else audit.Action.WRITE
+        else:
+            action = ROUTE_ACTIONS.get(match.view_name, audit.Action.READ)
         audit.record(
-            action=audit.Action.READ if safe else audit.Action.WRITE,
+            action=action,
             outcome=audit.DENIED if denied else audit.OK,
             request=request,
             actor=user,

@@ -25,8 +25,20 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     "plans:template_from_plan": ("plan", "pk"),
     "plans:comment_resolve": ("comment", "pk"),
     "plans:catalogue_add": ("catalogue", None),
+    "plans:review_complete": ("progress_review", "pk"),
+    "plans:exports": ("bulk_export_list", None),
+    "plans:export_detail": ("bulk_export", "pk"),
+    "plans:export_retry": ("bulk_export", "pk"),
+    "plans:export_download": ("bulk_export", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
+}
+
+# A successful GET of these routes is recorded as this action rather than a plain read.
+ROUTE_ACTIONS = {
+    "plans:pdf": "pdf_download",
+    "plans:client_agreement": "pdf_download",
+    "plans:export_download": "bulk_export",
 }
 
 # record type -> model label, where the model's name is not the type.
@@ -43,6 +55,8 @@ TYPE_MODELS = {
     "formulation": "formulation.Formulation",
     "conflict": "formulation.CoreConflict",
     "defense": "formulation.DefenseObservation",
+    "progress_review": "plans.ProgressReview",
+    "bulk_export": "plans.BulkExport",
 }
 
 
@@ -70,7 +84,10 @@ def route_subject(match) -> tuple[str, str] | None:
 def model_for(kind: str):
     label = TYPE_MODELS.get(kind)
     if label:
-        return apps.get_model(label)
+        try:
+            return apps.get_model(label)
+        except LookupError:
+            return None
     for app in CLINICAL_APPS:
         for model in apps.get_app_config(app).get_models():
             if model._meta.model_name == kind.replace("_", ""):

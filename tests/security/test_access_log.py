@@ -215,3 +215,22 @@ def test_the_ip_behind_a_trusted_proxy_is_the_forwarded_one(clinician, own_clien
         headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"},
     )
     assert _last(action="login").ip == "203.0.113.9"
+
+
+def test_routes_name_their_record_type_and_special_downloads_their_action():
+    from django.urls import ResolverMatch
+
+    from accounts.routes import ROUTE_ACTIONS, route_subject
+
+    def match(view_name, **kwargs):
+        namespace, _, name = view_name.partition(":")
+        return ResolverMatch(lambda r: None, (), kwargs, url_name=name, app_names=[namespace], namespaces=[namespace])
+
+    assert route_subject(match("clients:detail", pk=3)) == ("client", "3")
+    assert route_subject(match("plans:detail", pk=4)) == ("plan", "4")
+    assert route_subject(match("plans:create", client_pk=5)) == ("client", "5")
+    assert route_subject(match("plans:item_edit", kind="objective", item_pk=6)) == ("objective", "6")
+    assert route_subject(match("plans:comment_resolve", pk=7)) == ("comment", "7")
+    assert route_subject(match("plans:review_complete", pk=8)) == ("progress_review", "8")
+    assert route_subject(match("plans:future_thing", measure_pk=9)) == ("measure", "9")
+    assert ROUTE_ACTIONS["plans:pdf"] == "pdf_download"
