@@ -48,6 +48,10 @@ HISTORY_TABLES = [
     "plans_signature",
     "plans_comment",
     "plans_plantransition",
+    # Progress reviews and outcome scores (issue 5); skipped where the tables do not exist yet.
+    "plans_progressreview",
+    "plans_objectiveprogress",
+    "plans_measurescore",
 ]
 
 _actor_id: contextvars.ContextVar = contextvars.ContextVar("psyplan_actor_id", default=None)
