@@ -7,7 +7,12 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.models.signals import post_migrate
 
+        from accounts import auth, history
         from accounts.middleware import start_session_clock
 
         user_logged_in.connect(start_session_clock, dispatch_uid="accounts.start_session_clock")
+        auth.connect_signals()
+        history.connect_signals()
+        post_migrate.connect(history.refresh_after_migrate, sender=self, dispatch_uid="accounts.history.refresh")

@@ -7,6 +7,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
+
+from accounts import audit
+from accounts.history import reset_actor, set_actor
+from accounts.routes import CLINICAL_NAMESPACES, ROUTE_ACTIONS, resolve_subject, route_subject
 
 # Requests the page makes on its own (polling the notification bell, the
 # idle-warning check) send this header and do not count as activity.
@@ -37,6 +43,7 @@ class IdleTimeoutMiddleware:
             idle = now - last > settings.SESSION_IDLE_TIMEOUT
             too_old = now - started > settings.SESSION_ABSOLUTE_LIFETIME
             if idle or too_old:
+                request._psyplan_logout_reason = "idle timeout" if idle else "absolute lifetime reached"
                 logout(request)
                 messages.info(
                     request,
@@ -54,6 +61,127 @@ class IdleTimeoutMiddleware:
                 session["last_activity"] = now
                 session.set_expiry(settings.SESSION_IDLE_TIMEOUT)
         return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in person may be kept by a browser or proxy cache.
+
+    Every authenticated response can carry PHI (pages, fragments, PDFs, CSV exports), so
+    all of them get `Cache-Control: no-store` (with Django's other never-cache headers).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        signed_in = request.user.is_authenticated
+        response = self.get_response(request)
+        already = "no-store" in response.get("Cache-Control", "")
+        if (signed_in or request.user.is_authenticated) and not already:
+            add_never_cache_headers(response)
+            response["Pragma"] = "no-cache"
+        return response
+
+
+class TwoFactorMiddleware:
+    """Until a person with two-factor confirms a code, the only pages they reach are the code
+    page and sign-out; someone who must use two-factor and has not set it up is sent to set it up.
+    """
+
+    ALLOWED = {
+        "accounts:two_factor_verify",
+        "accounts:two_factor_setup",
+        "accounts:logout",
+        "accounts:login",
+        "healthz",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from accounts.auth import has_two_factor, two_factor_required
+
+        user = request.user
+        if not user.is_authenticated or user.is_verified():
+            return None
+        if request.resolver_match.view_name in self.ALLOWED:
+            return None
+        if has_two_factor(user):
+            target = "accounts:two_factor_verify"
+        elif two_factor_required(user):
+            target = "accounts:two_factor_setup"
+        else:
+            return None
+        url = reverse(target)
+        if request.method == "GET" and not request.headers.get("HX-Request"):
+            url += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=200)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+
+
+class AuditMiddleware:
+    """Write the access log entries the route and the response imply.
+
+    - a successful GET of a route about a clinical record is a read of that record;
+    - any 403 or 404 from a resolved route, for a signed-in person, is a denied request.
+
+    It also names the signed-in person as the actor for the database's change history
+    (`accounts.history`) and makes the request available to `audit.record`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        actor_token = set_actor(user.pk if user.is_authenticated else None)
+        request_token = audit._current_request.set(request)
+        try:
+            response = self.get_response(request)
+            # The API authenticates inside the view (DRF sets request.user there); a sign-out
+            # inside the view leaves the person who made the request in `user`.
+            actor = user if user.is_authenticated else getattr(request, "user", user)
+            if actor.is_authenticated:
+                self._audit(request, response, actor)
+            return response
+        finally:
+            audit._current_request.reset(request_token)
+            reset_actor(actor_token)
+
+    def _audit(self, request, response, user) -> None:
+        match = getattr(request, "resolver_match", None)
+        if match is None:
+            return
+        status = response.status_code
+        safe = request.method in ("GET", "HEAD")
+        denied = status in (403, 404)
+        namespace = match.namespaces[0] if match.namespaces else ""
+        read = safe and 200 <= status < 300 and namespace in CLINICAL_NAMESPACES
+        if not (denied or read):
+            return
+        kind, object_id = route_subject(match) or ("", "")
+        if read and not kind:
+            return
+        subject = resolve_subject(kind, object_id) if kind else audit.Subject()
+        if denied:
+            action = audit.Action.READ if safe else audit.Action.WRITE
+        else:
+            action = ROUTE_ACTIONS.get(match.view_name, audit.Action.READ)
+        audit.record(
+            action=action,
+            outcome=audit.DENIED if denied else audit.OK,
+            request=request,
+            actor=user,
+            subject=subject,
+            detail=f"{match.view_name} {status}" if denied else match.view_name,
+        )
 
 
 class PracticeTimezoneMiddleware:

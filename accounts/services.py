@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import audit
 from accounts.access import forget_scope
 from accounts.models import Membership, Practice, Supervision, User
 
@@ -66,6 +67,14 @@ def invite_staff(
         requires_cosignature=requires_cosignature,
     )
     set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
+    audit.record(
+        action=audit.Action.STAFF_CHANGE,
+        actor=actor,
+        object_type="user",
+        object_id=user.pk,
+        subject_practice_id=practice.pk,
+        detail=f"invited as {', '.join(membership.role_names)}",
+    )
 
     from accounts.tasks import send_staff_invitation
 
@@ -94,6 +103,7 @@ def update_staff_roles(
     )
     if membership.user_id == actor.pk and membership.is_practice_admin and not is_practice_admin:
         raise ValidationError({"is_practice_admin": "You cannot remove your own admin role; ask another admin."})
+    roles_before = ", ".join(membership.role_names) or "none"
     membership.is_clinician = is_clinician
     membership.is_supervisor = is_supervisor
     membership.is_practice_admin = is_practice_admin
@@ -105,6 +115,14 @@ def update_staff_roles(
     set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
     if not is_supervisor:
         Supervision.objects.current().filter(supervisor=membership.user).update(ended_on=timezone.localdate())
+    audit.record(
+        action=audit.Action.ROLE_CHANGE,
+        actor=actor,
+        object_type="user",
+        object_id=membership.user_id,
+        subject_practice_id=membership.practice_id,
+        detail=f"roles: {roles_before} -> {', '.join(membership.role_names) or 'none'}",
+    )
     forget_scope(actor)
     return membership
 
@@ -146,6 +164,14 @@ def deactivate_staff(*, actor: User, membership: Membership) -> None:
     user.save(update_fields=["is_active"])
     Supervision.objects.current().filter(supervisor=user).update(ended_on=timezone.localdate())
     end_all_sessions(user)
+    audit.record(
+        action=audit.Action.STAFF_CHANGE,
+        actor=actor,
+        object_type="user",
+        object_id=user.pk,
+        subject_practice_id=membership.practice_id,
+        detail="deactivated",
+    )
 
 
 @transaction.atomic
@@ -153,6 +179,14 @@ def reactivate_staff(*, actor: User, membership: Membership) -> None:
     _require_practice_admin(actor, membership.practice)
     membership.user.is_active = True
     membership.user.save(update_fields=["is_active"])
+    audit.record(
+        action=audit.Action.STAFF_CHANGE,
+        actor=actor,
+        object_type="user",
+        object_id=membership.user_id,
+        subject_practice_id=membership.practice_id,
+        detail="reactivated",
+    )
 
 
 def end_all_sessions(user: User, *, except_session_key: str | None = None) -> int:

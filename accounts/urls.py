@@ -1,13 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
+from accounts import security_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("two-factor/", security_views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/verify/", security_views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/backup-codes/", security_views.two_factor_backup_codes, name="two_factor_backup_codes"),
+    path("two-factor/disable/", security_views.two_factor_disable, name="two_factor_disable"),
+    path("security/", security_views.security_settings, name="security_settings"),
+    path("audit/", security_views.audit_log, name="audit_log"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import services
+from accounts import audit, services
 from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
 from accounts.models import Membership
 
@@ -18,12 +18,24 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class LogoutView(auth_views.LogoutView):
+    """Signing out signs this person out everywhere: every other session of theirs ends too."""
+
+    def post(self, request, *args, **kwargs):
+        user = request.user
+        response = super().post(request, *args, **kwargs)
+        if user.is_authenticated:
+            services.end_all_sessions(user)
+        return response
+
+
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("home")
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        audit.record(action=audit.Action.PASSWORD_CHANGE, object_type="user", object_id=self.request.user.pk)
         # A changed password ends every other session of this person.
         services.end_all_sessions(self.request.user, except_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password has been changed. Other sessions have been signed out.")
@@ -40,6 +52,19 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record(
+            action=audit.Action.PASSWORD_CHANGE,
+            actor=form.user,
+            object_type="user",
+            object_id=form.user.pk,
+            detail="reset by email link",
+        )
+        # A reset password ends every session that knew the old one.
+        services.end_all_sessions(form.user)
+        return response
 
 
 def _managed_membership(request, pk: int | None = None):

@@ -14,18 +14,20 @@ from plans.models import TreatmentPlan
 
 @login_required
 def client_list(request):
-    status = request.GET.get("status", "active")
-    clients = (
-        Client.objects.visible_to(request.user).select_related("primary_clinician").search(request.GET.get("q", ""))
-    )
+    """The caseload list. The search term travels in a POST body, never in the URL: names in
+    query strings end up in browser history, proxy and server logs and Referer headers."""
+    params = request.POST if request.method == "POST" else request.GET
+    status = params.get("status", "active")
+    term = request.POST.get("q", "") if request.method == "POST" else ""
+    clients = Client.objects.visible_to(request.user).select_related("primary_clinician").search(term)
     if status in Client.Status.values:
         clients = clients.filter(status=status)
-    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    page = Paginator(clients, 50).get_page(params.get("page"))
     membership = request.user.active_membership
     context = {
         "page": page,
         "status": status,
-        "q": request.GET.get("q", ""),
+        "q": term,
         "statuses": Client.Status.choices,
         "can_create": bool(membership and membership.is_clinician),
     }

@@ -5,6 +5,7 @@ filesystem Celery broker). DEBUG is off unless DJANGO_DEBUG is set, and with
 DEBUG off the HTTPS hardening is on unless explicitly relaxed.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -31,6 +32,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
     "accounts",
     "clients",
     "formulation",
@@ -39,16 +45,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Outermost of ours: every response to a signed-in person is marked no-store.
+    "accounts.middleware.NoStoreMiddleware",
     "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
+    # Records reads and denied requests (404/403) from the route and the status.
+    "accounts.middleware.AuditMiddleware",
     "accounts.middleware.PracticeTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -85,6 +100,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    # django-axes first: it refuses sign-in attempts while an account+address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -110,6 +130,8 @@ SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Flash messages can name a client: keep them in the server-side session, not a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 LANGUAGE_CODE = "en-us"
 # Stored datetimes are UTC; each practice renders in its own timezone.
@@ -212,6 +234,46 @@ SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Browsers may not open our pages in a cross-origin window that keeps a handle on them.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content Security Policy (django-csp 4): only our own scripts and styles, no inline
+# script or style, no plugins, no framing. htmx is configured in base.html not to inject
+# its indicator <style> or to evaluate code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Sign-in throttling (django-axes) ----------------------------------------
+# After AXES_FAILURE_LIMIT failed sign-ins for one account from one address, that pair is
+# locked out for AXES_COOLOFF_MINUTES. Lockouts and failures go to the access log.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.auth.axes_client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+# Our own access log records sign-ins; axes keeps only what it needs to count failures.
+AXES_DISABLE_ACCESS_LOG = True
+# Number of reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
+PSYPLAN_TRUSTED_PROXIES = env.int("PSYPLAN_TRUSTED_PROXIES", default=0)
+
+# --- Two-factor sign-in (django-otp) -----------------------------------------
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Psyplan")
+# Set false only for local development: makes two-factor optional even for admins.
+PSYPLAN_ENFORCE_TWO_FACTOR = env.bool("PSYPLAN_ENFORCE_TWO_FACTOR", default=True)
 # /healthz is polled over plain HTTP by the load balancer and container checks.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
@@ -232,6 +294,11 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Request lines can carry ids but never PHI; keep noisy ones at WARNING.
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # django-axes reports every sign-in at INFO; failures and lockouts (WARNING) are enough,
+        # and the access log has the rest.
+        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # SQL parameters are PHI: never log statements, whatever LOG_LEVEL says.
+        "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # WeasyPrint narrates every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -143,11 +143,11 @@ def canonical_json(plan: TreatmentPlan) -> bytes:
 
 
 def content_hash(plan: TreatmentPlan) -> str:
-    """SHA-256 of the canonical content. A submitted version's content cannot change (the database
-    refuses it), so its hash is computed once and cached; a draft's is always computed afresh."""
+    """SHA-256 of the canonical content. A signed, final version's content cannot change (the
+    database refuses it), so its hash is computed once and cached; any other is computed afresh."""
     from django.core.cache import cache
 
-    if not plan.is_locked:
+    if not plan.is_final:
         return hashlib.sha256(canonical_json(plan)).hexdigest()
     # The lineage UUID makes the key unique even if a rolled-back transaction let a primary key be reused.
     key = f"plan-content-hash:v1:{plan.pk}:{plan.lineage}:{plan.version_number}"

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import audit
 from accounts.access import can_edit
 from accounts.models import Supervision, User
 from accounts.notify import notify
@@ -45,6 +46,19 @@ def _lock(plan: TreatmentPlan) -> TreatmentPlan:
 def _require_status(plan: TreatmentPlan, *allowed: str, action: str) -> None:
     if plan.status not in allowed:
         raise TransitionError(f"You cannot {action} a plan that is {plan.get_status_display().lower()}.")
+
+
+def _audit(plan: TreatmentPlan, actor: User, action: str) -> None:
+    """The access-log entry for a sign, approve, request-changes, revise, amend or close."""
+    audit.record(
+        action=action,
+        actor=actor,
+        object_type="plan",
+        object_id=plan.pk,
+        client_id=plan.client_id,
+        subject_practice_id=plan.client.practice_id,
+        detail=f"v{plan.version_number} {plan.status}",
+    )
 
 
 def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "") -> PlanTransition:
@@ -138,6 +152,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         _record(plan, actor, Status.ACTIVE, "Signed by the author; no co-signature required.")
         _activate(plan, actor)
         plan.save(update_fields=["status", "submitted_at", "activated_at", "next_review_date", "updated_at"])
+    _audit(plan, actor, audit.Action.SIGN)
     return plan
 
 
@@ -163,6 +178,7 @@ def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> Treatm
         f"for {plan.client.chart_number}.",
         url=_plan_url(plan),
     )
+    _audit(plan, actor, audit.Action.REQUEST_CHANGES)
     return plan
 
 
@@ -174,6 +190,7 @@ def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         raise TransitionError("Only the plan's author can revise it.")
     _record(plan, actor, Status.DRAFT, "Revising after review.")
     plan.save(update_fields=["status", "updated_at"])
+    _audit(plan, actor, audit.Action.REVISE)
     return plan
 
 
@@ -205,6 +222,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
         f"for {plan.client.chart_number}.",
         url=_plan_url(plan),
     )
+    _audit(plan, actor, audit.Action.APPROVE)
     return plan
 
 
@@ -219,6 +237,7 @@ def close_plan(*, actor: User, plan: TreatmentPlan, reason: str) -> TreatmentPla
     _record(plan, actor, Status.CLOSED, reason)
     plan.closed_at = timezone.now()
     plan.save(update_fields=["status", "closed_at", "updated_at"])
+    _audit(plan, actor, audit.Action.CLOSE)
     return plan
 
 
@@ -252,6 +271,7 @@ def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         to_status=Status.DRAFT,
         comment=f"Amendment of version {plan.version_number}.",
     )
+    _audit(amendment, actor, audit.Action.AMEND)
     return amendment
 
 

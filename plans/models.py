@@ -25,6 +25,9 @@ class ImmutableRecordError(Exception):
 # Once submitted, a version's content is fixed: in review it waits for the
 # co-signature; after that it is a signed clinical record.
 LOCKED_STATUSES = ("in_review", "active", "superseded", "closed")
+# Of those, the ones a version never leaves for an editable state (in review can go back to the
+# author), so their content, its hash and their rendered structure can be cached for good.
+FINAL_STATUSES = ("active", "superseded", "closed")
 
 
 class TreatmentPlanQuerySet(CaseloadQuerySet):
@@ -140,6 +143,10 @@ class TreatmentPlan(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status in LOCKED_STATUSES
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
 
 
 class PlanContent(models.Model):

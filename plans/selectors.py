@@ -61,8 +61,8 @@ def plan_queryset():
 
 
 def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
-    """The whole plan; for a submitted (immutable) version, cached until a comment changes or the day turns."""
-    if not plan.is_locked:
+    """The whole plan; for a final (immutable) version, cached until a comment changes or the day turns."""
+    if not plan.is_final:
         return _load_plan_page(plan, today=today)
     from django.core.cache import cache
 

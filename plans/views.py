@@ -150,8 +150,8 @@ def plan_detail(request, pk: int):
             "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
     )
-    if plan.is_locked:
-        # A submitted version renders the same structure for everyone until a comment changes
+    if plan.is_final:
+        # A final version renders the same structure for everyone until a comment changes
         # or the day turns (nobody can edit it), so the rendered fragment is cached with the page.
         from django.core.cache import cache
 

@@ -8,7 +8,9 @@ outsider clinician who should have no access to anything above.
 
 import pytest
 
+from accounts.auth import has_two_factor, two_factor_required
 from tests.factories import PASSWORD, ClientFactory, PracticeFactory, SupervisionFactory, staff
+from tests.two_factor import backup_code
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +78,10 @@ def login(client):
         client.logout()
         response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
         assert response.status_code == 302, response.content
+        if two_factor_required(user) or has_two_factor(user):
+            # Admins (and staff of practices that require it) confirm with a second factor.
+            response = client.post("/accounts/two-factor/verify/", {"token": backup_code(user)})
+            assert response.status_code == 302, response.content
         return client
 
     return _login

@@ -8,6 +8,7 @@ from django.test import Client, override_settings
 
 from accounts.models import User
 from tests.factories import PASSWORD
+from tests.two_factor import backup_code
 
 
 def test_sign_in_is_by_email_in_any_case(clinician, client):
@@ -116,4 +117,6 @@ def test_login_page_and_role_home_pages_render(clinician, supervisor, admin, tra
     for user, heading in [(clinician, "Your caseload"), (supervisor, "Your supervisees"), (admin, "Practice overview")]:
         c = Client()
         c.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
+        if user == admin:
+            c.post("/accounts/two-factor/verify/", {"token": backup_code(admin)})
         assert heading in c.get("/").content.decode()

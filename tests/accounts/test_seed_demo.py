@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client as WebClient
@@ -33,7 +35,26 @@ def test_seed_demo_creates_every_role_and_is_safe_to_run_twice(db):
         assert Objective.objects.filter(goal__plan=plan).exists()
         assert Intervention.objects.filter(plan=plan).exists()
     for email in ["clinician@demo.test", "trainee@demo.test", "supervisor@demo.test", "admin@demo.test"]:
-        assert WebClient().login(username=email, password="psyplan-demo")
+        web = WebClient()
+        response = web.post("/accounts/login/", {"username": email, "password": "psyplan-demo"})
+        assert response.status_code == 302, email
+
+
+@override_settings(DEBUG=True)
+def test_demo_admin_signs_in_with_the_documented_authenticator_key(db):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.management.commands.seed_demo import DEMO_TOTP_SECRET
+    from tests.two_factor import current_code
+
+    call_command("seed_demo")
+    assert DEMO_TOTP_SECRET in (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    web = WebClient()
+    web.post("/accounts/login/", {"username": "admin@demo.test", "password": "psyplan-demo"})
+    assert web.get("/").url.startswith("/accounts/two-factor/verify/")
+    device = TOTPDevice.objects.get(user__email="admin@demo.test")
+    assert web.post("/accounts/two-factor/verify/", {"token": current_code(device)}).status_code == 302
+    assert "Practice overview" in web.get("/").content.decode()
 
 
 @override_settings(DEBUG=False)

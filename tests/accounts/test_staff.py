@@ -32,9 +32,9 @@ def test_admin_invites_a_trainee_with_a_supervisor_and_an_email_goes_out(
 
 
 def test_invited_person_sets_a_password_from_the_emailed_link_and_signs_in(
-    admin, client, django_capture_on_commit_callbacks
+    admin, login, django_capture_on_commit_callbacks
 ):
-    client.post("/accounts/login/", {"username": admin.email, "password": PASSWORD})
+    client = login(admin)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             "/accounts/staff/invite/",
@@ -47,7 +47,8 @@ def test_invited_person_sets_a_password_from_the_emailed_link_and_signs_in(
     new_password = "a-long-new-passphrase-42"
     response = client.post(form_url, {"new_password1": new_password, "new_password2": new_password})
     assert response.status_code == 302
-    assert client.login(username="invitee@example.test", password=new_password)
+    response = client.post("/accounts/login/", {"username": "invitee@example.test", "password": new_password})
+    assert response.status_code == 302 and client.get("/").status_code == 200
 
 
 def test_invite_with_an_email_already_in_use_shows_a_field_error_and_creates_nothing(admin, clinician, login):
@@ -86,18 +87,19 @@ def test_admin_changes_roles_and_supervisors(admin, colleague, supervisor, login
     assert Supervision.objects.filter(supervisor=supervisor, supervisee=colleague, ended_on__isnull=False).exists()
 
 
-def test_admin_deactivates_and_the_person_is_signed_out_and_cannot_sign_in(admin, colleague, client):
+def test_admin_deactivates_and_the_person_is_signed_out_and_cannot_sign_in(admin, colleague, login):
     from django.test import Client
 
     theirs = Client()
     theirs.post("/accounts/login/", {"username": colleague.email, "password": PASSWORD})
     assert theirs.get("/").status_code == 200
-    client.post("/accounts/login/", {"username": admin.email, "password": PASSWORD})
+    client = login(admin)
     client.post(f"/accounts/staff/{colleague.membership.pk}/active/", {"active": "0"})
     colleague.refresh_from_db()
     assert not colleague.is_active
     assert theirs.get("/").status_code == 302
-    assert not Client().login(username=colleague.email, password=PASSWORD)
+    again = Client().post("/accounts/login/", {"username": colleague.email, "password": PASSWORD})
+    assert again.status_code == 200, "the sign-in form is shown again"
     assert Membership.objects.filter(user=colleague).exists()
 
 
@@ -116,11 +118,11 @@ def test_staff_pages_do_not_exist_for_non_admins(role, request, login, colleague
     assert web.post("/accounts/staff/invite/", {"email": "z@example.test"}).status_code == 404
 
 
-def test_admin_of_another_practice_cannot_manage_this_practices_staff(other_practice, colleague, client):
+def test_admin_of_another_practice_cannot_manage_this_practices_staff(other_practice, colleague, login):
     from tests.factories import staff
 
     other_admin = staff(other_practice, is_practice_admin=True)
-    client.post("/accounts/login/", {"username": other_admin.email, "password": PASSWORD})
+    client = login(other_admin)
     assert client.get(f"/accounts/staff/{colleague.membership.pk}/").status_code == 404
     client.post(f"/accounts/staff/{colleague.membership.pk}/active/", {"active": "0"})
     colleague.refresh_from_db()

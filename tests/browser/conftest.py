@@ -61,10 +61,19 @@ def sign_in():
     from tests.factories import PASSWORD
 
     def _sign_in(page, user, password: str = PASSWORD):
+        from accounts.auth import has_two_factor, two_factor_required
+        from tests.two_factor import backup_code
+
+        # Admins (and staff of practices that require it) confirm with a second factor.
+        code = backup_code(user) if two_factor_required(user) or has_two_factor(user) else None
         page.goto("/accounts/login/")
         page.get_by_label("Email address").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
+        if code is not None:
+            page.wait_for_url("**/accounts/two-factor/verify/**")
+            page.get_by_label("Code").fill(code)
+            page.get_by_role("button", name="Confirm").click()
         page.wait_for_url("**/")
 
     return _sign_in

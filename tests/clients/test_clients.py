@@ -116,10 +116,21 @@ def test_client_list_search_finds_by_name_and_chart_number(clinician, login):
     ClientFactory(primary_clinician=clinician, given_name="Findable", chart_number="Q-1")
     ClientFactory(primary_clinician=clinician, given_name="Other", chart_number="Q-2")
     web = login(clinician)
-    assert "Findable" in web.get("/clients/?q=findab").content.decode()
-    assert "Other" not in web.get("/clients/?q=findab").content.decode()
-    partial = web.get("/clients/?q=Q-2", headers={"HX-Request": "true"})
+    assert "Findable" in web.post("/clients/", {"q": "findab"}).content.decode()
+    assert "Other" not in web.post("/clients/", {"q": "findab"}).content.decode()
+    partial = web.post("/clients/", {"q": "Q-2"}, headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and "Other" in partial.content.decode()
+
+
+def test_client_search_term_never_appears_in_a_url(clinician, login):
+    ClientFactory(primary_clinician=clinician, given_name="Findable")
+    web = login(clinician)
+    page = BeautifulSoup(web.get("/clients/").content, "html.parser")
+    search = page.find("input", attrs={"name": "q"})
+    form = search.find_parent("form")
+    assert form["method"] == "post" and "hx-post" in form.attrs and "hx-get" not in form.attrs
+    assert "hx-push-url" not in form.attrs
+    assert web.get("/clients/?q=nomatch-xyz").context["q"] == "", "a query-string search is ignored"
 
 
 def test_presenting_problem_with_a_malformed_diagnosis_code_is_refused(clinician, own_client, login):

@@ -295,3 +295,25 @@ def test_transitions_record_who_when_from_to_and_comment(trainee, supervisor, tr
         (trainee.pk, "draft", "in_review", ""),
         (supervisor.pk, "in_review", "changes_requested", "Please revise"),
     ]
+
+
+def test_a_plan_viewed_in_review_then_revised_is_approved_against_its_new_content(
+    trainee, supervisor, trainee_plan, login
+):
+    from plans import services
+
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    assert login(supervisor).get(f"/plans/{plan.pk}/").status_code == 200  # may cache what it computed
+    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Sharpen the target.")
+    plan = lifecycle.start_revision(actor=trainee, plan=plan)
+    objective = Objective.objects.get(goal__plan=plan)
+    services.update_item(
+        actor=trainee,
+        item=objective,
+        expected_version=objective.version,
+        values={"target": "Names 3 patterns", "presenting_problems": list(objective.presenting_problems.all())},
+    )
+    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
+    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    assert plan.status == Status.ACTIVE
+    assert all(s.content_hash == content_hash(plan) for s in plan.signatures.valid())

@@ -8,6 +8,9 @@ from accounts.models import Membership, Practice, Supervision, User
 from clients.models import Client, PresentingProblem
 
 DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
+# The demo admin's authenticator key (base32, as apps take it), documented in the README so the
+# demo admin can sign in: `oathtool --totp -b DEMO_TOTP_SECRET` prints the current code.
+DEMO_TOTP_SECRET = "PSYPLANDEMOADMINTWOFACTORKEY2345"  # noqa: S105 - documented demo credential, refused outside DEBUG
 
 DEMO_PRACTICE = {
     "name": "Demo Practice",
@@ -195,6 +198,7 @@ class Command(BaseCommand):
                 )
             clients = self._clients(demo, CLIENTS, users) + self._clients(other, OTHER_CLIENTS, users)
             self._extend(clients, users)
+            codes = self._two_factor(users["admin@demo.test"])
         if scale:
             from plans.scale import build
 
@@ -203,6 +207,22 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} accounts, password {DEMO_PASSWORD!r}."))
         for email in users:
             self.stdout.write(f"  {email}")
+        self.stdout.write(
+            f"admin@demo.test signs in with two-factor: authenticator key {DEMO_TOTP_SECRET} "
+            f"(oathtool --totp -b {DEMO_TOTP_SECRET}), or one of these backup codes: {' '.join(codes)}"
+        )
+
+    def _two_factor(self, admin: User) -> list[str]:
+        """Practice admins must use two-factor: give the demo admin the documented key and fresh backup codes."""
+        import base64
+
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts.security_views import new_backup_codes
+
+        key = base64.b32decode(DEMO_TOTP_SECRET + "=" * (-len(DEMO_TOTP_SECRET) % 8)).hex()
+        TOTPDevice.objects.update_or_create(user=admin, name="authenticator", defaults={"key": key, "confirmed": True})
+        return new_backup_codes(admin)
 
     def _practice(self, fields: dict) -> Practice:
         practice, _ = Practice.objects.get_or_create(name=fields["name"], defaults=fields)

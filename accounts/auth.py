@@ -1,0 +1,103 @@
+"""Sign-in: throttling hooks for django-axes, the two-factor policy, and the access-log
+entries for sign-in, sign-out, failures and lockouts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+from accounts import audit
+from accounts.models import User
+
+
+def axes_username(request, credentials) -> str:
+    """Axes counts failures per account: the email as typed, without regard to case."""
+    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(value).strip().lower()
+
+
+def axes_client_ip(request) -> str:
+    return audit.client_ip(request) or ""
+
+
+# --- Two-factor policy ----------------------------------------------------------
+
+
+def two_factor_required(user) -> bool:
+    """Must this person confirm sign-in with a second factor?
+
+    Practice admins must unless their practice turned that off; everyone must when the
+    practice requires it for all staff. PSYPLAN_ENFORCE_TWO_FACTOR=false (development
+    only) makes it optional for all.
+    """
+    if not settings.PSYPLAN_ENFORCE_TWO_FACTOR or not user.is_authenticated:
+        return False
+    membership = user.active_membership
+    if membership is None:
+        return bool(user.is_superuser)
+    practice = membership.practice
+    return practice.require_two_factor or (membership.is_practice_admin and practice.require_two_factor_for_admins)
+
+
+def has_two_factor(user) -> bool:
+    """Has this person an authenticator app set up (a confirmed TOTP device)?"""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+# --- Access log entries for sign-in events --------------------------------------
+
+
+def _log_login(sender, request, user, **kwargs) -> None:
+    from accounts.history import set_actor
+
+    set_actor(user.pk)
+    audit.record(action=audit.Action.LOGIN, actor=user, request=request, detail="password")
+
+
+def _log_logout(sender, request, user, **kwargs) -> None:
+    if user is None:
+        return
+    reason = getattr(request, "_psyplan_logout_reason", "signed out") if request is not None else ""
+    audit.record(action=audit.Action.LOGOUT, actor=user, request=request, detail=reason)
+
+
+def _log_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    typed = str(credentials.get("username", "")).strip().lower()[:254]
+    known = User.objects.filter(email__iexact=typed).select_related("membership").first() if typed else None
+    audit.record(
+        action=audit.Action.LOGIN_FAILED,
+        outcome=audit.FAILED,
+        actor=None,
+        actor_email=typed,
+        request=request,
+        object_type="user" if known else "",
+        object_id=known.pk if known else "",
+        subject_practice_id=known.membership.practice_id if known and hasattr(known, "membership") else None,
+    )
+
+
+def _log_lockout(sender, request, username, ip_address, **kwargs) -> None:
+    typed = str(username or "").strip().lower()[:254]
+    known = User.objects.filter(email__iexact=typed).select_related("membership").first() if typed else None
+    audit.record(
+        action=audit.Action.LOCKOUT,
+        outcome=audit.DENIED,
+        actor=None,
+        actor_email=typed,
+        request=request,
+        object_type="user" if known else "",
+        object_id=known.pk if known else "",
+        subject_practice_id=known.membership.practice_id if known and hasattr(known, "membership") else None,
+        detail=f"locked out after {settings.AXES_FAILURE_LIMIT} failed sign-ins",
+    )
+
+
+def connect_signals() -> None:
+    from axes.signals import user_locked_out
+
+    user_logged_in.connect(_log_login, dispatch_uid="accounts.auth.log_login")
+    user_logged_out.connect(_log_logout, dispatch_uid="accounts.auth.log_logout")
+    user_login_failed.connect(_log_login_failed, dispatch_uid="accounts.auth.log_login_failed")
+    user_locked_out.connect(_log_lockout, dispatch_uid="accounts.auth.log_lockout")

@@ -1,0 +1,84 @@
+"""Records seeded with canary strings: text that must never show up where it should not."""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+CANARIES = {
+    "given_name": "Zqxcanarygiven",
+    "family_name": "Vwcanaryfamily",
+    "preferred_name": "Jkcanarypreferred",
+    "address": "canary-address-2290 Hidden Lane",
+    "email": "canary.mail.6612@example.test",
+    "problem_title": "canary-problem-3381",
+    "clients_words": "canary-words-7731 I never tell anyone",
+    "narrative": "canary-formulation-5512 wish to be held",
+    "goal": "canary-goal-9034",
+    "comment": "canary-comment-4417",
+}
+
+
+@dataclass
+class Hidden:
+    client: object
+    plans: list
+    ids: dict[str, set[int]] = field(default_factory=dict)
+
+    @property
+    def all_ids(self) -> set[int]:
+        return set().union(*self.ids.values())
+
+
+@pytest.fixture
+def canary_records(clinician, supervisor) -> Hidden:
+    """A client of `clinician` whose every text field carries a canary, with a plan that went
+    through comment, signature and amendment, so every kind of clinical record exists."""
+    from accounts.models import Membership
+    from clients.models import PresentingProblem
+    from formulation.models import CoreConflict, DefenseObservation, Formulation
+    from plans import lifecycle, services
+    from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
+    from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
+
+    client = ClientFactory(
+        primary_clinician=clinician,
+        given_name=CANARIES["given_name"],
+        family_name=CANARIES["family_name"],
+        preferred_name=CANARIES["preferred_name"],
+        address=CANARIES["address"],
+        email=CANARIES["email"],
+    )
+    PresentingProblemFactory(client=client, title=CANARIES["problem_title"], clients_words=CANARIES["clients_words"])
+    plan = make_plan(client)
+    formulation = plan.formulation
+    services.save_formulation_section(
+        actor=clinician,
+        formulation=formulation,
+        section="narrative",
+        expected_version=formulation.section_version("narrative"),
+        values={"narrative_hypothesis": CANARIES["narrative"]},
+    )
+    services.add_goal(actor=clinician, plan=plan, statement=CANARIES["goal"])
+    lifecycle.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
+    plan = lifecycle.submit_plan(actor=clinician, plan=plan)
+    amendment = lifecycle.amend_plan(actor=clinician, plan=plan)
+    plans = [plan, amendment]
+    plan_ids = {p.pk for p in plans}
+    ids = {
+        "client": {client.pk},
+        "problem": set(PresentingProblem.objects.filter(client=client).values_list("pk", flat=True)),
+        "plan": plan_ids,
+        "formulation": set(Formulation.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "conflict": set(CoreConflict.objects.filter(formulation__plan__in=plan_ids).values_list("pk", flat=True)),
+        "defense": set(DefenseObservation.objects.filter(formulation__plan__in=plan_ids).values_list("pk", flat=True)),
+        "goal": set(Goal.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "objective": set(Objective.objects.filter(goal__plan__in=plan_ids).values_list("pk", flat=True)),
+        "intervention": set(Intervention.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "comment": set(Comment.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "signature": set(Signature.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "transition": set(PlanTransition.objects.filter(plan__in=plan_ids).values_list("pk", flat=True)),
+        "membership": {Membership.objects.get(user=clinician).pk},
+        "user": {clinician.pk},
+    }
+    assert TreatmentPlan.objects.filter(client=client).count() == 2
+    return Hidden(client=client, plans=plans, ids=ids)

@@ -1,0 +1,141 @@
+"""An attacker with a valid low-privilege account gets nothing.
+
+Every URL pattern is taken from the resolver, so routes added later are walked too. Each is
+requested with GET and POST, with the ids of records the attacker must not see substituted
+for its integer arguments, as (a) a clinician of another practice and (b) a clinician of the
+same practice whose caseload does not include the records. A route that names a hidden record
+must answer 302, 403, 404 or 405; no response, whatever the route, may contain a canary string
+from the hidden records.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from tests.security.conftest import CANARIES
+
+# Routes the walk does not request, and why.
+SKIPPED = {
+    # Signing out would end the attacker's session and turn every later answer into a 302.
+    "accounts:logout": "ends the attacker's own session",
+}
+ALLOWED_FOR_HIDDEN_IDS = {302, 403, 404, 405}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    kwargs: tuple[tuple[str, str], ...]  # (kwarg, converter name)
+
+
+def _converter_name(converter) -> str:
+    return type(converter).__name__.replace("Converter", "").lower()
+
+
+def _walk(patterns, prefix: tuple[str, ...] = (), inherited: tuple = ()) -> list[Route]:
+    routes = []
+    for entry in patterns:
+        pattern = entry.pattern
+        converters = tuple((k, _converter_name(c)) for k, c in getattr(pattern, "converters", {}).items())
+        groups = tuple(
+            (k, "regex")
+            for k in getattr(getattr(pattern, "regex", None), "groupindex", {})
+            if k not in dict(converters)
+        )
+        args = inherited + converters + groups
+        if isinstance(entry, URLResolver):
+            routes += _walk(entry.url_patterns, prefix + ((entry.namespace,) if entry.namespace else ()), args)
+        elif isinstance(entry, URLPattern) and entry.name:
+            routes.append(Route(":".join(prefix + (entry.name,)), args))
+    return routes
+
+
+def all_routes() -> list[Route]:
+    return sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+
+
+def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
+    """Keyword arguments to try for a route, and whether they name hidden records."""
+    from formulation.models import Formulation
+    from plans.library import CATALOGUES
+    from plans.views import ITEMS
+
+    ids = sorted(hidden.all_ids)
+    if route.name.startswith("admin:"):
+        ids = ids[:1]  # non-superusers are sent to the admin sign-in before any lookup
+    slugs = {
+        "kind": sorted(set(ITEMS) | set(CATALOGUES)),
+        "section": sorted(Formulation.SECTIONS),
+        "direction": ["up", "down"],
+        "uidb64": [urlsafe_base64_encode(force_bytes(victim.pk))],
+        "token": ["set-password", "bogus-token"],
+        "app_label": ["clients"],
+    }
+    choices = []
+    names_hidden = False
+    for kwarg, converter in route.kwargs:
+        if converter == "int" or kwarg.endswith(("pk", "_id")) or kwarg == "object_id":
+            choices.append([(kwarg, str(i)) for i in ids])
+            names_hidden = True
+        else:
+            choices.append([(kwarg, v) for v in slugs.get(kwarg, ["x"])])
+    return [dict(combo) for combo in itertools.product(*choices)], names_hidden
+
+
+@pytest.mark.parametrize("attacker_role", ["outsider", "colleague"])
+def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
+    attacker_role, request, canary_records, clinician, login
+):
+    attacker = request.getfixturevalue(attacker_role)
+    web = login(attacker)
+    routes = all_routes()
+    leaks, probed, unreversible, statuses = [], 0, [], {}
+    exercised = set()
+    for route in routes:
+        if route.name in SKIPPED:
+            continue
+        samples, names_hidden = _samples(route, canary_records, clinician)
+        for kwargs in samples:
+            try:
+                url = reverse(route.name, kwargs=kwargs)
+            except NoReverseMatch:
+                unreversible.append(route.name)
+                continue
+            exercised.add(route.name)
+            for method in ("get", "post"):
+                response = getattr(web, method)(url)
+                probed += 1
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                body = response.content.decode(errors="replace") + response.get("Location", "")
+                found = [c for c in CANARIES.values() if c.lower() in body.lower()]
+                if found:
+                    leaks.append(f"{method.upper()} {url} ({route.name}) -> {response.status_code}: {found}")
+                elif names_hidden and response.status_code not in ALLOWED_FOR_HIDDEN_IDS:
+                    leaks.append(f"{method.upper()} {url} ({route.name}) -> {response.status_code}")
+    print(
+        f"\n{attacker_role}: {len(exercised)} routes of {len(routes)} ({len(SKIPPED)} skipped), "
+        f"{len(canary_records.all_ids)} hidden ids, {probed} requests, statuses {dict(sorted(statuses.items()))}, "
+        f"{len(leaks)} leaks"
+    )
+    assert leaks == []
+    assert web.get("/").status_code == 200, "the attacker stayed signed in for the whole walk"
+    assert statuses.get(404, 0) > 0
+    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "plans")}
+    assert clinical <= exercised, f"clinical routes not walked: {sorted(clinical - exercised)}"
+
+
+def test_the_walk_sees_every_named_route_of_the_resolver():
+    names = {r.name for r in all_routes()}
+    assert {"clients:detail", "plans:detail", "plans:item_edit", "accounts:audit_log", "healthz"} <= names
+
+
+def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_records, clinician, login):
+    web = login(clinician)
+    body = web.get(f"/clients/{canary_records.client.pk}/").content.decode()
+    assert CANARIES["given_name"] in body
+    plan_page = web.get(f"/plans/{canary_records.plans[0].pk}/").content.decode()
+    assert CANARIES["narrative"] in plan_page and CANARIES["goal"] in plan_page
