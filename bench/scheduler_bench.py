@@ -78,7 +78,7 @@ def run(table: Table) -> None:
                     ("EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params
                 )
                 plan_lines = [" ".join(str(c) for c in row) for row in cursor.fetchall()]
-    uses_index = any("plan_active_next_review_idx" in line for line in plan_lines)
+    uses_index = any("plan_active_review_by_practice" in line for line in plan_lines)
     table.add(
         "Review scan query, 100,000 vs 10,000 active plans (1,000 due)",
         results[100_000][0] / results[10_000][0],

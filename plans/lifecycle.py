@@ -252,6 +252,7 @@ def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         raise TransitionError("This version already has an amendment in progress; continue that one.")
     amendment = TreatmentPlan.objects.create(
         client=plan.client,
+        practice_id=plan.practice_id,
         author=actor,
         status=Status.DRAFT,
         version_number=plan.version_number + 1,

@@ -64,6 +64,9 @@ class TreatmentPlan(models.Model):
         SEMI_ANNUAL = 6, "Semi-annual"
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="plans")
+    # The client's practice, copied so the daily review scan reads one index per practice
+    # instead of joining every client.
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+", editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="authored_plans")
     presenting_problems = models.ManyToManyField(
         "clients.PresentingProblem", blank=True, related_name="plans", help_text="The problems this plan addresses."
@@ -94,6 +97,7 @@ class TreatmentPlan(models.Model):
     # What a signature covers on the plan row itself; status and review dates move on.
     CONTENT_FIELDS = (
         "client_id",
+        "practice_id",
         "author_id",
         "version_number",
         "previous_version_id",
@@ -106,8 +110,12 @@ class TreatmentPlan(models.Model):
     class Meta:
         ordering = ["-start_date", "-version_number"]
         indexes = [
-            # The daily review scan: active plans whose next review falls within the lead window.
-            models.Index(fields=["next_review_date"], condition=Q(status="active"), name="plan_active_next_review_idx"),
+            # The daily review scan: one practice's active plans whose next review falls within the window.
+            models.Index(
+                fields=["practice", "next_review_date"],
+                condition=Q(status="active"),
+                name="plan_active_review_by_practice",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -121,6 +129,8 @@ class TreatmentPlan(models.Model):
         return f"Plan v{self.version_number} for {self.client.chart_number}"
 
     def save(self, *args, **kwargs):
+        if not self.practice_id and self.client_id:
+            self.practice_id = self.client.practice_id
         if self.pk:
             stored = TreatmentPlan.objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
             if stored and stored["status"] in LOCKED_STATUSES:

@@ -76,7 +76,13 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
         for c in clients
     )
     plans = TreatmentPlan.objects.bulk_create(
-        TreatmentPlan(client=c, author=c.primary_clinician, start_date=start, next_review_date=add_months(start, 3))
+        TreatmentPlan(
+            client=c,
+            practice=practice,
+            author=c.primary_clinician,
+            start_date=start,
+            next_review_date=add_months(start, 3),
+        )
         for c in clients
     )
     TreatmentPlan.presenting_problems.through.objects.bulk_create(

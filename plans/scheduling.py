@@ -7,8 +7,8 @@ to the author's supervisors (or, with none, the practice admins) once.
 
 Idempotent: the unique (plan, due date) constraint and the notified/escalated stamps mean
 running it twice, or in two beats at once, changes nothing the second time. Work is batched:
-one query finds the plans to schedule (served by the partial index on active plans' next
-review date), reviews are created in bulk per batch, and each notification is its own small
+one query finds the plans to schedule (served by the partial index on active plans' practice and
+next review date), reviews are created in bulk per batch, and each notification is its own small
 transaction, so a worker killed mid-run loses nothing that a re-run does not redo.
 """
 
@@ -42,11 +42,12 @@ def due_plans(practice_id: int, today: dt.date, lead_days: int):
     already = ProgressReview.objects.filter(plan=OuterRef("pk"), due_date=OuterRef("next_review_date"))
     return (
         TreatmentPlan.objects.filter(
+            practice_id=practice_id,
             status=TreatmentPlan.Status.ACTIVE,
             next_review_date__lte=today + dt.timedelta(days=lead_days),
-            client__practice_id=practice_id,
         )
         .exclude(Exists(already))
+        .order_by()
         .values_list("pk", "next_review_date")
     )
 

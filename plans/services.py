@@ -108,6 +108,7 @@ def start_plan(
         raise ValidationError({"template": "Choose one of your practice's templates."})
     plan = TreatmentPlan(
         client=client,
+        practice_id=client.practice_id,
         author=actor,
         start_date=start_date,
         review_interval=review_interval,
