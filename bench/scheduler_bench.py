@@ -36,6 +36,7 @@ def _populate(total: int, due: int):
             (
                 TreatmentPlan(
                     client=c,
+                    practice=practice,
                     author=user,
                     start_date=today,
                     status=TreatmentPlan.Status.ACTIVE,
