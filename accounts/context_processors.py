@@ -6,7 +6,11 @@ def membership(request):
 
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
+    from accounts.outbox import broker_down
+
     return {
+        # Lazy: only pages that show the notice ask.
+        "background_unavailable": broker_down if signed_in else False,
         "membership": user.active_membership if signed_in else None,
         "session_idle_timeout": settings.SESSION_IDLE_TIMEOUT,
         # Lazy: counted only where the header is rendered.

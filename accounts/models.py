@@ -354,3 +354,26 @@ class ChangeRecord(models.Model):
         return {
             k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
         }
+
+
+class OutboxMessage(models.Model):
+    """A background task, recorded in the same transaction as the change it belongs to.
+
+    Published to the broker after commit; if the broker is down, it waits here and the relay
+    publishes it once the broker is back, so no work is lost to a Redis outage.
+    """
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({'sent' if self.sent_at else 'pending'})"

@@ -1,12 +1,6 @@
-from django.db import transaction
-
-
 def notify(*, recipients, key: str, verb: str, text: str, url: str) -> None:
-    """Queue a notice for each recipient once the surrounding transaction commits."""
-    from accounts.tasks import deliver_notification
+    """Queue a notice for each recipient, through the outbox, with the surrounding transaction."""
+    from accounts.outbox import enqueue
 
     for recipient in recipients:
-        rkey = f"{key}:to:{recipient.pk}"
-        transaction.on_commit(
-            lambda r=recipient.pk, k=rkey: deliver_notification.delay(r, k, verb, text, url), robust=True
-        )
+        enqueue("accounts.tasks.deliver_notification", recipient.pk, f"{key}:to:{recipient.pk}", verb, text, url)

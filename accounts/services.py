@@ -76,9 +76,9 @@ def invite_staff(
         detail=f"invited as {', '.join(membership.role_names)}",
     )
 
-    from accounts.tasks import send_staff_invitation
+    from accounts.outbox import enqueue
 
-    transaction.on_commit(lambda: send_staff_invitation.delay(user.pk))
+    enqueue("accounts.tasks.send_staff_invitation", user.pk)
     return membership
 
 

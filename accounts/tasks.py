@@ -70,3 +70,11 @@ def deliver_notification(recipient_id: int, key: str, verb: str, text: str, url:
         from_email=None,
         recipient_list=[recipient.email],
     )
+
+
+@shared_task
+def relay_outbox() -> int:
+    """Publish work that was queued while the broker was down."""
+    from accounts.outbox import relay
+
+    return relay()[0]

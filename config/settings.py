@@ -200,6 +200,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
     },
+    # Publishes work that waited in the outbox while the broker was down.
+    "relay-outbox": {
+        "task": "accounts.tasks.relay_outbox",
+        "schedule": 30,
+    },
     "purge-expired-exports": {
         "task": "plans.tasks.purge_expired_exports",
         "schedule": 30 * 60,

@@ -79,10 +79,11 @@ def export_retry(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("plans:export_detail", pk=export.pk)
-    from plans.tasks import render_export_item
+    from accounts.outbox import enqueue
 
-    for item_id in failed:
-        transaction.on_commit(lambda i=item_id: render_export_item.delay(i))
+    with transaction.atomic():
+        for item_id in failed:
+            enqueue("plans.tasks.render_export_item", item_id)
     messages.success(request, f"Retrying {len(failed)} plan{'s' if len(failed) != 1 else ''}.")
     return redirect("plans:export_detail", pk=export.pk)
 

@@ -66,9 +66,9 @@ def request_export(
         date_from=date_from,
         date_to=date_to,
     )
-    from plans.tasks import start_bulk_export
+    from accounts.outbox import enqueue
 
-    transaction.on_commit(lambda: start_bulk_export.delay(export.pk))
+    enqueue("plans.tasks.start_bulk_export", export.pk)
     return export
 
 

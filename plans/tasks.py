@@ -30,11 +30,13 @@ def schedule_practice_reviews(practice_id: int, run_date: str) -> dict | None:
 def start_bulk_export(export_id: int) -> int:
     from django.db import transaction
 
+    from accounts.outbox import enqueue
     from plans import exports
 
     pending = exports.start(export_id)
-    for item_id in pending:
-        transaction.on_commit(lambda i=item_id: render_export_item.delay(i))
+    with transaction.atomic():
+        for item_id in pending:
+            enqueue("plans.tasks.render_export_item", item_id)
     return len(pending)
 
 
