@@ -9,6 +9,7 @@ notification queued during the outage arrives. Prints PASS/FAIL lines; exits non
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -32,9 +33,10 @@ def _free_port() -> int:
 
 
 def _redis(port: int, workdir: str) -> subprocess.Popen:
-    proc = subprocess.Popen(  # noqa: S603,S607 - Debian's redis-server, loopback only
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    proc = subprocess.Popen(  # noqa: S603 - Debian's redis-server, loopback only
         [
-            "redis-server",
+            binary,
             "--port",
             str(port),
             "--bind",
