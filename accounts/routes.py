@@ -37,7 +37,6 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
 # A successful GET of these routes is recorded as this action rather than a plain read.
 ROUTE_ACTIONS = {
     "plans:pdf": "pdf_download",
-    "plans:client_agreement": "pdf_download",
     "plans:export_download": "bulk_export",
 }
 

@@ -66,8 +66,17 @@ def request_export(
         date_from=date_from,
         date_to=date_to,
     )
+    from accounts import audit
     from accounts.outbox import enqueue
 
+    audit.record(
+        action=audit.Action.BULK_EXPORT,
+        actor=actor,
+        object_type="bulk_export",
+        object_id=export.pk,
+        subject_practice_id=export.practice_id,
+        detail="requested",
+    )
     enqueue("plans.tasks.start_bulk_export", export.pk)
     return export
 

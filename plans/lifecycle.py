@@ -398,6 +398,7 @@ def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: st
         raise TransitionError({"client_name": "Type the name the client signed with."})
     if plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT, voided_at__isnull=True).exists():
         raise TransitionError("The client's agreement is already recorded for this version.")
+    _audit(plan, actor, audit.Action.SIGN)
     return Signature.objects.create(
         plan=plan,
         signer=None,

@@ -153,3 +153,17 @@ def test_bulk_export_of_all_demo_plans_runs_through_a_real_worker(
     assert [r["chart_number"] for r in manifest if r["result"] == "failed"] == [doomed.client.chart_number]
     _assert_manifest_matches_files(manifest, files)
     assert len(files) == in_scope.count() - 1
+
+
+def test_requesting_and_downloading_an_export_are_both_audited(
+    admin, signed_plans, login, django_capture_on_commit_callbacks
+):
+    from accounts.models import AccessLog
+
+    web = login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        web.post("/plans/exports/", {"client_status": "", "clinician": "", "date_from": "", "date_to": ""})
+    export = BulkExport.objects.get()
+    web.get(f"/plans/exports/{export.pk}/download/")
+    rows = AccessLog.objects.filter(action="bulk_export", object_id=str(export.pk)).values_list("detail", flat=True)
+    assert "requested" in list(rows) and len(rows) >= 2
