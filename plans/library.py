@@ -12,12 +12,13 @@ from django.views.decorators.http import require_POST
 from accounts.access import get_visible_or_404
 from formulation.models import ConflictType, DefenseMechanism
 from plans import services
-from plans.models import InterventionTechnique, PlanTemplate, TreatmentPlan
+from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate, TreatmentPlan
 
 CATALOGUES = {
     "technique": (InterventionTechnique, ["name", "kind", "description"], "Intervention technique"),
     "defense": (DefenseMechanism, ["name", "level", "description"], "Defense mechanism"),
     "conflict": (ConflictType, ["name", "description"], "Core conflict type"),
+    "measure": (MeasureDefinition, ["name", "min_score", "max_score", "direction"], "Outcome measure"),
 }
 
 
@@ -53,6 +54,7 @@ def library(request):
         "techniques": InterventionTechnique.objects.available_to(practice_id),
         "defenses": DefenseMechanism.objects.available_to(practice_id),
         "conflict_types": ConflictType.objects.available_to(practice_id),
+        "measures": MeasureDefinition.objects.available_to(practice_id),
         "is_admin": is_admin,
         "catalogue_forms": [(kind, label, _catalogue_form(kind)) for kind, (_, _, label) in CATALOGUES.items()]
         if is_admin

@@ -28,6 +28,7 @@ from plans.models import (
     Goal,
     Intervention,
     InterventionTechnique,
+    MeasureDefinition,
     Objective,
     PlanTemplate,
     TreatmentPlan,
@@ -467,10 +468,12 @@ def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> 
     membership = actor.active_membership
     _require_admin_of(actor, membership.practice_id if membership else -1)
     entry = model(practice_id=membership.practice_id, **fields)
-    if model is ConflictType and not entry.code:
+    if hasattr(entry, "code") and not entry.code:
         from django.utils.text import slugify
 
-        entry.code = slugify(entry.name)[:60]
+        entry.code = slugify(entry.name)[: model._meta.get_field("code").max_length] or "custom"
+    if model is MeasureDefinition and entry.min_score >= entry.max_score:
+        raise ValidationError({"max_score": "The highest score must be above the lowest."})
     name_clash = model.objects.available_to(membership.practice_id).filter(name__iexact=entry.name)
     if name_clash.exists():
         raise ValidationError({"name": "This name is already in the catalogue."})

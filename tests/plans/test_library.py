@@ -62,3 +62,33 @@ def test_library_page_lists_built_in_templates_for_everyone(clinician, login):
     page = login(clinician).get("/plans/library/").content.decode()
     assert "Psychodynamic core" in page and "Depression (psychodynamic)" in page
     assert "New intervention technique" not in page
+
+
+def test_admin_adds_a_custom_measure_that_clinicians_can_record(admin, clinician, own_client, login):
+    from plans import lifecycle
+    from plans.models import MeasureDefinition, MeasureScore
+    from plans.progress import record_measure
+
+    web = login(admin)
+    web.post(
+        "/plans/library/measure/add/",
+        {
+            "measure-name": "Sleep quality",
+            "measure-min_score": 0,
+            "measure-max_score": 10,
+            "measure-direction": "higher",
+        },
+    )
+    measure = MeasureDefinition.objects.get(name="Sleep quality")
+    assert (measure.practice_id, measure.code, measure.item_count) == (own_client.practice_id, "sleep-quality", 0)
+    lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    record_measure(
+        actor=clinician, client=own_client, definition=measure, recorded_on=own_client.practice.today(), total=7
+    )
+    assert MeasureScore.objects.get(definition=measure).total == 7
+    response = web.post(
+        "/plans/library/measure/add/",
+        {"measure-name": "Backwards", "measure-min_score": 5, "measure-max_score": 1, "measure-direction": "lower"},
+        follow=True,
+    )
+    assert "highest score must be above" in response.content.decode()
