@@ -1,14 +1,13 @@
 """A plan version as a FHIR R4 (4.0.1) Bundle of type `collection`. The whole mapping lives here.
 
-| Psyplan | FHIR R4 |
-|---|---|
-| Client | `Patient`: chart number as identifier, names, birth date, telecom, address, `active` |
-| Presenting problem (of the plan) | `Condition`: ICD-10-CM coding when there is a code, severity (SNOMED CT), category problem-list-item |
-| Plan author, co-signer | `Practitioner`: name and credentials |
-| Plan version | `CarePlan`, `intent` plan, `status` from the lifecycle (see PLAN_STATUS), `addresses` the Conditions, `goal` every Goal, `activity` per intervention, `replaces` the previous version |
-| Goal | `Goal` without a target; its objectives as `goal-relationship` milestones |
-| Objective | `Goal` with `target.measure`/`detail[x]`/`dueDate`, `achievementStatus`, `addresses` its Conditions |
-| Intervention | `CarePlan.activity.detail`: technique as `code`, frequency as `scheduledString`, the objectives it serves as `goal` |
+- Client -> `Patient`; each presenting problem the plan addresses -> `Condition` (ICD-10-CM coded
+  when there is a code); author and co-signer -> `Practitioner`;
+- the plan version -> `CarePlan` (status and intent from the lifecycle, `addresses`, `goal`,
+  `activity` per intervention, `replaces` the previous version);
+- each goal -> `Goal` without a target; each objective -> `Goal` with `target` and `achievementStatus`.
+
+The README's "FHIR R4 export" table says the same field by field; the dictionaries below are the
+source of truth for coded values.
 
 Every resource's `fullUrl` is a `urn:uuid:` derived from what it is and its database id, so
 references resolve inside the bundle and the same record has the same identity in every export
