@@ -1,7 +1,7 @@
 """The base every API viewset builds on: reads scoped through the access door, writes through services."""
 
 from django.core.exceptions import PermissionDenied
-from rest_framework import status, viewsets
+from rest_framework import renderers, status, viewsets
 from rest_framework.response import Response
 
 from accounts.access import can_edit
@@ -21,6 +21,15 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def base_queryset(self):
         raise NotImplementedError
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # Errors are always the JSON error format, also on endpoints that answer PDF or FHIR JSON.
+        if isinstance(response, Response) and response.status_code >= 400:
+            if type(getattr(response, "accepted_renderer", None)) is not renderers.JSONRenderer:
+                response.accepted_renderer = renderers.JSONRenderer()
+                response.accepted_media_type = "application/json"
+        return response
 
     def get_queryset(self):
         return self.base_queryset().visible_to(self.request.user)
