@@ -36,7 +36,8 @@ def create_client(*, actor: User, **fields) -> Client:
     if membership is None or not membership.is_clinician:
         raise PermissionDenied("Only clinicians open client records.")
     client = Client(practice=membership.practice, primary_clinician=actor, **fields)
-    client.full_clean()
+    # The chart number's uniqueness is checked next, with a message that names the field.
+    client.full_clean(validate_constraints=False)
     _check_chart_number(client.practice_id, client.chart_number)
     client.save()
     return client
@@ -53,7 +54,7 @@ def update_client(*, actor: User, client: Client, expected_version: int, **field
         if name not in CLIENT_FIELDS:
             raise ValueError(f"{name} is not an editable client field")
         setattr(current, name, value)
-    current.full_clean()
+    current.full_clean(validate_constraints=False)
     _check_chart_number(current.practice_id, current.chart_number, exclude_pk=current.pk)
     current.version += 1
     current.save()
