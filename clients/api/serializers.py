@@ -2,9 +2,13 @@ from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
 from clients.services import CLIENT_FIELDS, PROBLEM_FIELDS
+from config.api.serializers import OutputSerializer
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(OutputSerializer):
+    # Stored blank when not known, so not documented as always an email address.
+    email = serializers.CharField(read_only=True, help_text="The client's email address, or empty.")
+
     class Meta:
         model = Client
         fields = [
@@ -37,7 +41,7 @@ class DischargeInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class PresentingProblemSerializer(serializers.ModelSerializer):
+class PresentingProblemSerializer(OutputSerializer):
     class Meta:
         model = PresentingProblem
         fields = ["id", "client", *PROBLEM_FIELDS, "archived_at", "version", "created_at", "updated_at"]

@@ -1,10 +1,11 @@
 """`/api/v1/`: every app's API, plus the schema and its docs at `/api/schema/` and `/api/docs/`."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from clients.api.views import ClientViewSet, PresentingProblemViewSet
+from config.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
 from plans.api.views import (
     GoalViewSet,
@@ -34,4 +35,5 @@ urlpatterns = [
     path("v1/", include("accounts.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", NotFoundView.as_view()),
 ]

@@ -2,7 +2,10 @@
 
 from django.core.exceptions import PermissionDenied
 from rest_framework import renderers, status, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.access import can_edit
 from config.api.concurrency import check_if_match, with_etag
@@ -57,3 +60,17 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         return self.respond(self.get_object())
+
+
+class NotFoundView(APIView):
+    """Any other path under /api/: the JSON error format, not Django's HTML 404 page."""
+
+    permission_classes = [AllowAny]
+    schema = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise NotFound("No such API endpoint or record.")
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise NotFound("No such API endpoint or record.")

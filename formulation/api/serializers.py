@@ -1,11 +1,12 @@
 from rest_framework import serializers
 
+from config.api.serializers import OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 
 SECTION_FIELDS = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
 
 
-class CoreConflictSerializer(serializers.ModelSerializer):
+class CoreConflictSerializer(OutputSerializer):
     conflict_type_name = serializers.CharField(source="conflict_type.name", read_only=True)
 
     class Meta:
@@ -15,7 +16,7 @@ class CoreConflictSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DefenseObservationSerializer(serializers.ModelSerializer):
+class DefenseObservationSerializer(OutputSerializer):
     mechanism_name = serializers.CharField(source="mechanism.name", read_only=True)
     level = serializers.IntegerField(source="mechanism.level", read_only=True, help_text="DMRS level, 7 to 1.")
 
@@ -26,7 +27,7 @@ class DefenseObservationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FormulationSerializer(serializers.ModelSerializer):
+class FormulationSerializer(OutputSerializer):
     conflicts = serializers.SerializerMethodField()
     defenses = serializers.SerializerMethodField()
     section_versions = serializers.SerializerMethodField(help_text='Each section\'s version, e.g. {"narrative": 2}.')

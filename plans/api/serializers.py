@@ -9,6 +9,7 @@ the services' check.
 from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
+from config.api.serializers import OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
 from plans.models import (
     Goal,
@@ -61,7 +62,7 @@ class CatalogueRelated(serializers.PrimaryKeyRelatedField):
 # --- Output -------------------------------------------------------------------
 
 
-class SignatureSerializer(serializers.ModelSerializer):
+class SignatureSerializer(OutputSerializer):
     class Meta:
         model = Signature
         fields = ["meaning", "signer", "printed_name", "credentials", "signed_at", "timezone", "content_hash"]
@@ -69,7 +70,7 @@ class SignatureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GoalSerializer(serializers.ModelSerializer):
+class GoalSerializer(OutputSerializer):
     class Meta:
         model = Goal
         fields = ["id", "plan", "statement", "description", "order", "lineage", "removed_at", "version"]
@@ -94,14 +95,14 @@ OBJECTIVE_FIELDS = [
 ]
 
 
-class ObjectiveSerializer(serializers.ModelSerializer):
+class ObjectiveSerializer(OutputSerializer):
     class Meta:
         model = Objective
         fields = ["id", "goal", *OBJECTIVE_FIELDS, "order", "lineage", "removed_at", "version"]
         read_only_fields = fields
 
 
-class InterventionSerializer(serializers.ModelSerializer):
+class InterventionSerializer(OutputSerializer):
     technique_name = serializers.CharField(source="technique.name", read_only=True)
 
     class Meta:
@@ -133,7 +134,7 @@ PLAN_FIELDS = [
 ]
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(OutputSerializer):
     class Meta:
         model = TreatmentPlan
         fields = PLAN_FIELDS
@@ -262,14 +263,14 @@ class InterventionCreateSerializer(InterventionInputSerializer):
 # --- Progress reviews and measures ----------------------------------------------
 
 
-class ObjectiveProgressSerializer(serializers.ModelSerializer):
+class ObjectiveProgressSerializer(OutputSerializer):
     class Meta:
         model = ObjectiveProgress
         fields = ["objective", "status", "rating", "evidence", "achievement"]
         read_only_fields = fields
 
 
-class ProgressReviewSerializer(serializers.ModelSerializer):
+class ProgressReviewSerializer(OutputSerializer):
     entries = ObjectiveProgressSerializer(many=True, read_only=True)
 
     class Meta:
@@ -332,7 +333,7 @@ class ReviewCompletedSerializer(serializers.Serializer):
     )
 
 
-class MeasureScoreSerializer(serializers.ModelSerializer):
+class MeasureScoreSerializer(OutputSerializer):
     definition_code = serializers.CharField(source="definition.code", read_only=True)
 
     class Meta:
