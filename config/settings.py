@@ -242,7 +242,6 @@ REST_KNOX = {
     # API tokens last a working day by default and are stored only as a hash.
     "TOKEN_TTL": dt.timedelta(seconds=env.int("API_TOKEN_TTL", default=10 * 60 * 60)),
     "AUTO_REFRESH": False,
-    "TOKEN_LIMIT_PER_USER": 20,
     "AUTH_HEADER_PREFIX": "Token",
 }
 SPECTACULAR_SETTINGS = {
