@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.errors import StaleEditError
 from accounts.models import User
@@ -35,7 +36,8 @@ def create_client(*, actor: User, **fields) -> Client:
     if membership is None or not membership.is_clinician:
         raise PermissionDenied("Only clinicians open client records.")
     client = Client(practice=membership.practice, primary_clinician=actor, **fields)
-    client.full_clean()
+    # The chart number's uniqueness is checked next, with a message that names the field.
+    client.full_clean(validate_constraints=False)
     _check_chart_number(client.practice_id, client.chart_number)
     client.save()
     return client
@@ -52,7 +54,7 @@ def update_client(*, actor: User, client: Client, expected_version: int, **field
         if name not in CLIENT_FIELDS:
             raise ValueError(f"{name} is not an editable client field")
         setattr(current, name, value)
-    current.full_clean()
+    current.full_clean(validate_constraints=False)
     _check_chart_number(current.practice_id, current.chart_number, exclude_pk=current.pk)
     current.version += 1
     current.save()
@@ -92,3 +94,50 @@ def add_presenting_problem(*, actor: User, client: Client, **fields) -> Presenti
     problem.full_clean()
     problem.save()
     return problem
+
+
+PROBLEM_FIELDS = [
+    "title",
+    "clients_words",
+    "observed_symptoms",
+    "onset",
+    "duration",
+    "severity",
+    "functional_impact",
+    "diagnosis_code",
+    "diagnosis_label",
+]
+
+
+@transaction.atomic
+def update_presenting_problem(
+    *, actor: User, problem: PresentingProblem, expected_version: int, **fields
+) -> PresentingProblem:
+    current = PresentingProblem.objects.editable_by(actor).select_for_update().filter(pk=problem.pk).first()
+    if current is None:
+        raise PermissionDenied("Only the client's clinician can change presenting problems.")
+    if current.archived_at is not None:
+        raise ValidationError("This presenting problem is archived.")
+    if current.version != expected_version:
+        raise StaleEditError(current)
+    for name, value in fields.items():
+        if name not in PROBLEM_FIELDS:
+            raise ValueError(f"{name} is not an editable presenting-problem field")
+        setattr(current, name, value)
+    current.full_clean()
+    current.version += 1
+    current.save()
+    return current
+
+
+@transaction.atomic
+def archive_presenting_problem(*, actor: User, problem: PresentingProblem) -> PresentingProblem:
+    """Take a problem off the client's current list. The row stays; plans that address it keep it."""
+    current = PresentingProblem.objects.editable_by(actor).select_for_update().filter(pk=problem.pk).first()
+    if current is None:
+        raise PermissionDenied("Only the client's clinician can archive presenting problems.")
+    if current.archived_at is None:
+        current.archived_at = timezone.now()
+        current.version += 1
+        current.save(update_fields=["archived_at", "version", "updated_at"])
+    return current

@@ -31,6 +31,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -283,10 +287,50 @@ PSYPLAN_ENFORCE_TWO_FACTOR = env.bool("PSYPLAN_ENFORCE_TWO_FACTOR", default=True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 REST_FRAMEWORK = {
+    # Hashed, expiring tokens for scripts and other systems; the session (with CSRF) for the browser.
+    # Token first, so an unauthenticated request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+REST_KNOX = {
+    # API tokens last a working day by default and are stored only as a hash.
+    "TOKEN_TTL": dt.timedelta(seconds=env.int("API_TOKEN_TTL", default=10 * 60 * 60)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Psyplan API",
+    "DESCRIPTION": (
+        "Psychodynamic treatment plans: clients, presenting problems, plans with their formulation, goals, "
+        "objectives and interventions, progress reviews and outcome measures, and FHIR R4 export. "
+        "See the README's API section for authentication, errors and concurrency."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "plans.models.TreatmentPlan.Status",
+        "ObjectiveStatusEnum": "plans.models.Objective.Status",
+        "ReviewStatusEnum": "plans.models.ProgressReview.Status",
+        "ProgressStatusEnum": "plans.models.ObjectiveProgress.Status",
+        "ClientStatusEnum": "clients.models.Client.Status",
+    },
 }
 
 LOGGING = {

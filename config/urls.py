@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("plans/", include("plans.urls")),
+    path("api/", include("config.api.urls")),
     path("django-admin/", admin.site.urls),
 ]

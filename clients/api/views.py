@@ -1,0 +1,122 @@
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+
+from clients import services
+from clients.api.serializers import (
+    ClientInputSerializer,
+    ClientSerializer,
+    DischargeInputSerializer,
+    PresentingProblemCreateSerializer,
+    PresentingProblemInputSerializer,
+    PresentingProblemSerializer,
+)
+from clients.models import Client, PresentingProblem
+from config.api.views import ScopedViewSet
+
+
+class ClientFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", help_text="Name or exact chart number.")
+
+    class Meta:
+        model = Client
+        fields = ["status"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Clients in your view"),
+    retrieve=extend_schema(summary="A client"),
+)
+class ClientViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Clients on your caseload (and, read-only, your supervisees' or your practice's as your roles allow)."""
+
+    serializer_class = ClientSerializer
+    filterset_class = ClientFilter
+    ordering_fields = ["family_name", "given_name", "chart_number", "intake_date", "id"]
+    ordering = ["family_name", "given_name", "id"]
+    if_match = {"partial_update": True, "discharge": False}
+    etag_actions = {"retrieve", "create", "partial_update", "discharge"}
+
+    def base_queryset(self):
+        return Client.objects.all()
+
+    @extend_schema(summary="Open a client record on your caseload", request=ClientInputSerializer)
+    def create(self, request):
+        client = services.create_client(actor=request.user, **self.validated(ClientInputSerializer))
+        return self.respond(client, code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a client's details", request=ClientInputSerializer)
+    def partial_update(self, request, pk=None):
+        client = self.fetch_for_change()
+        values = self.validated(ClientInputSerializer, partial=True)
+        client = services.update_client(actor=request.user, client=client, expected_version=client.version, **values)
+        return self.respond(client)
+
+    @extend_schema(
+        summary="Discharge a client (archives the record and closes the active plan)", request=DischargeInputSerializer
+    )
+    @action(detail=True, methods=["post"])
+    def discharge(self, request, pk=None):
+        client = self.fetch_for_change(if_match_required=False)
+        values = self.validated(DischargeInputSerializer)
+        client = services.discharge_client(
+            actor=request.user, client=client, discharged_on=values["discharged_on"], reason=values["reason"]
+        )
+        return self.respond(client)
+
+
+class PresentingProblemFilter(django_filters.FilterSet):
+    include_archived = django_filters.BooleanFilter(
+        method="filter_archived", help_text="Also list archived problems (default: current only)."
+    )
+
+    class Meta:
+        model = PresentingProblem
+        fields = ["client"]
+
+    def filter_archived(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("include_archived"):
+            queryset = queryset.current()
+        return super().filter_queryset(queryset)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Presenting problems in your view (?client=ID)"),
+    retrieve=extend_schema(summary="A presenting problem"),
+    destroy=extend_schema(summary="Archive a presenting problem (the record is kept)"),
+)
+class PresentingProblemViewSet(mixins.ListModelMixin, ScopedViewSet):
+    serializer_class = PresentingProblemSerializer
+    filterset_class = PresentingProblemFilter
+    ordering_fields = ["created_at", "id"]
+    ordering = ["created_at", "id"]
+
+    def base_queryset(self):
+        return PresentingProblem.objects.all()
+
+    @extend_schema(summary="Add a presenting problem to a client", request=PresentingProblemCreateSerializer)
+    def create(self, request):
+        values = self.validated(PresentingProblemCreateSerializer)
+        problem = services.add_presenting_problem(actor=request.user, **values)
+        return self.respond(problem, code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a presenting problem", request=PresentingProblemInputSerializer)
+    def partial_update(self, request, pk=None):
+        problem = self.fetch_for_change()
+        values = self.validated(PresentingProblemInputSerializer, partial=True)
+        problem = services.update_presenting_problem(
+            actor=request.user, problem=problem, expected_version=problem.version, **values
+        )
+        return self.respond(problem)
+
+    def destroy(self, request, pk=None):
+        problem = self.fetch_for_change()
+        services.archive_presenting_problem(actor=request.user, problem=problem)
+        return self.respond_no_content()

@@ -1,0 +1,67 @@
+"""Optimistic concurrency over HTTP: `ETag` on reads, `If-Match` on writes.
+
+An ETag is derived from the record's own version fields, never from a clock:
+`"client-7-v3"`, `"goal-12-v2"`, `"plan-4-v1-draft"` (a plan's status is part of
+it, because submitting or approving changes what may be done to it), and for a
+formulation every section's version. It is a concurrency token for that record's
+own fields: a plan's ETag does not change when one of its goals does (the goal
+has its own).
+
+Writes to a record (PATCH, DELETE) must carry `If-Match` with the ETag the
+caller read: without it the answer is 428 Precondition Required, with a
+different one 412 Precondition Failed. The service then re-checks the version
+inside its transaction, so a write racing between the two checks is also a 412.
+`If-Match: *` matches any current version (RFC 9110) and so opts out.
+Plan actions (submit, approve, ...) accept an optional If-Match.
+"""
+
+from django.utils.http import parse_etags, quote_etag
+
+from config.api.errors import PreconditionFailed, PreconditionRequired
+
+
+def etag_for(obj) -> str | None:
+    from clients.models import Client, PresentingProblem
+    from formulation.models import Formulation
+    from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
+
+    if isinstance(obj, TreatmentPlan):
+        return quote_etag(f"plan-{obj.pk}-v{obj.version}-{obj.status}")
+    if isinstance(obj, Formulation):
+        sections = "-".join(f"{name}{obj.section_version(name)}" for name in Formulation.SECTIONS)
+        return quote_etag(f"formulation-{obj.pk}-{sections}")
+    if isinstance(obj, ProgressReview):
+        return quote_etag(f"review-{obj.pk}-{obj.status}")
+    kinds = {Client: "client", PresentingProblem: "problem", Goal: "goal", Objective: "objective"}
+    kinds[Intervention] = "intervention"
+    kind = kinds.get(type(obj))
+    if kind is None:
+        return None
+    return quote_etag(f"{kind}-{obj.pk}-v{obj.version}")
+
+
+def _normalise(tag: str) -> str:
+    # A proxy that compresses may weaken an ETag (W/"..."); the token inside is still ours.
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def check_if_match(request, obj, *, required: bool = True) -> None:
+    """Raise 428 when If-Match is missing (and required), 412 when it names another version."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired()
+        return
+    tags = parse_etags(header)
+    if "*" in tags:
+        return
+    current = etag_for(obj)
+    if current not in {_normalise(t) for t in tags}:
+        raise PreconditionFailed()
+
+
+def with_etag(response, obj):
+    etag = etag_for(obj)
+    if etag:
+        response["ETag"] = etag
+    return response

@@ -1,0 +1,39 @@
+"""`/api/v1/`: every app's API, plus the schema and its docs at `/api/schema/` and `/api/docs/`."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from clients.api.views import ClientViewSet, PresentingProblemViewSet
+from config.api.views import NotFoundView
+from formulation.api.views import FormulationViewSet
+from plans.api.views import (
+    GoalViewSet,
+    InterventionViewSet,
+    MeasureScoreViewSet,
+    ObjectiveViewSet,
+    PlanViewSet,
+    ProgressReviewViewSet,
+)
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("clients", ClientViewSet, basename="client")
+router.register("presenting-problems", PresentingProblemViewSet, basename="presenting-problem")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("formulations", FormulationViewSet, basename="formulation")
+router.register("goals", GoalViewSet, basename="goal")
+router.register("objectives", ObjectiveViewSet, basename="objective")
+router.register("interventions", InterventionViewSet, basename="intervention")
+router.register("progress-reviews", ProgressReviewViewSet, basename="progress-review")
+router.register("measures", MeasureScoreViewSet, basename="measure")
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/", include("accounts.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^", NotFoundView.as_view()),
+]

@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from config.api.serializers import OutputSerializer
+from formulation.models import CoreConflict, DefenseObservation, Formulation
+
+SECTION_FIELDS = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
+
+
+class CoreConflictSerializer(OutputSerializer):
+    conflict_type_name = serializers.CharField(source="conflict_type.name", read_only=True)
+
+    class Meta:
+        model = CoreConflict
+        fields = ["id", "conflict_type", "conflict_type_name", "intensity", "mode", "description", "order"]
+        fields += ["lineage", "removed_at", "version"]
+        read_only_fields = fields
+
+
+class DefenseObservationSerializer(OutputSerializer):
+    mechanism_name = serializers.CharField(source="mechanism.name", read_only=True)
+    level = serializers.IntegerField(source="mechanism.level", read_only=True, help_text="DMRS level, 7 to 1.")
+
+    class Meta:
+        model = DefenseObservation
+        fields = ["id", "mechanism", "mechanism_name", "level", "evidence", "order", "lineage", "removed_at"]
+        fields += ["version"]
+        read_only_fields = fields
+
+
+class FormulationSerializer(OutputSerializer):
+    conflicts = serializers.SerializerMethodField()
+    defenses = serializers.SerializerMethodField()
+    section_versions = serializers.SerializerMethodField(help_text='Each section\'s version, e.g. {"narrative": 2}.')
+
+    class Meta:
+        model = Formulation
+        fields = ["id", "plan", *SECTION_FIELDS, "section_versions", "conflicts", "defenses", "updated_at"]
+        read_only_fields = fields
+
+    def get_section_versions(self, formulation) -> dict[str, int]:
+        return {name: formulation.section_version(name) for name in Formulation.SECTIONS}
+
+    def get_conflicts(self, formulation) -> CoreConflictSerializer(many=True):
+        current = [c for c in formulation.conflicts.all() if c.removed_at is None]
+        return CoreConflictSerializer(current, many=True).data
+
+    def get_defenses(self, formulation) -> DefenseObservationSerializer(many=True):
+        current = [d for d in formulation.defenses.all() if d.removed_at is None]
+        return DefenseObservationSerializer(current, many=True).data
+
+
+class FormulationInputSerializer(serializers.ModelSerializer):
+    """Any of the sections' fields. Each section touched is saved with the version you read."""
+
+    class Meta:
+        model = Formulation
+        fields = SECTION_FIELDS

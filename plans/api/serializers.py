@@ -1,0 +1,359 @@
+"""Plan API shapes. Output serializers are read-only; input serializers name only what a caller may set.
+
+Related ids in input are looked up in the caller's view (`visible_to`) or the practice's
+catalogue, so an id from another caseload reads as "does not exist". Which links are
+allowed for which plan (problems of this client, conflicts of this formulation ...) is
+the services' check.
+"""
+
+from rest_framework import serializers
+
+from clients.models import Client, PresentingProblem
+from config.api.serializers import OutputSerializer
+from formulation.models import CoreConflict, DefenseObservation
+from plans.models import (
+    Goal,
+    Intervention,
+    InterventionTechnique,
+    MeasureDefinition,
+    MeasureScore,
+    Objective,
+    ObjectiveProgress,
+    PlanTemplate,
+    ProgressReview,
+    Signature,
+    TreatmentPlan,
+)
+
+
+def _user(serializer):
+    request = serializer.context.get("request")
+    return request.user if request else None
+
+
+def _practice_id(serializer):
+    user = _user(serializer)
+    membership = getattr(user, "active_membership", None) if user and user.is_authenticated else None
+    return membership.practice_id if membership else None
+
+
+class VisibleRelated(serializers.PrimaryKeyRelatedField):
+    """A related id resolved in the caller's view only."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(_user(self.root))
+
+
+class CatalogueRelated(serializers.PrimaryKeyRelatedField):
+    """A related id from the built-in catalogue or the caller's practice's own entries."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(queryset=model.objects.none(), **kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.available_to(_practice_id(self.root))
+
+
+# --- Output -------------------------------------------------------------------
+
+
+class SignatureSerializer(OutputSerializer):
+    class Meta:
+        model = Signature
+        fields = ["meaning", "signer", "printed_name", "credentials", "signed_at", "timezone", "content_hash"]
+        fields += ["voided_at", "void_reason"]
+        read_only_fields = fields
+
+
+class GoalSerializer(OutputSerializer):
+    class Meta:
+        model = Goal
+        fields = ["id", "plan", "statement", "description", "order", "lineage", "removed_at", "version"]
+        read_only_fields = fields
+
+
+OBJECTIVE_FIELDS = [
+    "statement",
+    "measure",
+    "baseline",
+    "target",
+    "target_date",
+    "responsible",
+    "status",
+    "presenting_problems",
+    "conflicts",
+    "defenses",
+    "addresses_relational_pattern",
+    "bound_measure",
+    "bound_comparator",
+    "bound_threshold",
+]
+
+
+class ObjectiveSerializer(OutputSerializer):
+    class Meta:
+        model = Objective
+        fields = ["id", "goal", *OBJECTIVE_FIELDS, "order", "lineage", "removed_at", "version"]
+        read_only_fields = fields
+
+
+class InterventionSerializer(OutputSerializer):
+    technique_name = serializers.CharField(source="technique.name", read_only=True)
+
+    class Meta:
+        model = Intervention
+        fields = ["id", "plan", "technique", "technique_name", "objectives", "frequency", "rationale"]
+        fields += ["order", "lineage", "removed_at", "version"]
+        read_only_fields = fields
+
+
+PLAN_FIELDS = [
+    "id",
+    "client",
+    "author",
+    "status",
+    "version_number",
+    "previous_version",
+    "presenting_problems",
+    "start_date",
+    "horizon_months",
+    "review_interval",
+    "next_review_date",
+    "submitted_at",
+    "activated_at",
+    "closed_at",
+    "lineage",
+    "version",
+    "created_at",
+    "updated_at",
+]
+
+
+class PlanSerializer(OutputSerializer):
+    class Meta:
+        model = TreatmentPlan
+        fields = PLAN_FIELDS
+        read_only_fields = fields
+
+
+class ObjectiveTreeSerializer(ObjectiveSerializer):
+    interventions = serializers.SerializerMethodField(help_text="Ids of the current interventions serving it.")
+
+    class Meta(ObjectiveSerializer.Meta):
+        fields = [*ObjectiveSerializer.Meta.fields, "interventions"]
+        read_only_fields = fields
+
+    def get_interventions(self, objective) -> list[int]:
+        return self.context.get("serving", {}).get(objective.pk, [])
+
+
+class GoalTreeSerializer(GoalSerializer):
+    objectives = ObjectiveTreeSerializer(many=True, read_only=True, source="current_objectives")
+
+    class Meta(GoalSerializer.Meta):
+        fields = [*GoalSerializer.Meta.fields, "objectives"]
+        read_only_fields = fields
+
+
+class PlanDetailSerializer(PlanSerializer):
+    """A whole plan version: its current goals with their objectives, and its interventions."""
+
+    formulation = serializers.PrimaryKeyRelatedField(read_only=True)
+    goals = GoalTreeSerializer(many=True, read_only=True, source="current_goals")
+    interventions = InterventionSerializer(many=True, read_only=True, source="current_interventions")
+    signatures = SignatureSerializer(many=True, read_only=True)
+
+    class Meta(PlanSerializer.Meta):
+        fields = [*PLAN_FIELDS, "formulation", "goals", "interventions", "signatures"]
+        read_only_fields = fields
+
+    def to_representation(self, plan):
+        serving: dict[int, list[int]] = {}
+        for intervention in plan.current_interventions:
+            for objective in intervention.objectives.all():
+                serving.setdefault(objective.pk, []).append(intervention.pk)
+        self.context["serving"] = serving
+        return super().to_representation(plan)
+
+
+# --- Input --------------------------------------------------------------------
+
+
+class PlanCreateSerializer(serializers.Serializer):
+    client = VisibleRelated(Client)
+    start_date = serializers.DateField()
+    review_interval = serializers.ChoiceField(
+        choices=TreatmentPlan.ReviewInterval.choices, default=TreatmentPlan.ReviewInterval.QUARTERLY
+    )
+    presenting_problems = VisibleRelated(PresentingProblem, many=True, required=False)
+    template = CatalogueRelated(PlanTemplate, required=False, allow_null=True)
+
+
+class PlanUpdateSerializer(serializers.Serializer):
+    start_date = serializers.DateField(required=False)
+    review_interval = serializers.ChoiceField(choices=TreatmentPlan.ReviewInterval.choices, required=False)
+    horizon_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
+    presenting_problems = VisibleRelated(PresentingProblem, many=True, required=False)
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, help_text="What needs to change (required).")
+
+
+class ApproveInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class CloseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class GoalInputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Goal
+        fields = ["statement", "description"]
+
+
+class GoalCreateSerializer(GoalInputSerializer):
+    plan = VisibleRelated(TreatmentPlan)
+
+    class Meta(GoalInputSerializer.Meta):
+        fields = ["plan", "statement", "description"]
+
+
+class ObjectiveInputSerializer(serializers.ModelSerializer):
+    presenting_problems = VisibleRelated(PresentingProblem, many=True, required=False)
+    conflicts = VisibleRelated(CoreConflict, many=True, required=False)
+    defenses = VisibleRelated(DefenseObservation, many=True, required=False)
+    bound_measure = CatalogueRelated(MeasureDefinition, required=False, allow_null=True)
+
+    class Meta:
+        model = Objective
+        fields = OBJECTIVE_FIELDS
+
+
+class ObjectiveCreateSerializer(ObjectiveInputSerializer):
+    goal = VisibleRelated(Goal)
+
+    class Meta(ObjectiveInputSerializer.Meta):
+        fields = ["goal", *OBJECTIVE_FIELDS]
+
+
+class InterventionInputSerializer(serializers.ModelSerializer):
+    technique = CatalogueRelated(InterventionTechnique)
+    objectives = VisibleRelated(Objective, many=True, required=False)
+
+    class Meta:
+        model = Intervention
+        fields = ["technique", "objectives", "frequency", "rationale"]
+
+
+class InterventionCreateSerializer(InterventionInputSerializer):
+    plan = VisibleRelated(TreatmentPlan)
+
+    class Meta(InterventionInputSerializer.Meta):
+        fields = ["plan", "technique", "objectives", "frequency", "rationale"]
+
+
+# --- Progress reviews and measures ----------------------------------------------
+
+
+class ObjectiveProgressSerializer(OutputSerializer):
+    class Meta:
+        model = ObjectiveProgress
+        fields = ["objective", "status", "rating", "evidence", "achievement"]
+        read_only_fields = fields
+
+
+class ProgressReviewSerializer(OutputSerializer):
+    entries = ObjectiveProgressSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ProgressReview
+        fields = [
+            "id",
+            "plan",
+            "due_date",
+            "status",
+            "completed_by",
+            "completed_at",
+            "completed_on",
+            "alliance_bond",
+            "alliance_goals",
+            "alliance_tasks",
+            "alliance_note",
+            "summary",
+            "decision",
+            "entries",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReviewStartSerializer(serializers.Serializer):
+    plan = VisibleRelated(TreatmentPlan, help_text="An active plan; an open review of it is returned if there is one.")
+
+
+class EntryInputSerializer(serializers.Serializer):
+    objective = VisibleRelated(Objective)
+    status = serializers.ChoiceField(choices=ObjectiveProgress.Status.choices)
+    rating = serializers.IntegerField(min_value=0, max_value=100, help_text="Progress, 0-100 %.")
+    evidence = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class MeasureInputSerializer(serializers.Serializer):
+    definition = CatalogueRelated(MeasureDefinition)
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=10), required=False, allow_null=True, max_length=50
+    )
+    total = serializers.IntegerField(required=False, allow_null=True, min_value=-1000, max_value=1000)
+
+
+class ReviewCompleteSerializer(serializers.Serializer):
+    entries = EntryInputSerializer(many=True, help_text="One entry for every current objective of the plan.")
+    measures = MeasureInputSerializer(many=True, required=False, default=list)
+    alliance_bond = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    alliance_goals = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    alliance_tasks = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    alliance_note = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+    summary = serializers.CharField(max_length=8000, required=False, allow_blank=True, default="")
+    decision = serializers.ChoiceField(choices=ProgressReview.Decision.choices)
+    discharge_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class ReviewCompletedSerializer(serializers.Serializer):
+    review = ProgressReviewSerializer()
+    amendment = serializers.IntegerField(
+        allow_null=True, help_text="For decision 'revise': the id of the new draft version started from the review."
+    )
+
+
+class MeasureScoreSerializer(OutputSerializer):
+    definition_code = serializers.CharField(source="definition.code", read_only=True)
+
+    class Meta:
+        model = MeasureScore
+        fields = ["id", "client", "definition", "definition_code", "plan", "review", "recorded_on"]
+        fields += ["item_scores", "total", "band", "risk_flag", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class MeasureScoreCreateSerializer(serializers.Serializer):
+    client = VisibleRelated(Client)
+    definition = CatalogueRelated(MeasureDefinition)
+    recorded_on = serializers.DateField()
+    items = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=10),
+        required=False,
+        allow_null=True,
+        max_length=50,
+        help_text="Item answers for an itemised measure (PHQ-9: 9, GAD-7: 7, each 0-3).",
+    )
+    total = serializers.IntegerField(
+        required=False, allow_null=True, min_value=-1000, max_value=1000, help_text="For a measure without items."
+    )

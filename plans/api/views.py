@@ -1,0 +1,457 @@
+import django_filters
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, renderers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from config.api.concurrency import check_if_match
+from config.api.views import ScopedViewSet
+from plans import fhir, lifecycle, pdf, progress, services
+from plans.api import serializers as s
+from plans.models import Goal, Intervention, MeasureScore, Objective, ProgressReview, Signature, TreatmentPlan
+from plans.pdf_views import pdf_response
+
+# --- Plans ----------------------------------------------------------------------
+
+
+class PDFRenderer(renderers.BaseRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class FHIRJSONRenderer(renderers.JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+def plan_tree_queryset():
+    """A plan with everything the nested read shows, in a fixed number of queries whatever its size."""
+    objectives = Objective.objects.current().prefetch_related("presenting_problems", "conflicts", "defenses")
+    return TreatmentPlan.objects.select_related("formulation").prefetch_related(
+        "presenting_problems",
+        Prefetch("signatures", queryset=Signature.objects.order_by("signed_at", "pk")),
+        Prefetch(
+            "goals",
+            queryset=Goal.objects.current().prefetch_related(
+                Prefetch("objectives", queryset=objectives, to_attr="current_objectives")
+            ),
+            to_attr="current_goals",
+        ),
+        Prefetch(
+            "interventions",
+            queryset=Intervention.objects.current()
+            .select_related("technique")
+            .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current())),
+            to_attr="current_interventions",
+        ),
+    )
+
+
+class PlanFilter(django_filters.FilterSet):
+    class Meta:
+        model = TreatmentPlan
+        fields = ["client", "status", "lineage"]
+
+
+PLAN_DETAIL = OpenApiResponse(s.PlanDetailSerializer)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Plan versions in your view (?client=, ?status=, ?lineage=)"),
+    retrieve=extend_schema(summary="A plan version with its goals, objectives and interventions embedded"),
+)
+class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
+    filterset_class = PlanFilter
+    ordering_fields = ["start_date", "version_number", "created_at", "id"]
+    ordering = ["-start_date", "-version_number", "id"]
+    if_match = {
+        "partial_update": True,
+        "submit": False,
+        "request_changes": False,
+        "revise": False,
+        "approve": False,
+        "amend": False,
+        "close": False,
+    }
+    etag_actions = {"retrieve", "create", "partial_update", "submit", "request_changes", "revise", "approve", "close"}
+    etag_actions |= {"amend"}
+    conflict_actions = {"partial_update"}
+
+    def base_queryset(self):
+        if self.action == "list":
+            return TreatmentPlan.objects.prefetch_related("presenting_problems")
+        if self.action in ("pdf", "fhir"):
+            return TreatmentPlan.objects.select_related("client__practice", "author", "formulation")
+        return plan_tree_queryset()
+
+    def get_serializer_class(self):
+        return s.PlanSerializer if self.action == "list" else s.PlanDetailSerializer
+
+    def respond_plan(self, plan, *, code=status.HTTP_200_OK):
+        return self.respond(plan_tree_queryset().get(pk=plan.pk), code=code, serializer_class=s.PlanDetailSerializer)
+
+    @extend_schema(
+        summary="Start a draft plan for a client", request=s.PlanCreateSerializer, responses={201: PLAN_DETAIL}
+    )
+    def create(self, request):
+        values = self.validated(s.PlanCreateSerializer)
+        plan = services.start_plan(
+            actor=request.user,
+            client=values["client"],
+            start_date=values["start_date"],
+            review_interval=values["review_interval"],
+            presenting_problems=values.get("presenting_problems", []),
+            template=values.get("template"),
+        )
+        return self.respond_plan(plan, code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a draft plan's dates, review interval and problems", request=s.PlanUpdateSerializer)
+    def partial_update(self, request, pk=None):
+        plan = self.fetch_for_change()
+        values = self.validated(s.PlanUpdateSerializer, partial=True)
+        plan = services.update_plan_details(
+            actor=request.user,
+            plan=plan,
+            expected_version=plan.version,
+            start_date=values.get("start_date", plan.start_date),
+            review_interval=values.get("review_interval", plan.review_interval),
+            horizon_months=values.get("horizon_months", plan.horizon_months),
+            presenting_problems=values.get("presenting_problems", plan.presenting_problems.all()),
+        )
+        return self.respond_plan(plan)
+
+    def _for_action(self, *, author_side: bool = True):
+        plan = self.fetch_for_change(if_match_required=False) if author_side else self.get_object()
+        if not author_side:
+            check_if_match(self.request, plan, required=False)
+        return plan
+
+    @extend_schema(
+        summary="Submit and sign as author",
+        description="The author signs. A plan that needs a co-signature goes to review; otherwise it becomes active.",
+        request=None,
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        plan = lifecycle.submit_plan(actor=request.user, plan=self._for_action())
+        return self.respond_plan(plan)
+
+    @extend_schema(
+        summary="Return a plan in review to its author (a comment is required)", request=s.CommentInputSerializer
+    )
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        plan = self._for_action(author_side=False)
+        values = self.validated(s.CommentInputSerializer)
+        plan = lifecycle.request_changes(actor=request.user, plan=plan, comment=values["comment"])
+        return self.respond_plan(plan)
+
+    @extend_schema(summary="Reopen a plan returned for changes as a draft", request=None)
+    @action(detail=True, methods=["post"])
+    def revise(self, request, pk=None):
+        plan = lifecycle.start_revision(actor=request.user, plan=self._for_action())
+        return self.respond_plan(plan)
+
+    @extend_schema(summary="Approve and co-sign (supervisor of the author)", request=s.ApproveInputSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        plan = self._for_action(author_side=False)
+        values = self.validated(s.ApproveInputSerializer)
+        plan = lifecycle.approve_plan(actor=request.user, plan=plan, comment=values["comment"])
+        return self.respond_plan(plan)
+
+    @extend_schema(
+        summary="Amend an active plan",
+        description="Starts a new draft version n+1 with a copy of the content; answers with the new version.",
+        request=None,
+        responses={201: PLAN_DETAIL},
+    )
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        amendment = lifecycle.amend_plan(actor=request.user, plan=self._for_action())
+        return self.respond_plan(amendment, code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Close an active plan", request=s.CloseInputSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        plan = self._for_action()
+        values = self.validated(s.CloseInputSerializer)
+        plan = lifecycle.close_plan(actor=request.user, plan=plan, reason=values["reason"])
+        return self.respond_plan(plan)
+
+    @extend_schema(
+        summary="The plan as a PDF record",
+        parameters=[
+            OpenApiParameter(
+                "audience",
+                str,
+                enum=list(pdf.AUDIENCES),
+                default="clinical",
+                description="clinical (the full record) or client (the plain-language summary).",
+            )
+        ],
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, renderers.JSONRenderer])
+    def pdf(self, request, pk=None):
+        plan = self.get_object()
+        audience = request.query_params.get("audience", "clinical")
+        if audience not in pdf.AUDIENCES:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"audience": ["Choose clinical or client."]})
+        return pdf_response(pdf.render_pdf(plan, audience=audience))
+
+    @extend_schema(
+        summary="The plan as a FHIR R4 Bundle (collection)",
+        description="Patient, Conditions, Practitioners, the CarePlan and a Goal per goal and per objective. "
+        "See the README for the mapping.",
+        responses={
+            (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle."),
+            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle."),
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[FHIRJSONRenderer, renderers.JSONRenderer])
+    def fhir(self, request, pk=None):
+        plan = self.get_object()
+        response = Response(fhir.plan_bundle(plan))
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+# --- Goals, objectives, interventions ----------------------------------------------
+
+
+class RemovedFilter(django_filters.FilterSet):
+    include_removed = django_filters.BooleanFilter(
+        method="filter_removed", help_text="Also list removed items (default: current only)."
+    )
+
+    def filter_removed(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("include_removed"):
+            queryset = queryset.current()
+        return super().filter_queryset(queryset)
+
+
+class GoalFilter(RemovedFilter):
+    class Meta:
+        model = Goal
+        fields = ["plan"]
+
+
+class ObjectiveFilter(RemovedFilter):
+    plan = django_filters.NumberFilter(field_name="goal__plan", help_text="All objectives of a plan version.")
+
+    class Meta:
+        model = Objective
+        fields = ["goal", "plan", "status"]
+
+
+class InterventionFilter(RemovedFilter):
+    objective = django_filters.NumberFilter(field_name="objectives", help_text="Interventions serving an objective.")
+
+    class Meta:
+        model = Intervention
+        fields = ["plan", "objective", "technique"]
+
+
+class PlanItemViewSet(mixins.ListModelMixin, ScopedViewSet):
+    # Shared by goals, objectives and interventions: writes go through plans.services.
+
+    conflict_actions = {"create", "partial_update", "destroy"}
+    ordering_fields = ["order", "id"]
+    ordering = ["order", "id"]
+    input_serializer = None
+
+    def partial_update(self, request, pk=None):
+        item = self.fetch_for_change()
+        values = self.validated(self.input_serializer, partial=True)
+        item = services.update_item(actor=request.user, item=item, expected_version=item.version, values=values)
+        return self.respond(self.base_queryset().get(pk=item.pk))
+
+    def destroy(self, request, pk=None):
+        item = self.fetch_for_change()
+        services.remove_item(actor=request.user, item=item)
+        return self.respond_no_content()
+
+
+REMOVE = extend_schema(summary="Remove from the draft plan (the row is kept, marked removed)")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Goals in your view (?plan=ID)"),
+    retrieve=extend_schema(summary="A goal"),
+    partial_update=extend_schema(summary="Change a goal of a draft plan", request=s.GoalInputSerializer),
+    destroy=REMOVE,
+)
+class GoalViewSet(PlanItemViewSet):
+    serializer_class = s.GoalSerializer
+    filterset_class = GoalFilter
+    input_serializer = s.GoalInputSerializer
+
+    def base_queryset(self):
+        return Goal.objects.all()
+
+    @extend_schema(summary="Add a goal to a draft plan", request=s.GoalCreateSerializer)
+    def create(self, request):
+        values = self.validated(s.GoalCreateSerializer)
+        goal = services.add_goal(actor=request.user, **values)
+        return self.respond(goal, code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Objectives in your view (?goal=ID or ?plan=ID)"),
+    retrieve=extend_schema(summary="An objective"),
+    partial_update=extend_schema(summary="Change an objective of a draft plan", request=s.ObjectiveInputSerializer),
+    destroy=REMOVE,
+)
+class ObjectiveViewSet(PlanItemViewSet):
+    serializer_class = s.ObjectiveSerializer
+    filterset_class = ObjectiveFilter
+    input_serializer = s.ObjectiveInputSerializer
+
+    def base_queryset(self):
+        return Objective.objects.prefetch_related("presenting_problems", "conflicts", "defenses")
+
+    @extend_schema(summary="Add a SMART objective to a goal", request=s.ObjectiveCreateSerializer)
+    def create(self, request):
+        values = self.validated(s.ObjectiveCreateSerializer)
+        objective = services.add_objective(actor=request.user, **values)
+        return self.respond(self.base_queryset().get(pk=objective.pk), code=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Interventions in your view (?plan=ID, ?objective=ID)"),
+    retrieve=extend_schema(summary="An intervention"),
+    partial_update=extend_schema(
+        summary="Change an intervention of a draft plan", request=s.InterventionInputSerializer
+    ),
+    destroy=REMOVE,
+)
+class InterventionViewSet(PlanItemViewSet):
+    serializer_class = s.InterventionSerializer
+    filterset_class = InterventionFilter
+    input_serializer = s.InterventionInputSerializer
+
+    def base_queryset(self):
+        return Intervention.objects.select_related("technique").prefetch_related("objectives")
+
+    @extend_schema(summary="Add an intervention to a draft plan", request=s.InterventionCreateSerializer)
+    def create(self, request):
+        values = self.validated(s.InterventionCreateSerializer)
+        intervention = services.add_intervention(actor=request.user, **values)
+        return self.respond(self.base_queryset().get(pk=intervention.pk), code=status.HTTP_201_CREATED)
+
+
+# --- Progress reviews and measures -----------------------------------------------------
+
+
+class ReviewFilter(django_filters.FilterSet):
+    class Meta:
+        model = ProgressReview
+        fields = ["plan", "status"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Progress reviews in your view (?plan=, ?status=)"),
+    retrieve=extend_schema(summary="A progress review with its objective entries"),
+)
+class ProgressReviewViewSet(mixins.ListModelMixin, ScopedViewSet):
+    serializer_class = s.ProgressReviewSerializer
+    filterset_class = ReviewFilter
+    ordering_fields = ["due_date", "id"]
+    ordering = ["due_date", "id"]
+    http_method_names = ["get", "post", "head", "options"]
+    if_match = {"complete": False}
+    etag_actions = {"retrieve", "create"}
+
+    def base_queryset(self):
+        return ProgressReview.objects.prefetch_related("entries")
+
+    @extend_schema(
+        summary="Open a review of an active plan now",
+        description="Answers 201 with a new review, or 200 with the plan's review that is already open.",
+        request=s.ReviewStartSerializer,
+        responses={201: s.ProgressReviewSerializer, 200: s.ProgressReviewSerializer},
+    )
+    def create(self, request):
+        values = self.validated(s.ReviewStartSerializer)
+        existing = values["plan"].reviews.open().exists()
+        review = progress.start_review_now(actor=request.user, plan=values["plan"])
+        code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
+        return self.respond(self.base_queryset().get(pk=review.pk), code=code)
+
+    @extend_schema(
+        summary="Complete a review: objective entries, measures, alliance and decision in one request",
+        request=s.ReviewCompleteSerializer,
+        responses={200: s.ReviewCompletedSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        review = self.fetch_for_change(if_match_required=False)
+        values = self.validated(s.ReviewCompleteSerializer)
+        review, amendment = progress.complete_review(
+            actor=request.user,
+            review=review,
+            entries=[progress.EntryInput(**entry) for entry in values["entries"]],
+            measures_recorded=[progress.MeasureInput(**m) for m in values["measures"]],
+            alliance_bond=values.get("alliance_bond"),
+            alliance_goals=values.get("alliance_goals"),
+            alliance_tasks=values.get("alliance_tasks"),
+            alliance_note=values["alliance_note"],
+            summary=values["summary"],
+            decision=values["decision"],
+            discharge_reason=values["discharge_reason"],
+        )
+        review = self.base_queryset().get(pk=review.pk)
+        body = {
+            "review": s.ProgressReviewSerializer(review, context=self.get_serializer_context()).data,
+            "amendment": amendment.pk if amendment else None,
+        }
+        return Response(body)
+
+
+class MeasureScoreFilter(django_filters.FilterSet):
+    definition_code = django_filters.CharFilter(field_name="definition__code", help_text="e.g. phq9, gad7.")
+
+    class Meta:
+        model = MeasureScore
+        fields = ["client", "plan", "review", "definition", "risk_flag"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Recorded outcome-measure scores in your view (?client=, ?plan=, ?definition_code=)"),
+    retrieve=extend_schema(summary="A recorded score"),
+)
+class MeasureScoreViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Scores are records: they are recorded, never edited."""
+
+    serializer_class = s.MeasureScoreSerializer
+    filterset_class = MeasureScoreFilter
+    ordering_fields = ["recorded_on", "created_at", "id"]
+    ordering = ["recorded_on", "created_at", "id"]
+    http_method_names = ["get", "post", "head", "options"]
+    if_match = {}
+    etag_actions = set()
+
+    def base_queryset(self):
+        return MeasureScore.objects.select_related("definition")
+
+    @extend_schema(
+        summary="Record a score (PHQ-9 and GAD-7 item by item; a practice's own measures as a total)",
+        request=s.MeasureScoreCreateSerializer,
+    )
+    def create(self, request):
+        values = self.validated(s.MeasureScoreCreateSerializer)
+        score = progress.record_measure(actor=request.user, **values)
+        return self.respond(self.base_queryset().get(pk=score.pk), code=status.HTTP_201_CREATED)

@@ -1,0 +1,54 @@
+"""The OpenAPI schema and its interactive docs."""
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+pytestmark = pytest.mark.django_db
+
+RESOURCES = [
+    "clients",
+    "presenting-problems",
+    "plans",
+    "formulations",
+    "goals",
+    "objectives",
+    "interventions",
+    "progress-reviews",
+    "measures",
+]
+
+
+def test_the_schema_describes_every_resource_error_and_auth_scheme(client):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    assert schema["openapi"].startswith("3.")
+    paths = schema["paths"]
+    for resource in RESOURCES:
+        assert f"/api/v1/{resource}/" in paths and f"/api/v1/{resource}/{{id}}/" in paths
+    for action in ["submit", "request-changes", "approve", "amend", "close", "pdf", "fhir"]:
+        assert f"/api/v1/plans/{{id}}/{action}/" in paths
+    assert "/api/v1/progress-reviews/{id}/complete/" in paths
+    assert set(schema["components"]["securitySchemes"]) == {"knoxApiToken", "cookieAuth"}
+    patch = paths["/api/v1/goals/{id}/"]["patch"]
+    assert {"400", "401", "403", "404", "409", "412", "428"} <= set(patch["responses"])
+    if_match = next(p for p in patch["parameters"] if p["name"] == "If-Match")
+    assert if_match["in"] == "header" and if_match["required"] is True
+    assert "ETag" in paths["/api/v1/goals/{id}/"]["get"]["responses"]["200"]["headers"]
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"status", "code", "detail", "fields"}
+
+
+def test_the_docs_page_loads_only_our_own_scripts_with_none_inline(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.content, "html.parser")
+    scripts = soup.find_all("script")
+    assert scripts
+    for script in scripts:
+        assert script.get("src", "").startswith(("/static/", "/api/docs/")), script
+        assert not script.string or not script.string.strip()
+    for link in soup.find_all("link"):
+        assert link["href"].startswith("/static/")
+    assert client.get("/api/docs/?script=").status_code == 200
