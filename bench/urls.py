@@ -11,4 +11,21 @@ def bare(request):
     return HttpResponse(_TRIVIAL.render({"n": 1}, request))
 
 
-urlpatterns = [path("bench/bare/", bare), path("", include("config.urls"))]
+def _bare_api():
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    class BareApi(APIView):
+        """The API floor: DRF with the project's authentication and permissions, static JSON."""
+
+        def get(self, request):
+            return Response({"id": 1, "status": "ok", "items": [1, 2, 3]})
+
+    return BareApi.as_view()
+
+
+urlpatterns = [
+    path("bench/bare/", bare),
+    path("bench/bare-api/", _bare_api()),
+    path("", include("config.urls")),
+]

@@ -84,10 +84,10 @@ def locked_page_key(plan: TreatmentPlan, today: dt.date) -> str:
     if cached and cached[0] == today:
         return cached[1]
     stamp = plan.comments.aggregate(n=Count("pk"), c=Max("created_at"), r=Max("resolved_at"))
-    key = (
-        f"plan-page:v1:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}:{today.isoformat()}:"
-        f"{stamp['n']}:{stamp['c']}:{stamp['r']}"
-    )
+    import hashlib
+
+    depends_on = f"{plan.lineage}:{plan.version_number}:{plan.status}:{today}:{stamp['n']}:{stamp['c']}:{stamp['r']}"
+    key = f"plan-page:v1:{plan.pk}:" + hashlib.sha256(depends_on.encode()).hexdigest()
     plan._locked_page_key = (today, key)
     return key
 

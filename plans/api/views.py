@@ -94,6 +94,27 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def get_serializer_class(self):
         return s.PlanSerializer if self.action == "list" else s.PlanDetailSerializer
 
+    def retrieve(self, request, *args, **kwargs):
+        # A final (signed, immutable) version reads the same for everyone who may see it:
+        # serialize its tree once and serve it from the cache.
+        from django.core.cache import cache
+        from django.shortcuts import get_object_or_404
+
+        from config.api.concurrency import with_etag
+
+        plan = get_object_or_404(
+            TreatmentPlan.objects.visible_to(request.user).select_related("client"), pk=kwargs[self.lookup_field]
+        )
+        if not plan.is_final:
+            return super().retrieve(request, *args, **kwargs)
+        key = f"api-plan-detail:v1:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
+        data = cache.get(key)
+        if data is None:
+            tree = plan_tree_queryset().get(pk=plan.pk)
+            data = s.PlanDetailSerializer(tree, context=self.get_serializer_context()).data
+            cache.set(key, data, 60 * 60)
+        return with_etag(Response(data), plan)
+
     def respond_plan(self, plan, *, code=status.HTTP_200_OK):
         return self.respond(plan_tree_queryset().get(pk=plan.pk), code=code, serializer_class=s.PlanDetailSerializer)
 
