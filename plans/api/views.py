@@ -98,13 +98,15 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         # A final (signed, immutable) version reads the same for everyone who may see it:
         # serialize its tree once and serve it from the cache.
         from django.core.cache import cache
+        from django.http import Http404
         from django.shortcuts import get_object_or_404
 
         from config.api.concurrency import with_etag
 
-        plan = get_object_or_404(
-            TreatmentPlan.objects.visible_to(request.user).select_related("client"), pk=kwargs[self.lookup_field]
-        )
+        pk = str(kwargs[self.lookup_field])
+        if not pk.isascii() or not pk.isdigit():
+            raise Http404
+        plan = get_object_or_404(TreatmentPlan.objects.visible_to(request.user).select_related("client"), pk=int(pk))
         if not plan.is_final:
             return super().retrieve(request, *args, **kwargs)
         key = f"api-plan-detail:v1:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
