@@ -21,3 +21,6 @@ urlpatterns = [
     path("api/", include("config.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+# A database outage raised outside a view (e.g. loading the session) answers 503, not 500.
+handler500 = "config.dbfailure.server_error"
