@@ -156,7 +156,12 @@ def _forget_queue(queue: str) -> None:
 
 # --- PostgreSQL restart during edits --------------------------------------------------------------
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+# Debian's PostgreSQL programs, else whichever initdb is on PATH.
+PG_BIN = Path(
+    os.environ.get("PG_BIN")
+    or ("/usr/lib/postgresql/15/bin" if Path("/usr/lib/postgresql/15/bin/initdb").exists() else "")
+    or Path(shutil.which("initdb") or "/usr/local/bin/initdb").resolve().parent
+)
 
 
 class Cluster:
@@ -467,7 +472,6 @@ def pg_restart(editors: int = 6, before: float = 6, down: float = 4, after: floa
         )
     except Exception as exc:
         ok = stack.result(False, "PostgreSQL restart during edits", f"{type(exc).__name__}: {exc}")
-        print(f"      logs in {cluster.dir}")
         raise
     finally:
         cluster.destroy()

@@ -5,7 +5,6 @@ import json
 import pytest
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.test import Client
 
 from config.dbfailure import EVENT, MESSAGE
 from plans.models import Goal
@@ -47,10 +46,10 @@ def test_database_error_in_an_htmx_save_keeps_the_page_and_says_why(clinician, l
 
 
 @pytest.mark.parametrize("error", [OperationalError, InterfaceError])
-def test_database_error_outside_a_view_is_a_503_too(clinician, plan, error, monkeypatch):
+def test_database_error_outside_a_view_is_a_503_too(clinician, login, plan, error, monkeypatch):
     """Loading the session happens in middleware, before any view: handler500 answers 503."""
-    web = Client(raise_request_exception=False)
-    web.force_login(clinician)
+    web = login(clinician)
+    web.raise_request_exception = False
 
     def _session_down(self, *args, **kwargs):
         raise error("the connection is closed")
