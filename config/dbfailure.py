@@ -8,9 +8,10 @@ transaction, so nothing half-written survives: the page only has to say so. Two 
 - `server_error` (config.urls.handler500), for errors raised in middleware, such as loading the
   session, which never reach a middleware's process_exception.
 
-Both answer 503 with Retry-After. A full page is a standalone template that needs no database; an
-htmx request gets a short fragment, `HX-Reswap: none` so the editor keeps what the person typed,
-and an `HX-Trigger` event that static/js/app.js shows as a notice. Once the database is back, the
+Both answer 503 with Retry-After. The API gets its usual JSON error body; a full page is a
+standalone template that needs no database; an htmx request gets a short fragment,
+`HX-Reswap: none` so the editor keeps what the person typed, and an `HX-Trigger` event that
+static/js/app.js shows as a notice. Once the database is back, the
 next request opens a fresh connection (CONN_HEALTH_CHECKS checks any kept one), so the app
 recovers without a restart.
 """
@@ -20,7 +21,7 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
 
@@ -38,7 +39,12 @@ def is_database_error(exc: BaseException | None) -> bool:
 
 def unavailable_response(request) -> HttpResponse:
     """The 503 answer. Touches neither the database nor the session."""
-    if request.headers.get("HX-Request"):
+    if request.path.startswith("/api/"):
+        # The API's one error format (config/api/errors.py).
+        response = JsonResponse(
+            {"status": 503, "code": "database_unavailable", "detail": MESSAGE, "fields": {}}, status=503
+        )
+    elif request.headers.get("HX-Request"):
         response = HttpResponse(
             f'<p class="message message-error" role="alert">{MESSAGE}</p>',
             status=503,

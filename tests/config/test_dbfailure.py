@@ -76,5 +76,18 @@ def test_other_errors_are_still_a_500(clinician, login, plan, monkeypatch):
     assert MESSAGE not in response.content.decode()
 
 
+def test_the_api_gets_its_json_error_format(rf):
+    from config.dbfailure import unavailable_response
+
+    response = unavailable_response(rf.get("/api/v1/plans/"))
+    assert response.status_code == 503
+    assert json.loads(response.content) == {
+        "status": 503,
+        "code": "database_unavailable",
+        "detail": MESSAGE,
+        "fields": {},
+    }
+
+
 def test_kept_connections_are_health_checked():
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
