@@ -6,7 +6,9 @@ transaction, so nothing half-written survives: the page only has to say so. Two 
 
 - `DatabaseUnavailableMiddleware.process_exception`, for errors raised in a view;
 - `server_error` (config.urls.handler500), for errors raised in middleware, such as loading the
-  session, which never reach a middleware's process_exception.
+  session, which never reach a middleware's process_exception;
+- `bad_request` (handler400): saving the session when the database has just gone away raises
+  SessionInterrupted, which Django answers with 400.
 
 Both answer 503 with Retry-After. The API gets its usual JSON error body; a full page is a
 standalone template that needs no database; an htmx request gets a short fragment,
@@ -24,6 +26,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 
 logger = logging.getLogger("psyplan.database")
 
@@ -76,6 +79,26 @@ class DatabaseUnavailableMiddleware:
             return None
         _log(request, exception)
         return unavailable_response(request)
+
+
+def _database_error_behind(exc: BaseException | None) -> BaseException | None:
+    seen = 0
+    while exc is not None and seen < 10:
+        if is_database_error(exc):
+            return exc
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def bad_request(request, exception):
+    """handler400: Django reports a session it could not save as SessionInterrupted (a 400), also
+    when the database went away at that moment; that is an outage, not a bad request."""
+    cause = _database_error_behind(exception)
+    if cause is not None:
+        _log(request, cause)
+        return unavailable_response(request)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request):

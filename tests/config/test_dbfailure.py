@@ -63,6 +63,24 @@ def test_database_error_outside_a_view_is_a_503_too(clinician, login, plan, erro
     assert htmx["HX-Reswap"] == "none"
 
 
+def test_database_gone_while_saving_the_session_is_a_503_not_a_400(clinician, login, plan, monkeypatch):
+    """The edit may have been saved; the session save after it fails: Django calls that SessionInterrupted."""
+    web = login(clinician)
+    monkeypatch.setattr("django.contrib.sessions.models.Session.save", _down)
+    response = web.post(f"/plans/{plan.pk}/goal/add/", {"goal-new-statement": "Saved before"}, headers=HX)
+    assert response.status_code == 503
+    assert response["HX-Reswap"] == "none"
+
+
+def test_other_bad_requests_are_still_a_400(clinician, login):
+    web = login(clinician)
+    web.raise_request_exception = False
+    too_many_fields = {f"f{i}": "x" for i in range(1001)}  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = web.post("/clients/", too_many_fields)
+    assert response.status_code == 400
+    assert MESSAGE not in response.content.decode()
+
+
 def test_other_errors_are_still_a_500(clinician, login, plan, monkeypatch):
     web = login(clinician)
     web.raise_request_exception = False
