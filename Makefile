@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-fast lint format install bench backup-drill redis-drill clean
+.PHONY: run test test-fast lint format install bench load faults backup-drill redis-drill clean
 
 install: $(STAMP)
 
@@ -45,6 +45,16 @@ format: $(STAMP)
 # Benchmarks print ratios against floors measured in the same run; not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# 50 simulated clinicians (locust) against gunicorn on PostgreSQL and Redis, loopback only, ~75 s of load.
+# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (database 3); not part of `make test`.
+load: $(STAMP)
+	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.load
+
+# Fault drills: a Celery worker SIGKILLed mid-export; a private PostgreSQL cluster restarted during edits.
+faults: $(STAMP)
+	$(BIN)/python -m bench.faults
 
 # Dump, restore into a scratch database, compare row counts, verify the audit chain.
 backup-drill: $(STAMP)

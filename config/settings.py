@@ -49,6 +49,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database that is down or restarting answers 503 with a clear message (and, for the
+    # framework's own errors raised in middleware, config.urls.handler500 does the same).
+    "config.dbfailure.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -93,6 +96,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+# A connection kept across requests is checked before reuse, so a database restart costs one
+# clean error (see config/dbfailure.py), not a process that fails until it is restarted.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share one file: wait for a lock rather than fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -183,8 +189,19 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # A Redis outage must not hang a web request that enqueues work.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+    # A Redis outage must not hang a web request that enqueues work. Redis hands a message that
+    # a worker took but never acknowledged (the worker was killed) to another worker only after
+    # the visibility timeout, so it must exceed the longest task's hard time limit (180 s) or a
+    # slow task would be delivered twice while it still runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_connect_timeout": 3,
+        "socket_timeout": 5,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+        # Workers sweep for such messages every 10 s (kombu 5.7 would otherwise scan only on
+        # every 10th sweep, adding up to 100 s); one cheap Redis query per worker.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")

@@ -21,3 +21,8 @@ urlpatterns = [
     path("api/", include("config.api.urls")),
     path("django-admin/", admin.site.urls),
 ]
+
+# A database outage raised outside a view (e.g. loading the session) answers 503, not 500.
+handler500 = "config.dbfailure.server_error"
+# ... and so does one that stops the session being saved (Django reports that as a 400).
+handler400 = "config.dbfailure.bad_request"

@@ -27,4 +27,26 @@
     document.addEventListener("htmx:afterRequest", arm);
     arm();
   }
+
+  // The server answers 503 with this event when the database is briefly unavailable
+  // (config/dbfailure.py): nothing on the page is replaced, so say why the save did not happen.
+  document.addEventListener("psyplan:unavailable", function (event) {
+    const main = document.getElementById("main") || body;
+    let notice = document.getElementById("unavailable-notice");
+    if (!notice) {
+      notice = document.createElement("p");
+      notice.id = "unavailable-notice";
+      notice.className = "message message-error";
+      notice.setAttribute("role", "alert");
+      main.insertBefore(notice, main.firstChild);
+    }
+    notice.textContent = (event.detail && event.detail.message) || "Please try again in a moment.";
+  });
+  // The next successful request clears the notice.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const notice = document.getElementById("unavailable-notice");
+    if (notice && event.detail.successful) {
+      notice.remove();
+    }
+  });
 })();
