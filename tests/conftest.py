@@ -14,6 +14,17 @@ from tests.two_factor import backup_code
 
 
 @pytest.fixture(autouse=True)
+def _no_acting_user():
+    """client.login()/force_login() name an actor outside any request (the request middleware
+    scopes it in real use); each test starts with nobody acting, as a fresh thread would."""
+    from accounts.history import reset_actor, set_actor
+
+    token = set_actor(None)
+    yield
+    reset_actor(token)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache, as a fresh process would."""
     from django.core.cache import cache
