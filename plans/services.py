@@ -54,7 +54,7 @@ def _locked_item(model: type[models.Model], actor: User, pk: int, expected_versi
     item = model._default_manager.editable_by(actor).select_for_update().filter(pk=pk).first()
     if item is None:
         raise PermissionDenied("Only the client's clinician can change this plan.")
-    _editable_plan(actor, _plan_id_of(item))
+    _editable_plan(actor, plan_id_of(item))
     if item.removed_at is not None:
         raise ValidationError("This item was removed in the meantime.")
     if expected_version is not None and item.version != expected_version:
@@ -62,7 +62,8 @@ def _locked_item(model: type[models.Model], actor: User, pk: int, expected_versi
     return item
 
 
-def _plan_id_of(item) -> int:
+def plan_id_of(item) -> int:
+    """The plan a goal, objective, intervention, conflict or defense observation belongs to."""
     if isinstance(item, Goal | Intervention):
         return item.plan_id
     if isinstance(item, Objective):

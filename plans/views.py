@@ -46,13 +46,7 @@ def _kind(kind: str):
 
 
 def _plan_of(item) -> TreatmentPlan:
-    if isinstance(item, Goal | Intervention):
-        plan_id = item.plan_id
-    elif isinstance(item, Objective):
-        plan_id = item.goal.plan_id
-    else:
-        plan_id = item.formulation.plan_id
-    return plan_queryset().get(pk=plan_id)
+    return plan_queryset().get(pk=services.plan_id_of(item))
 
 
 def _item_form(kind: str, plan: TreatmentPlan, data=None, instance=None):
@@ -71,8 +65,10 @@ def _today(plan: TreatmentPlan):
     return plan.client.practice.today()
 
 
-def _page_context(request, plan: TreatmentPlan) -> dict:
-    editable = plan.is_editable and can_edit(request.user, plan)
+def _page_context(request, plan: TreatmentPlan, *, writable: bool | None = None) -> dict:
+    if writable is None:
+        writable = can_edit(request.user, plan)
+    editable = plan.is_editable and writable
     return {
         "plan": plan,
         "page": load_plan_page(plan, today=_today(plan)),
@@ -126,8 +122,9 @@ def plan_detail(request, pk: int):
     from plans.review import anchor_choices
 
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
-    context = _page_context(request, plan)
     user = request.user
+    writable = can_edit(user, plan)
+    context = _page_context(request, plan, writable=writable)
     signatures = list(plan.signatures.all())
     current_hash = content_hash(plan) if signatures else None
     is_author = plan.author_id == user.pk
@@ -141,7 +138,7 @@ def plan_detail(request, pk: int):
             "versions": TreatmentPlan.objects.visible_to(user).filter(lineage=plan.lineage).order_by("version_number"),
             "is_author": is_author,
             "is_reviewer": is_reviewer,
-            "can_write_plan": can_edit(user, plan),
+            "can_write_plan": writable,
             "needs_cosignature": bool(
                 plan.author.active_membership and plan.author.active_membership.requires_cosignature
             ),
