@@ -16,8 +16,9 @@ COPY formulation ./formulation
 COPY plans ./plans
 RUN pip install --no-cache-dir .
 COPY . .
-# collectstatic needs a key to import settings; the real one comes from the environment at run time.
-RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput
+# collectstatic needs a key and a mail backend to import settings; the real ones come from the
+# environment at run time (dummymail:// sends nothing; DEBUG off refuses the console backend).
+RUN DJANGO_SECRET_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput
 
 RUN useradd --create-home psyplan && mkdir -p /srv/psyplan/private && chown -R psyplan /srv/psyplan /app
 USER psyplan

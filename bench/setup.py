@@ -38,6 +38,8 @@ def configure() -> dict[str, str]:
             "DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789"
         ),
         "DJANGO_DEBUG": "false",
+        # DEBUG off refuses the console mail backend; the benchmarks send no mail.
+        "EMAIL_URL": "dummymail://",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_ALLOWED_HOSTS": "*",
         "LOG_LEVEL": "WARNING",

@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,8 +18,12 @@ env = environ.Env()
 # A local .env (written by `make run` on first use) fills in what the shell did not set.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# No silent default: a deployment without a key must fail at start-up.
+# No silent default: a deployment without a key must fail at start-up, and so must one whose
+# key is set but empty (`DJANGO_SECRET_KEY=` in a compose file or .env), which Django would
+# otherwise accept until the first signature.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+if not SECRET_KEY.strip():
+    raise ImproperlyConfigured("Set the DJANGO_SECRET_KEY environment variable: it is empty.")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -170,6 +175,14 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The console backend prints every email, password-reset and invitation links included, into
+# the logs. That is for development only: with DEBUG off, refuse to start on it (unset included).
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL is unset or consolemail://, which writes password-reset and invitation links into "
+        "the logs. With DJANGO_DEBUG off, set EMAIL_URL to a real mail server (e.g. "
+        "smtp+tls://user:password@smtp.example.org:587), or dummymail:// for a process that sends no mail."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Psyplan <no-reply@psyplan.invalid>")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://psyplan")}
