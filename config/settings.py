@@ -141,7 +141,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions end after this many idle seconds (15 minutes by default); every
 # request from the person, not background polling, moves the deadline on.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
-SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+# The stored session (and its cookie) outlives the idle deadline by this much, so that a person
+# who comes back is signed out by IdleTimeoutMiddleware, which says why and writes the sign-out
+# to the access log; the session cannot be used in between. Sessions nobody came back to are
+# signed out, with the same entry, by the hourly sweep (accounts.sessions).
+SESSION_IDLE_GRACE = 60 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT + SESSION_IDLE_GRACE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -295,15 +300,22 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Sign-in throttling (django-axes) ----------------------------------------
-# After AXES_FAILURE_LIMIT failed sign-ins for one account from one address, that pair is
-# locked out for AXES_COOLOFF_MINUTES. Lockouts and failures go to the access log.
+# Sign-in (form and API token) is locked for AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT
+# failures for one account from one address, AXES_IP_FAILURE_LIMIT from one address across
+# accounts, or AXES_ACCOUNT_FAILURE_LIMIT for one account across addresses (accounts/lockout.py).
+# Lockouts and failures go to the access log.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_HANDLER = "accounts.lockout.TieredLockoutHandler"
 AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Requests for an API token per address (DRF throttle), on top of the lockout above.
+API_TOKEN_THROTTLE_RATE = env.str("API_TOKEN_THROTTLE_RATE", default="10/minute")
 # Our own access log records sign-ins; axes keeps only what it needs to count failures.
 AXES_DISABLE_ACCESS_LOG = True
 # Number of reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
@@ -323,7 +335,11 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint: signed in, and with a second factor where the person has or needs one.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api.permissions.TwoFactorSatisfied",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
