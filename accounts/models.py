@@ -389,6 +389,10 @@ class TokenSignIn(models.Model):
 
     token = models.OneToOneField("knox.AuthToken", primary_key=True, on_delete=models.CASCADE, related_name="sign_in")
     two_factor = models.BooleanField(default=False)
+    # The owner's session auth hash when the token was issued (an HMAC of the password hash, as
+    # Django keeps in each session): a password changed anywhere (the admin, a shell) ends the
+    # token as it ends sessions, even where accounts.services.end_all_sessions is not called.
+    auth_hash = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

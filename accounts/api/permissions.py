@@ -1,4 +1,4 @@
-"""The two-factor rule for every API request.
+"""The two-factor rule for every API request, and tokens end with the password they were issued under.
 
 A person who has two-factor set up, or whose role requires it, reaches the API only with a
 token that was issued against a second factor, or with a browser session that confirmed one.
@@ -6,6 +6,7 @@ A token issued with the password alone stops working the moment two-factor is se
 becomes required; the answer says to request a new one with `otp`.
 """
 
+from django.utils.crypto import constant_time_compare
 from knox.models import AuthToken
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
@@ -24,8 +25,7 @@ def needs_second_factor(user) -> bool:
     return has_two_factor(user) or two_factor_required(user)
 
 
-def token_has_second_factor(token: AuthToken) -> bool:
-    return TokenSignIn.objects.filter(token=token, two_factor=True).exists()
+CREDENTIALS_CHANGED = "This token was issued before the password changed: request a new one."
 
 
 class TwoFactorSatisfied(BasePermission):
@@ -36,7 +36,14 @@ class TwoFactorSatisfied(BasePermission):
         if not (user and user.is_authenticated):
             return True  # IsAuthenticated (or the view's AllowAny) decides
         if isinstance(request.auth, AuthToken):
-            if token_has_second_factor(request.auth) or not needs_second_factor(user):
+            sign_in = TokenSignIn.objects.filter(token=request.auth).first()
+            if (
+                sign_in
+                and sign_in.auth_hash
+                and not constant_time_compare(sign_in.auth_hash, user.get_session_auth_hash())
+            ):
+                raise exceptions.AuthenticationFailed(CREDENTIALS_CHANGED, code="password_changed")
+            if (sign_in and sign_in.two_factor) or not needs_second_factor(user):
                 return True
             # 401, not 403: this credential no longer suffices; a new one (with `otp`) will.
             raise exceptions.AuthenticationFailed(SECOND_FACTOR_MISSING, code="two_factor_required")

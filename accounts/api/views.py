@@ -107,7 +107,7 @@ class TokenView(APIView):
         two_factor = self._check_second_factor(request, user, data.get("otp", ""))
         with transaction.atomic():
             instance, token = AuthToken.objects.create(user)
-            TokenSignIn.objects.create(token=instance, two_factor=two_factor)
+            TokenSignIn.objects.create(token=instance, two_factor=two_factor, auth_hash=user.get_session_auth_hash())
             user_logged_in.send(sender=user.__class__, request=request._request, user=user)
         return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_201_CREATED)
 

@@ -230,6 +230,16 @@ def test_a_password_reset_revokes_every_api_token(clinician, client):
     assert [_use(t).status_code for t in tokens] == [401, 401]
 
 
+def test_a_password_changed_outside_the_app_ends_the_tokens_issued_under_the_old_one(clinician):
+    old = _tokens_for(clinician, 1)[0]
+    clinician.set_password("changed-in-a-shell-or-the-admin-42")  # no service, no sign-out
+    clinician.save()
+    response = _use(old)
+    assert response.status_code == 401 and response.json()["code"] == "password_changed"
+    new = _ask(_token_client(), clinician.email, "changed-in-a-shell-or-the-admin-42").json()["token"]
+    assert _use(new).status_code == 200
+
+
 def test_deactivating_someone_revokes_their_api_tokens(clinician, admin, login):
     tokens = _tokens_for(clinician)
     web = login(admin)
