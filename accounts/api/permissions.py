@@ -1,9 +1,13 @@
-"""The two-factor rule for every API request, and tokens end with the password they were issued under.
+"""What a token must still satisfy on every API request.
 
-A person who has two-factor set up, or whose role requires it, reaches the API only with a
-token that was issued against a second factor, or with a browser session that confirmed one.
-A token issued with the password alone stops working the moment two-factor is set up or
-becomes required; the answer says to request a new one with `otp`.
+- Two-factor: a person who has two-factor set up, or whose role requires it, reaches the API
+  only with a token that was issued against a second factor, or with a browser session that
+  confirmed one. A token issued with the password alone stops working the moment two-factor is
+  set up or becomes required; the answer says to request a new one with `otp`.
+- The password: a token stops working once the password it was issued under changes, however
+  it changed (accounts.models.TokenSignIn.auth_hash), as a Django session does.
+
+Both answer 401 with `WWW-Authenticate: Token`: the credential no longer suffices, a new one will.
 """
 
 from django.utils.crypto import constant_time_compare
@@ -15,6 +19,7 @@ from rest_framework.permissions import BasePermission
 from accounts.auth import has_two_factor, two_factor_required
 from accounts.models import TokenSignIn
 
+CREDENTIALS_CHANGED = "This token was issued before the password changed: request a new one."
 SECOND_FACTOR_MISSING = (
     "This token was issued without a second factor, and this account signs in with two-factor: "
     "request a new token from POST /api/v1/auth/token/ with a current code as `otp`."
@@ -23,9 +28,6 @@ SECOND_FACTOR_MISSING = (
 
 def needs_second_factor(user) -> bool:
     return has_two_factor(user) or two_factor_required(user)
-
-
-CREDENTIALS_CHANGED = "This token was issued before the password changed: request a new one."
 
 
 class TwoFactorSatisfied(BasePermission):
@@ -45,7 +47,6 @@ class TwoFactorSatisfied(BasePermission):
                 raise exceptions.AuthenticationFailed(CREDENTIALS_CHANGED, code="password_changed")
             if (sign_in and sign_in.two_factor) or not needs_second_factor(user):
                 return True
-            # 401, not 403: this credential no longer suffices; a new one (with `otp`) will.
             raise exceptions.AuthenticationFailed(SECOND_FACTOR_MISSING, code="two_factor_required")
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # TwoFactorMiddleware already turns such sessions away; this keeps the rule if it moves.
