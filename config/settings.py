@@ -6,6 +6,7 @@ DEBUG off the HTTPS hardening is on unless explicitly relaxed.
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import environ
@@ -314,8 +315,13 @@ AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+for _name in ("AXES_FAILURE_LIMIT", "AXES_IP_FAILURE_LIMIT", "AXES_ACCOUNT_FAILURE_LIMIT"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of failures, 1 or more.")
 # Requests for an API token per address (DRF throttle), on top of the lockout above.
 API_TOKEN_THROTTLE_RATE = env.str("API_TOKEN_THROTTLE_RATE", default="10/minute")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_TOKEN_THROTTLE_RATE):
+    raise ImproperlyConfigured("API_TOKEN_THROTTLE_RATE must look like 10/minute (per second, minute, hour or day).")
 # Our own access log records sign-ins; axes keeps only what it needs to count failures.
 AXES_DISABLE_ACCESS_LOG = True
 # Number of reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).

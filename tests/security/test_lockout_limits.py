@@ -104,3 +104,12 @@ def test_below_the_account_limit_the_owner_still_signs_in(clinician, colleague):
         _fail_form(f"198.51.100.{i + 1}", clinician.email, 1)
     assert _sign_in("203.0.113.8", clinician.email) == 302
     assert _sign_in("198.51.100.1", colleague.email) == 302
+
+
+def test_a_limit_below_one_or_a_malformed_throttle_rate_is_refused_at_start_up():
+    for name, value, message in [
+        ("AXES_IP_FAILURE_LIMIT", "0", "AXES_IP_FAILURE_LIMIT must be a whole number of failures, 1 or more."),
+        ("API_TOKEN_THROTTLE_RATE", "ten a minute", "API_TOKEN_THROTTLE_RATE must look like 10/minute"),
+    ]:
+        result = _run_with_settings("", env={**PRODUCTION_ENV, name: value})
+        assert result.returncode != 0 and message in result.stderr, name
