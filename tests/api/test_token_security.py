@@ -246,3 +246,29 @@ def test_deactivating_someone_revokes_their_api_tokens(clinician, admin, login):
     assert web.post(f"/accounts/staff/{clinician.membership.pk}/active/", {"active": "0"}).status_code == 302
     assert not AuthToken.objects.filter(user=clinician).exists()
     assert [_use(t).status_code for t in tokens] == [401, 401]
+
+
+def test_every_api_endpoint_applies_the_two_factor_permission():
+    from django.urls import get_resolver
+
+    from accounts.api.permissions import TwoFactorSatisfied
+    from accounts.api.views import AllTokensView, TokenView
+    from config.api.views import NotFoundView
+
+    # Only revoking and creating tokens, and the JSON 404, may do without it.
+    exempt = {TokenView, AllTokensView, NotFoundView}
+    checked = []
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns, route)
+                continue
+            view = getattr(pattern.callback, "cls", None)
+            if route.startswith("api/v1/") and view is not None and view not in exempt:
+                assert TwoFactorSatisfied in view.permission_classes, route
+                checked.append(route)
+
+    walk(get_resolver().url_patterns)
+    assert len(checked) > 20
