@@ -5,6 +5,7 @@ import logging
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client as WebClient
@@ -90,3 +91,17 @@ def test_a_malformed_address_is_a_form_error_and_queues_nothing(db, client):
     assert response.status_code == 200
     assert "Enter a valid email address." in response.content.decode()
     assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.celery_worker
+def test_a_real_worker_sends_the_reset_mail_after_the_request_has_answered(
+    celery_worker_app, transactional_db, practice
+):
+    from tests.conftest import wait_for
+    from tests.factories import staff
+
+    user = staff(practice, is_clinician=True)
+    for email in (UNKNOWN, user.email):
+        assert WebClient().post(RESET, {"email": email}).status_code == 302
+    wait_for(lambda: not PasswordResetRequest.objects.exists())
+    assert [m.to for m in mail.outbox] == [[user.email]]
