@@ -100,6 +100,49 @@ def test_a_duplicate_while_the_first_is_still_running_is_409(api, clinician, pla
     assert _post(caller, "/api/v1/goals/", {"plan": plan.pk, "statement": "Racing"}).content == first.content
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_duplicate_that_misses_the_in_flight_marker_waits_for_the_first_and_gets_its_answer(clinician, plan):
+    """Another worker process has its own cache, so it does not see the marker: the unique key in
+    the database still holds. Its request waits on the first's uncommitted row, then replays it."""
+    import threading
+    import time
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    answers = {}
+
+    def _other_worker():
+        try:
+            caller = APIClient()
+            caller.force_authenticate(clinician)
+            answers["second"] = _post(caller, "/api/v1/goals/", {"plan": plan.pk, "statement": "Two workers"})
+        finally:
+            connection.close()
+
+    second = threading.Thread(target=_other_worker)
+
+    def _meanwhile(sender, **kwargs):
+        post_save.disconnect(_meanwhile, sender=Goal)
+        cache.clear()  # the other process's cache: no marker there
+        second.start()
+        time.sleep(1)  # it reaches the key's row and waits for this transaction
+
+    post_save.connect(_meanwhile, sender=Goal, weak=False)
+    caller = APIClient()
+    caller.force_authenticate(clinician)
+    try:
+        first = _post(caller, "/api/v1/goals/", {"plan": plan.pk, "statement": "Two workers"})
+    finally:
+        post_save.disconnect(_meanwhile, sender=Goal)
+    second.join(timeout=30)
+    assert first.status_code == 201
+    assert answers["second"].status_code == 201
+    assert answers["second"].content == first.content
+    assert answers["second"]["Idempotent-Replayed"] == "true"
+    assert Goal.objects.filter(statement="Two workers").count() == 1
+
+
 def test_keys_are_scoped_to_the_user_and_the_route(api, clinician, supervisor, own_client, plan):
     caller = api(clinician)
     _post(caller, "/api/v1/goals/", {"plan": plan.pk, "statement": "Mine"})
