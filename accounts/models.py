@@ -412,3 +412,46 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"password reset request {self.pk}"
+
+
+# A repeated request finds the first answer for this long (the IETF idempotency-key draft's 24 hours).
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+
+
+class IdempotencyRecordQuerySet(models.QuerySet):
+    def live(self):
+        """Records that still answer for their key."""
+        return self.filter(created_at__gte=timezone.now() - IDEMPOTENCY_TTL)
+
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL)
+
+
+class IdempotencyRecord(models.Model):
+    """A write done once: a used `Idempotency-Key` (API) or one-time form id (HTML), with its answer.
+
+    Created in the transaction of the write itself (accounts/idempotency.py), so a committed write
+    always has its stored answer. Only a hash of the key is kept. `status_code` is empty only
+    inside that transaction, while the write is running.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=255, help_text="Method and path, e.g. 'POST /api/v1/goals/'.")
+    key_hash = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body as parsed.")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.BinaryField(default=b"", blank=True)
+    # HTML forms: the flash messages the first answer queued, shown again with its replay.
+    messages = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = IdempotencyRecordQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key_hash"], name="idempotency_key_once_per_user_route")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} ({self.status_code or 'running'})"

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.models import IdempotencyRecord, User
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -120,3 +120,13 @@ def relay_outbox() -> int:
     from accounts.outbox import relay
 
     return relay()[0]
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    """Forget idempotency keys and form ids older than 24 hours (a repeat then counts as new).
+
+    Safe to run twice: it only deletes what has expired, and the second run finds nothing.
+    """
+    deleted, _ = IdempotencyRecord.objects.expired().delete()
+    return deleted

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import audit, services
 from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
+from accounts.idempotency import once_per_form
 from accounts.models import Membership
 
 
@@ -102,6 +103,7 @@ def staff_list(request):
 
 
 @login_required
+@once_per_form
 def staff_invite(request):
     _managed_membership(request)
     practice = request.user.active_membership.practice

@@ -248,6 +248,10 @@ class Editor(threading.Thread):
         self.log: list[dict] = []  # every request: when, kind, status, seconds, what
         self.goals_acked: set[str] = set()
         self.goals_refused: set[str] = set()
+        # A goal answered 503 is sent again, with the same form id, as a person clicks "Add goal"
+        # again; a retry answered from the stored first answer had committed before the 503.
+        self.pending_goal: tuple[str, str] | None = None
+        self.goals_replayed = 0
         self.autosaves_acked: list[tuple[int, str]] = []  # (version after, text)
         # (expected version, text, answer) of every autosave answered 200-saved or 503.
         self.autosave_attempts: list[tuple[int, str, int]] = []
@@ -284,17 +288,23 @@ class Editor(threading.Thread):
         return True
 
     def _add_goal(self, n: int) -> None:
-        statement = f"Drill goal {self.index}-{n}"
+        if self.pending_goal is None:
+            self.pending_goal = (f"Drill goal {self.index}-{n}", uuid.uuid4().hex)
+        statement, form_id = self.pending_goal
         status, headers, body, seconds = self.browser.request(
-            f"/plans/{self.plan_id}/goal/add/", {"goal-new-statement": statement}, htmx=True
+            f"/plans/{self.plan_id}/goal/add/", {"goal-new-statement": statement, "form_id": form_id}, htmx=True
         )
         if self._record("goal", status, headers, body, seconds):
+            self.pending_goal = None
             if headers.get("HX-Retarget") == "#plan-structure":
                 self.goals_acked.add(statement)
+                self.goals_replayed += headers.get("Idempotent-Replayed") == "true"
             else:
                 self.unclean.append("goal: form came back with errors")
         elif status == 503:
             self.goals_refused.add(statement)
+        else:
+            self.pending_goal = None
 
     def _autosave(self, n: int) -> None:
         text = f"Strengths, edit {self.index}-{n}"
@@ -461,8 +471,10 @@ def pg_restart(editors: int = 6, before: float = 6, down: float = 4, after: floa
             "no half-saved plan",
             f"{len(acked)} goal adds acknowledged, all stored: {acked <= stored}; {len(new_goals)} goals stored, "
             f"each once and each one sent: {stored <= acked | refused_goals and len(new_goals) == len(stored)}; "
-            f"{len(refused_goals)} answered 503, of which {len(committed_503_goals)} had committed whole before "
-            f"the database went down (the page re-read failed) and {len(refused_goals - stored)} left no trace; "
+            f"{len(refused_goals)} answered 503 and were sent again with the same form id: "
+            f"{sum(t.goals_replayed for t in threads)} had committed whole before the database went down and "
+            f"their retry got the stored first answer (no second goal), {len(committed_503_goals)} are stored "
+            f"(once each) and {len(refused_goals - stored)} left no trace (the run ended before the retry); "
             f"{committed_503_autosaves} autosaves likewise, each found whole by the next save's conflict; "
             f"{len(new_goals) - len(without_history)}/{len(new_goals)} with their change-history row; "
             f"goal order unique in every plan: {orders_unique}; "

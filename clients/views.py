@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from accounts.errors import StaleEditError
+from accounts.idempotency import once_per_form
 from clients import services
 from clients.forms import ClientForm, DischargeForm, PresentingProblemForm
 from clients.models import Client
@@ -54,6 +55,7 @@ def client_detail(request, pk: int):
 
 
 @login_required
+@once_per_form
 def client_create(request):
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -119,6 +121,7 @@ def client_discharge(request, pk: int):
 
 
 @login_required
+@once_per_form
 def problem_create(request, pk: int):
     client = get_editable_or_403(Client.objects.all(), request.user, pk=pk)
     form = PresentingProblemForm(request.POST or None)

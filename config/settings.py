@@ -245,6 +245,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.relay_outbox",
         "schedule": 30,
     },
+    # Idempotency keys and one-time form ids answer for 24 hours (accounts/idempotency.py).
+    "purge-idempotency-records": {
+        "task": "accounts.tasks.purge_idempotency_records",
+        "schedule": 60 * 60,
+    },
     "purge-expired-exports": {
         "task": "plans.tasks.purge_expired_exports",
         "schedule": 30 * 60,

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.idempotency import once_per_form
 from accounts.models import User
 from clients.forms import DateInput
 from clients.models import Client
@@ -38,6 +39,7 @@ class ExportForm(forms.Form):
 
 
 @login_required
+@once_per_form
 def export_list(request):
     membership = _require_admin(request)
     form = ExportForm(request.POST or None, practice=membership.practice)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_or_404
+from accounts.idempotency import once_per_form
 from formulation.models import ConflictType, DefenseMechanism
 from plans import services
 from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate, TreatmentPlan
@@ -65,6 +66,7 @@ def library(request):
 
 @login_required
 @require_POST
+@once_per_form
 def catalogue_add(request, kind: str):
     if kind not in CATALOGUES:
         raise Http404

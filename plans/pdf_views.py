@@ -6,6 +6,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_or_404
+from accounts.idempotency import once_per_form
 from plans import lifecycle, pdf
 from plans.selectors import plan_queryset
 
@@ -29,6 +30,7 @@ def plan_pdf(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def client_agreement(request, pk: int):
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
     try:

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_editable_or_403, get_visible_or_404
+from accounts.idempotency import once_per_form
 from plans import charts, measures, progress
 from plans.models import MeasureDefinition, MeasureScore, Objective, ObjectiveProgress, ProgressReview, TreatmentPlan
 from plans.progress_forms import MeasureForm, ReviewForm
@@ -32,6 +33,7 @@ def _review_form(review: ProgressReview, data=None) -> ReviewForm:
 
 
 @login_required
+@once_per_form
 def review_complete(request, pk: int):
     review = get_object_or_404(
         ProgressReview.objects.visible_to(request.user).select_related("plan__client__practice"), pk=pk
@@ -70,6 +72,7 @@ def review_complete(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def review_start(request, pk: int):
     plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
     try:
@@ -81,6 +84,7 @@ def review_start(request, pk: int):
 
 
 @login_required
+@once_per_form
 def measure_record(request, pk: int, code: str):
     plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
     definition = get_object_or_404(MeasureDefinition.objects.available_to(plan.client.practice_id), code=code)

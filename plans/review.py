@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_or_404
+from accounts.idempotency import once_per_form
 from accounts.models import Notification, Supervision
 from plans import lifecycle
 from plans.compare import compare_versions
@@ -40,6 +41,7 @@ def _run(request, plan: TreatmentPlan, action, success: str, **kwargs):
 
 @login_required
 @require_POST
+@once_per_form
 def submit(request, pk: int):
     plan = _visible_plan(request, pk)
     needs_review = bool(request.user.active_membership and request.user.active_membership.requires_cosignature)
@@ -51,6 +53,7 @@ def submit(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def request_changes(request, pk: int):
     plan = _visible_plan(request, pk)
     return _run(
@@ -64,6 +67,7 @@ def request_changes(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def revise(request, pk: int):
     plan = _visible_plan(request, pk)
     return _run(request, plan, lifecycle.start_revision, "The plan is a draft again: make the changes, then resubmit.")
@@ -71,6 +75,7 @@ def revise(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def approve(request, pk: int):
     plan = _visible_plan(request, pk)
     return _run(
@@ -84,6 +89,7 @@ def approve(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def amend(request, pk: int):
     plan = _visible_plan(request, pk)
     return _run(request, plan, lifecycle.amend_plan, "Amendment started as a new draft version.")
@@ -91,6 +97,7 @@ def amend(request, pk: int):
 
 @login_required
 @require_POST
+@once_per_form
 def close(request, pk: int):
     plan = _visible_plan(request, pk)
     return _run(request, plan, lifecycle.close_plan, "The plan is closed.", reason=request.POST.get("reason", ""))
@@ -123,6 +130,7 @@ def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
 
 @login_required
 @require_POST
+@once_per_form
 def comment_add(request, pk: int):
     from plans.selectors import load_plan_page
 

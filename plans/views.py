@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from accounts.errors import StaleEditError
+from accounts.idempotency import once_per_form
 from clients.models import Client
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import services
@@ -97,6 +98,7 @@ def _errors_to_form(form, exc: ValidationError) -> None:
 
 
 @login_required
+@once_per_form
 def plan_create(request, client_pk: int):
     client = get_editable_or_403(Client.objects.select_related("practice"), request.user, pk=client_pk)
     form = PlanStartForm(
@@ -238,6 +240,7 @@ def formulation_section_save(request, pk: int, section: str):
 
 
 @login_required
+@once_per_form
 def item_add(request, pk: int, kind: str):
     plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
     if not plan.is_editable:

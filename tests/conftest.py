@@ -153,3 +153,47 @@ def _catalogues_after_flush(request):
         request.getfixturevalue("transactional_db")
         for module in CATALOGUE_MIGRATIONS:
             importlib.import_module(module).add(apps, None)
+
+
+@pytest.fixture
+def database_gone_after_commit():
+    """A real outage right after a write commits, as when PostgreSQL restarts at that moment.
+
+    `outage.after_commit_of(Model)`: once a transaction that saved a `Model` row commits, the
+    database connection is closed and its address pointed nowhere, so everything after it in that
+    request (the session save, above all) gets the driver's own OperationalError and the person a
+    503. `outage.end()` brings the database back. Use with `django_db(transaction=True)`, where
+    commits are real.
+    """
+    from types import SimpleNamespace
+
+    from django.db import connection, transaction
+    from django.db.models.signals import post_save
+
+    saved = dict(connection.settings_dict)
+    armed = []
+
+    def _go_away():
+        connection.close()
+        if connection.vendor == "sqlite":
+            connection.settings_dict["NAME"] = "/nonexistent-psyplan-outage/gone.sqlite3"
+        else:
+            connection.settings_dict.update({"HOST": "127.0.0.1", "PORT": "9"})
+
+    def after_commit_of(model):
+        def _saved(sender, **kwargs):
+            post_save.disconnect(_saved, sender=model)
+            transaction.on_commit(_go_away)
+
+        post_save.connect(_saved, sender=model, weak=False)
+        armed.append((_saved, model))
+
+    def end():
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+    yield SimpleNamespace(after_commit_of=after_commit_of, end=end)
+    for receiver, model in armed:
+        post_save.disconnect(receiver, sender=model)
+    end()

@@ -13,6 +13,10 @@ different one 412 Precondition Failed. The service then re-checks the version
 inside its transaction, so a write racing between the two checks is also a 412.
 `If-Match: *` matches any current version (RFC 9110) and so opts out.
 Plan actions (submit, approve, ...) accept an optional If-Match.
+
+A write to a locked record (a plan that is no longer a draft, or its content) is 409 before
+If-Match is looked at: RFC 9110 section 13.2.1 evaluates preconditions only for a request that
+would otherwise succeed, and the lock is the real reason it cannot.
 """
 
 from django.utils.http import parse_etags, quote_etag
@@ -38,6 +42,29 @@ def etag_for(obj) -> str | None:
     if kind is None:
         return None
     return quote_etag(f"{kind}-{obj.pk}-v{obj.version}")
+
+
+def _plan_of(obj):
+    from formulation.models import Formulation
+    from plans.models import TreatmentPlan
+    from plans.services import plan_id_of
+
+    if isinstance(obj, TreatmentPlan):
+        return obj
+    try:
+        plan_id = obj.plan_id if isinstance(obj, Formulation) else plan_id_of(obj)
+    except TypeError:  # clients and presenting problems belong to no plan
+        return None
+    return TreatmentPlan.objects.only("status").get(pk=plan_id)
+
+
+def check_not_locked(obj) -> None:
+    """Raise the 409 a change to a plan that is no longer a draft gets, as the service would."""
+    from plans.services import PlanLockedError
+
+    plan = _plan_of(obj)
+    if plan is not None and not plan.is_editable:
+        raise PlanLockedError(f"This plan is {plan.get_status_display().lower()}: amend it to make changes.")
 
 
 def _normalise(tag: str) -> str:

@@ -8,14 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import can_edit
-from config.api.concurrency import check_if_match, with_etag
+from config.api.concurrency import check_if_match, check_not_locked, with_etag
+from config.api.idempotency import IdempotentPostMixin
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class ScopedViewSet(IdempotentPostMixin, viewsets.GenericViewSet):
     """`get_queryset()` is always `visible_to(user)`: out of view is 404, in lists and in detail.
 
     Subclasses give `base_queryset()` (select_related and friends, no scoping) and call
     services for every write; the services check `editable_by` again in their transaction.
+    Every POST honours `Idempotency-Key` (config/api/idempotency.py).
     """
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -51,10 +53,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         return serializer.validated_data
 
     def fetch_for_change(self, *, if_match_required: bool = True):
-        """The record for a write: 404 out of view, 403 read-only, then 428/412 on If-Match."""
+        """The record for a write: 404 out of view, 403 read-only, 409 locked, then 428/412 on If-Match."""
         obj = self.get_object()
         if not can_edit(self.request.user, obj):
             raise PermissionDenied("You can read this record but not change it.")
+        if self.request.method in ("PUT", "PATCH", "DELETE"):
+            check_not_locked(obj)
         check_if_match(self.request, obj, required=if_match_required)
         return obj
 
