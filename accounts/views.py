@@ -133,6 +133,11 @@ def staff_edit(request, pk: int):
         exclude_user=membership.user,
         initial=StaffRolesForm.initial_for(membership),
     )
+    is_self = membership.user_id == request.user.pk
+    if is_self and request.method != "POST":
+        # Shown for reference only; a crafted POST is refused field by field by the service.
+        for field in form.fields.values():
+            field.widget.attrs["disabled"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -154,7 +159,7 @@ def staff_edit(request, pk: int):
     return render(
         request,
         "accounts/staff_form.html",
-        {"form": form, "edited": membership, "title": f"Roles for {membership.user}"},
+        {"form": form, "edited": membership, "is_self": is_self, "title": f"Roles for {membership.user}"},
     )
 
 

@@ -39,8 +39,13 @@ class TreatmentPlanQuerySet(CaseloadQuerySet):
     def awaiting_review_by(self, user):
         """Plans in review whose author this user currently supervises, oldest submission first."""
         from accounts.models import Supervision
+        from accounts.policy import qualified_supervisor_q
 
-        supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
+        supervisees = (
+            Supervision.objects.current()
+            .filter(qualified_supervisor_q("supervisor__"), supervisor=user)
+            .values("supervisee_id")
+        )
         return (
             self.visible_to(user)
             .filter(status=TreatmentPlan.Status.IN_REVIEW, author_id__in=supervisees)
