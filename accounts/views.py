@@ -153,6 +153,16 @@ def staff_edit(request, pk: int):
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            if is_self:
+                # A refused attempt on one's own roles is worth an admin's attention in the log.
+                audit.record(
+                    action=audit.Action.ROLE_CHANGE,
+                    outcome=audit.DENIED,
+                    object_type="user",
+                    object_id=membership.user_id,
+                    subject_practice_id=membership.practice_id,
+                    detail="refused: change of own roles or supervision",
+                )
         else:
             messages.success(request, f"Roles saved for {membership.user}.")
             return redirect("accounts:staff_list")

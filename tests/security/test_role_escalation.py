@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import Membership, Supervision
+from accounts.models import AccessLog, Membership, Supervision
 from plans import lifecycle
 from plans.lifecycle import TransitionError
 from plans.models import Signature, TreatmentPlan
@@ -64,6 +64,8 @@ def test_admin_walking_the_staff_pages_cannot_make_herself_supervisor_and_co_sig
     assert "own roles" in errors["is_clinician"][0] and "own roles" in errors["is_supervisor"][0]
     assert "own roles" in errors["credentials"][0]
     assert _roles(own) == before
+    refused = AccessLog.objects.get(action="role_change", outcome="denied")
+    assert (refused.actor, refused.object_id) == (admin, str(admin.pk))
 
     # Appointing herself as the trainee's supervisor: she is not offered, and a crafted POST is refused.
     trainee_page = web.get(f"/accounts/staff/{trainee.membership.pk}/")
