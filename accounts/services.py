@@ -134,6 +134,13 @@ def update_staff_roles(
         requires_cosignature=requires_cosignature,
         credentials=credentials,
     )
+    if (
+        membership.is_supervisor
+        and not is_supervisor
+        and Supervision.objects.current().filter(supervisor=membership.user, supervisee=actor).exists()
+    ):
+        # Taking the role away would end the actor's own supervision link.
+        raise ValidationError({"is_supervisor": policy.NOT_YOUR_OWN_SUPERVISION})
     roles_before = ", ".join(membership.role_names) or "none"
     membership.is_clinician = is_clinician
     membership.is_supervisor = is_supervisor

@@ -142,6 +142,22 @@ def test_a_qualified_admin_supervisor_cannot_appoint_herself_over_a_trainee_nor_
     assert Supervision.objects.current().filter(supervisor=admin, supervisee=trainee).exists()
 
 
+def test_a_trainee_admin_cannot_end_her_own_supervision_by_taking_her_supervisors_role_away(practice, supervisor):
+    trainee_admin = staff(practice, is_clinician=True, requires_cosignature=True, is_practice_admin=True)
+    Supervision.objects.create(practice=practice, supervisor=supervisor, supervisee=trainee_admin)
+    with pytest.raises(ValidationError) as caught:
+        services.update_staff_roles(
+            actor=trainee_admin,
+            membership=supervisor.membership,
+            is_clinician=True,
+            is_supervisor=False,
+            is_practice_admin=False,
+            requires_cosignature=False,
+        )
+    assert "is_supervisor" in caught.value.message_dict
+    assert Supervision.objects.current().filter(supervisor=supervisor, supervisee=trainee_admin).exists()
+
+
 def test_admin_cannot_make_a_non_clinician_or_credential_less_person_a_supervisor(admin, colleague, login):
     web = login(admin)
     office = staff(admin.membership.practice, is_practice_admin=True)
