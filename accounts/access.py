@@ -60,13 +60,15 @@ def forget_scope(user) -> None:
 
 def _compute_scope(user) -> Scope:
     from accounts.models import Membership, Supervision
+    from accounts.policy import has_credentials
 
     membership = Membership.objects.filter(user=user).first()
     if membership is None:
         return NO_ACCESS
     own = frozenset({user.pk}) if membership.is_clinician else frozenset()
     readable = set(own)
-    if membership.is_supervisor:
+    # Reading supervisees' caseloads is supervision: only for a clinician with credentials (accounts.policy).
+    if membership.is_supervisor and membership.is_clinician and has_credentials(user.credentials):
         readable.update(
             Supervision.objects.current()
             .filter(

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from accounts import policy
 from accounts.models import Membership, User
 
 
@@ -15,7 +16,7 @@ class EmailAuthenticationForm(AuthenticationForm):
 
 
 def _supervisor_choices(practice, exclude_user=None):
-    qs = User.objects.filter(membership__practice=practice, membership__is_supervisor=True, is_active=True)
+    qs = User.objects.filter(policy.qualified_supervisor_q(), membership__practice=practice)
     if exclude_user is not None:
         qs = qs.exclude(pk=exclude_user.pk)
     return qs.order_by("family_name", "given_name")
@@ -31,7 +32,9 @@ class StaffRolesForm(forms.Form):
         required=False,
         help_text="Their plans become active only when a supervisor co-signs.",
     )
-    is_supervisor = forms.BooleanField(label="Supervisor", required=False)
+    is_supervisor = forms.BooleanField(
+        label="Supervisor", required=False, help_text="A supervisor must be a clinician with credentials on record."
+    )
     is_practice_admin = forms.BooleanField(label="Practice admin", required=False)
     supervisors = forms.ModelMultipleChoiceField(
         queryset=User.objects.none(),
@@ -50,6 +53,14 @@ class StaffRolesForm(forms.Form):
             raise forms.ValidationError("Give this person at least one role.")
         if data.get("requires_cosignature") and not data.get("is_clinician"):
             self.add_error("requires_cosignature", "Only a clinician's plans can require co-signature.")
+        problems = policy.supervisor_role_problems(
+            is_clinician=bool(data.get("is_clinician")),
+            is_supervisor=bool(data.get("is_supervisor")),
+            credentials=data.get("credentials", ""),
+        )
+        for field, message in problems.items():
+            if field not in self.errors:
+                self.add_error(field, message)
         return data
 
     @classmethod

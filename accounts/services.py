@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, policy
 from accounts.access import forget_scope
 from accounts.models import Membership, Practice, Supervision, User
 
@@ -22,12 +22,22 @@ def _require_practice_admin(actor: User, practice: Practice) -> None:
 
 
 def _check_roles(
-    *, is_clinician: bool, is_supervisor: bool, is_practice_admin: bool, requires_cosignature: bool
+    *,
+    is_clinician: bool,
+    is_supervisor: bool,
+    is_practice_admin: bool,
+    requires_cosignature: bool,
+    credentials: str,
 ) -> None:
     if not (is_clinician or is_supervisor or is_practice_admin):
-        raise ValidationError({"roles": "Give this person at least one role."})
+        raise ValidationError("Give this person at least one role.")
+    problems = policy.supervisor_role_problems(
+        is_clinician=is_clinician, is_supervisor=is_supervisor, credentials=credentials
+    )
     if requires_cosignature and not is_clinician:
-        raise ValidationError({"requires_cosignature": "Only a clinician's plans can require co-signature."})
+        problems["requires_cosignature"] = "Only a clinician's plans can require co-signature."
+    if problems:
+        raise ValidationError(problems)
 
 
 @transaction.atomic
@@ -52,6 +62,7 @@ def invite_staff(
         is_supervisor=is_supervisor,
         is_practice_admin=is_practice_admin,
         requires_cosignature=requires_cosignature,
+        credentials=credentials,
     )
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "Someone with this email address already has an account."})
@@ -82,6 +93,16 @@ def invite_staff(
     return membership
 
 
+def _refuse_own_role_change(membership: Membership, *, credentials: str, **roles: bool) -> None:
+    """An admin's own roles are changed by another admin, never by herself: otherwise one
+    account could make itself a supervisor, appoint itself over a trainee and co-sign."""
+    changed = [name for name, value in roles.items() if getattr(membership, name) != value]
+    if credentials.strip() != membership.user.credentials.strip():
+        changed.append("credentials")
+    if changed:
+        raise ValidationError(dict.fromkeys(changed, policy.NOT_YOUR_OWN_ROLES))
+
+
 @transaction.atomic
 def update_staff_roles(
     *,
@@ -95,21 +116,38 @@ def update_staff_roles(
     supervisors: Iterable[User] = (),
 ) -> Membership:
     _require_practice_admin(actor, membership.practice)
+    if credentials is None:
+        credentials = membership.user.credentials
+    if membership.user_id == actor.pk:
+        _refuse_own_role_change(
+            membership,
+            is_clinician=is_clinician,
+            is_supervisor=is_supervisor,
+            is_practice_admin=is_practice_admin,
+            requires_cosignature=requires_cosignature,
+            credentials=credentials,
+        )
     _check_roles(
         is_clinician=is_clinician,
         is_supervisor=is_supervisor,
         is_practice_admin=is_practice_admin,
         requires_cosignature=requires_cosignature,
+        credentials=credentials,
     )
-    if membership.user_id == actor.pk and membership.is_practice_admin and not is_practice_admin:
-        raise ValidationError({"is_practice_admin": "You cannot remove your own admin role; ask another admin."})
+    if (
+        membership.is_supervisor
+        and not is_supervisor
+        and Supervision.objects.current().filter(supervisor=membership.user, supervisee=actor).exists()
+    ):
+        # Taking the role away would end the actor's own supervision link.
+        raise ValidationError({"is_supervisor": policy.NOT_YOUR_OWN_SUPERVISION})
     roles_before = ", ".join(membership.role_names) or "none"
     membership.is_clinician = is_clinician
     membership.is_supervisor = is_supervisor
     membership.is_practice_admin = is_practice_admin
     membership.requires_cosignature = requires_cosignature
     membership.save()
-    if credentials is not None and credentials != membership.user.credentials:
+    if credentials != membership.user.credentials:
         membership.user.credentials = credentials
         membership.user.save(update_fields=["credentials"])
     set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
@@ -136,14 +174,26 @@ def set_supervisors(*, actor: User, supervisee: Membership, supervisors: Iterabl
         raise ValidationError({"supervisors": "Only clinicians are supervised."})
     if supervisee.user_id in wanted:
         raise ValidationError({"supervisors": "Nobody supervises themselves."})
-    eligible = set(
-        Membership.objects.filter(
-            practice=supervisee.practice, is_supervisor=True, user__is_active=True, user_id__in=wanted
-        ).values_list("user_id", flat=True)
-    )
-    if set(wanted) - eligible:
-        raise ValidationError({"supervisors": "Choose supervisors from this practice's active supervisors."})
     current = Supervision.objects.current().filter(supervisee=supervisee.user)
+    linked = set(current.values_list("supervisor_id", flat=True))
+    # Nobody changes a link they are part of: not their own supervisors, not whom they supervise.
+    if supervisee.user_id == actor.pk and linked != set(wanted):
+        raise ValidationError({"supervisors": policy.NOT_YOUR_OWN_SUPERVISION})
+    if (actor.pk in wanted) != (actor.pk in linked):
+        raise ValidationError({"supervisors": policy.NOT_YOUR_OWN_SUPERVISION})
+    eligible = set(
+        User.objects.filter(policy.qualified_supervisor_q(), membership__practice=supervisee.practice)
+        .filter(pk__in=wanted)
+        .values_list("pk", flat=True)
+    )
+    # A link that already exists is kept as it is; only new ones must meet today's rule.
+    if set(wanted) - eligible - linked:
+        raise ValidationError(
+            {
+                "supervisors": "Choose supervisors from this practice's active supervisors: "
+                "clinicians with credentials on record."
+            }
+        )
     current.exclude(supervisor_id__in=wanted).update(ended_on=timezone.localdate())
     existing = set(current.values_list("supervisor_id", flat=True))
     Supervision.objects.bulk_create(

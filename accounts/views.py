@@ -141,6 +141,11 @@ def staff_edit(request, pk: int):
         exclude_user=membership.user,
         initial=StaffRolesForm.initial_for(membership),
     )
+    is_self = membership.user_id == request.user.pk
+    if is_self and request.method != "POST":
+        # Shown for reference only; a crafted POST is refused field by field by the service.
+        for field in form.fields.values():
+            field.widget.attrs["disabled"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -156,13 +161,23 @@ def staff_edit(request, pk: int):
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            if is_self:
+                # A refused attempt on one's own roles is worth an admin's attention in the log.
+                audit.record(
+                    action=audit.Action.ROLE_CHANGE,
+                    outcome=audit.DENIED,
+                    object_type="user",
+                    object_id=membership.user_id,
+                    subject_practice_id=membership.practice_id,
+                    detail="refused: change of own roles or supervision",
+                )
         else:
             messages.success(request, f"Roles saved for {membership.user}.")
             return redirect("accounts:staff_list")
     return render(
         request,
         "accounts/staff_form.html",
-        {"form": form, "edited": membership, "title": f"Roles for {membership.user}"},
+        {"form": form, "edited": membership, "is_self": is_self, "title": f"Roles for {membership.user}"},
     )
 
 

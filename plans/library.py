@@ -33,9 +33,106 @@ def _catalogue_form(kind: str, data=None):
     return form
 
 
-class TemplateFromPlanForm(forms.Form):
+class TemplateReviewForm(forms.Form):
+    """Every text a template saved from a plan would carry, for the admin to read and edit.
+
+    Built from the plan's current goals and objectives; only what is posted back (and kept)
+    is saved, so the library holds exactly the reviewed text.
+    """
+
     name = forms.CharField(max_length=200, label="Template name")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    fingerprint = forms.CharField(widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(
+        label="I have read every text above and removed anything that could identify the client",
+        required=False,
+    )
+
+    def __init__(self, *args, source: list[services.GoalText], fingerprint: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["fingerprint"].initial = fingerprint
+        self.structure = []  # [(goal prefix, [objective prefixes])]
+        for g, goal in enumerate(source, start=1):
+            gp = f"g{g}"
+            self.fields[f"{gp}-keep"] = forms.BooleanField(label=f"Keep goal {g}", required=False, initial=True)
+            self.fields[f"{gp}-statement"] = forms.CharField(
+                label="Goal statement", max_length=300, required=False, initial=goal.statement
+            )
+            objective_prefixes = []
+            for o, objective in enumerate(goal.objectives, start=1):
+                op = f"{gp}o{o}"
+                self.fields[f"{op}-keep"] = forms.BooleanField(
+                    label=f"Keep objective {g}.{o}", required=False, initial=True
+                )
+                self.fields[f"{op}-statement"] = forms.CharField(
+                    label="Objective statement",
+                    max_length=500,
+                    required=False,
+                    initial=objective.statement,
+                    widget=forms.Textarea(attrs={"rows": 2}),
+                )
+                self.fields[f"{op}-measure"] = forms.CharField(
+                    label="Measure", max_length=500, required=False, initial=objective.measure
+                )
+                self.fields[f"{op}-target"] = forms.CharField(
+                    label="Target", max_length=300, required=False, initial=objective.target
+                )
+                self.fields[f"{op}-months"] = forms.IntegerField(
+                    label="Months to target",
+                    min_value=1,
+                    max_value=120,
+                    required=False,
+                    initial=objective.months_to_target,
+                )
+                objective_prefixes.append(op)
+            self.structure.append((gp, objective_prefixes))
+        self.order_fields(["name", "description"])
+
+    def goal_groups(self):
+        """Bound fields grouped for the template: [(goal fields, [(objective fields)])]."""
+        return [
+            (
+                {"keep": self[f"{gp}-keep"], "statement": self[f"{gp}-statement"]},
+                [{k: self[f"{op}-{k}"] for k in ("keep", "statement", "measure", "target", "months")} for op in ops],
+            )
+            for gp, ops in self.structure
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for gp, ops in self.structure:
+            if not data.get(f"{gp}-keep"):
+                continue
+            if not (data.get(f"{gp}-statement") or "").strip():
+                self.add_error(f"{gp}-statement", "Write the goal, or untick “Keep goal”.")
+            for op in ops:
+                if not data.get(f"{op}-keep"):
+                    continue
+                if not (data.get(f"{op}-statement") or "").strip():
+                    self.add_error(f"{op}-statement", "Write the objective, or untick “Keep”.")
+                if data.get(f"{op}-months") is None and f"{op}-months" not in self.errors:
+                    self.add_error(f"{op}-months", "Give the months to target, from 1 to 120.")
+        return data
+
+    def reviewed_goals(self) -> list[services.GoalText]:
+        data = self.cleaned_data
+        return [
+            services.GoalText(
+                statement=data[f"{gp}-statement"],
+                objectives=tuple(
+                    services.ObjectiveText(
+                        statement=data[f"{op}-statement"],
+                        measure=data[f"{op}-measure"],
+                        target=data[f"{op}-target"],
+                        months_to_target=data[f"{op}-months"],
+                    )
+                    for op in ops
+                    if data.get(f"{op}-keep")
+                ),
+            )
+            for gp, ops in self.structure
+            if data.get(f"{gp}-keep")
+        ]
 
 
 def _practice_id(request) -> int:
@@ -49,9 +146,21 @@ def _practice_id(request) -> int:
 def library(request):
     practice_id = _practice_id(request)
     is_admin = request.user.active_membership.is_practice_admin
-    templates = PlanTemplate.objects.filter(Q(practice__isnull=True) | Q(practice_id=practice_id))
+    templates = list(
+        PlanTemplate.objects.filter(Q(practice__isnull=True) | Q(practice_id=practice_id))
+        .select_related("created_by")
+        .prefetch_related("goals__objectives")
+        .order_by("practice_id", "name")
+    )
+    # Which plan a template came from is shown only to those who may see that plan.
+    source_ids = {t.source_plan_id for t in templates if t.source_plan_id}
+    visible_sources = set(
+        TreatmentPlan.objects.visible_to(request.user).filter(pk__in=source_ids).values_list("pk", flat=True)
+    )
+    for t in templates:
+        t.visible_source_id = t.source_plan_id if t.source_plan_id in visible_sources else None
     context = {
-        "templates": templates.prefetch_related("goals__objectives").order_by("practice_id", "name"),
+        "templates": templates,
         "techniques": InterventionTechnique.objects.available_to(practice_id),
         "defenses": DefenseMechanism.objects.available_to(practice_id),
         "conflict_types": ConflictType.objects.available_to(practice_id),
@@ -87,18 +196,39 @@ def catalogue_add(request, kind: str):
 
 @login_required
 def template_from_plan(request, pk: int):
+    """Review, edit and then share a plan's goals and objectives as a practice template."""
     plan = get_visible_or_404(TreatmentPlan.objects.select_related("client"), request.user, pk=pk)
     membership = request.user.active_membership
     if not membership.is_practice_admin:
         raise Http404
-    form = TemplateFromPlanForm(request.POST or None)
+    source = services.template_texts_from_plan(plan)
+    fingerprint = services.template_source_fingerprint(plan)
+    form = TemplateReviewForm(request.POST or None, source=source, fingerprint=fingerprint)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            template = services.save_plan_as_template(actor=request.user, plan=plan, **form.cleaned_data)
+            template = services.publish_plan_as_template(
+                actor=request.user,
+                plan=plan,
+                reviewed_fingerprint=data["fingerprint"],
+                name=data["name"],
+                description=data["description"],
+                goals=form.reviewed_goals(),
+                confirmed=data["confirmed"],
+            )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            if exc.messages and not hasattr(exc, "error_dict") and data["fingerprint"] != fingerprint:
+                # Show the plan's current text to review afresh, keeping the name and description.
+                form = TemplateReviewForm(
+                    initial={"name": data["name"], "description": data["description"]},
+                    source=source,
+                    fingerprint=fingerprint,
+                )
+                messages.error(request, " ".join(exc.messages))
+            else:
+                form.add_error(None, exc)
         else:
-            messages.success(request, f"Saved “{template.name}” to your practice's templates.")
+            messages.success(request, f"Shared “{template.name}” in your practice's library.")
             return redirect("plans:library")
     return render(request, "plans/template_from_plan.html", {"form": form, "plan": plan})
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, policy
 from accounts.access import can_edit
 from accounts.models import Supervision, User
 from accounts.notify import notify
@@ -87,15 +87,25 @@ def _sign(plan: TreatmentPlan, signer: User, meaning: str) -> Signature:
 
 
 def current_supervisors(user: User, practice_id: int) -> list[User]:
+    """The supervisors who can review `user`'s plans now: linked, and still qualified to supervise."""
     return [
         s.supervisor
         for s in Supervision.objects.current()
-        .filter(supervisee=user, practice_id=practice_id, supervisor__is_active=True)
+        .filter(
+            policy.qualified_supervisor_q("supervisor__"),
+            supervisee=user,
+            practice_id=practice_id,
+            supervisor__membership__practice_id=practice_id,
+        )
         .select_related("supervisor")
     ]
 
 
 def supervises(supervisor: User, clinician: User, practice_id: int) -> bool:
+    """A current link alone is not enough: the supervisor must be a qualified clinician of the
+    practice today, so a row that reached the database without the staff services grants nothing."""
+    if not policy.may_supervise(supervisor, practice_id):
+        return False
     return (
         Supervision.objects.current()
         .filter(supervisor=supervisor, supervisee=clinician, practice_id=practice_id, supervisor__is_active=True)

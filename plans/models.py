@@ -39,8 +39,13 @@ class TreatmentPlanQuerySet(CaseloadQuerySet):
     def awaiting_review_by(self, user):
         """Plans in review whose author this user currently supervises, oldest submission first."""
         from accounts.models import Supervision
+        from accounts.policy import qualified_supervisor_q
 
-        supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
+        supervisees = (
+            Supervision.objects.current()
+            .filter(qualified_supervisor_q("supervisor__"), supervisor=user)
+            .values("supervisee_id")
+        )
         return (
             self.visible_to(user)
             .filter(status=TreatmentPlan.Status.IN_REVIEW, author_id__in=supervisees)
@@ -353,6 +358,14 @@ class PlanTemplate(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Provenance of a template saved from a plan: when, and from which plan version. The library
+    # names the plan only to those who may see it (see plans.library); the template holds no
+    # client detail, only the texts the admin reviewed. Empty for built-in and older templates.
+    created_at = models.DateTimeField(null=True, blank=True)
+    source_plan = models.ForeignKey(
+        "plans.TreatmentPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_version_number = models.PositiveIntegerField(null=True, blank=True)
 
     objects = PlanTemplateQuerySet.as_manager()
 

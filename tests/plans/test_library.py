@@ -5,10 +5,26 @@ from plans.models import InterventionTechnique, PlanTemplate
 from tests.factories import make_plan
 
 
+def _publish(admin, plan, name):
+    from plans import services
+
+    return services.publish_plan_as_template(
+        actor=admin,
+        plan=plan,
+        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        name=name,
+        goals=services.template_texts_from_plan(plan),
+        confirmed=True,
+    )
+
+
 def test_admin_saves_a_plan_as_a_practice_template_that_clinicians_can_start_from(admin, clinician, own_client, login):
     plan = make_plan(own_client, goals=2, objectives=2)
     web = login(admin)
-    response = web.post(f"/plans/{plan.pk}/save-as-template/", {"name": "Our intimacy plan", "description": ""})
+    form = web.get(f"/plans/{plan.pk}/save-as-template/").context["form"]
+    data = {name: form[name].value() for name in form.fields}
+    data = {k: v for k, v in data.items() if v not in (None, False)}
+    response = web.post(f"/plans/{plan.pk}/save-as-template/", {**data, "name": "Our intimacy plan", "confirmed": "on"})
     assert response.status_code == 302
     template = PlanTemplate.objects.get(name="Our intimacy plan")
     assert template.practice == own_client.practice
@@ -18,10 +34,7 @@ def test_admin_saves_a_plan_as_a_practice_template_that_clinicians_can_start_fro
 
 
 def test_another_practice_never_sees_the_template(admin, outsider, own_client):
-    from plans import services
-
-    plan = make_plan(own_client)
-    template = services.save_plan_as_template(actor=admin, plan=plan, name="Private to Home")
+    template = _publish(admin, make_plan(own_client), "Private to Home")
     assert not PlanTemplate.objects.available_to(outsider.membership.practice_id).filter(pk=template.pk).exists()
 
 

@@ -86,7 +86,17 @@ def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     return [dict(combo) for combo in itertools.product(*choices)], names_hidden
 
 
-@pytest.mark.parametrize("attacker_role", ["outsider", "colleague"])
+@pytest.fixture
+def other_admin(other_practice):
+    """An admin of another practice: her admin pages (staff, library, template review) must not reach ours."""
+    from tests.factories import staff
+
+    # Her own membership gets an id far from the hidden records' ids, so that the walk's
+    # /accounts/staff/<id>/ probes never open her own (legitimately visible) staff page.
+    return staff(other_practice, is_practice_admin=True, id=90_001)
+
+
+@pytest.mark.parametrize("attacker_role", ["outsider", "colleague", "other_admin"])
 def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
     attacker_role, request, canary_records, clinician, login
 ):
@@ -139,3 +149,28 @@ def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_
     assert CANARIES["given_name"] in body
     plan_page = web.get(f"/plans/{canary_records.plans[0].pk}/").content.decode()
     assert CANARIES["narrative"] in plan_page and CANARIES["goal"] in plan_page
+
+
+def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_and_no_plan(
+    canary_records, admin, colleague, login
+):
+    """The admin shares a hidden client's plan as a template, rewording the goal as the review asks:
+    the colleague reads the template in the library, but nothing of the client, nor which plan it was."""
+    from plans import services
+
+    plan = canary_records.plans[0]
+    web = login(admin)
+    form = web.get(f"/plans/{plan.pk}/save-as-template/").context["form"]
+    assert CANARIES["goal"] in [form[name].value() for name in form.fields], "the review shows the client's text"
+    services.publish_plan_as_template(
+        actor=admin,
+        plan=plan,
+        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        name="Shared from a hidden plan",
+        goals=[services.GoalText(statement="Reviewed goal", objectives=(services.ObjectiveText("Reviewed"),))],
+        confirmed=True,
+    )
+    page = login(colleague).get("/plans/library/").content.decode()
+    assert "Shared from a hidden plan" in page and "Reviewed goal" in page
+    assert not [c for c in CANARIES.values() if c.lower() in page.lower()]
+    assert f"/plans/{plan.pk}/" not in page and plan.client.chart_number not in page
