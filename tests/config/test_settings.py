@@ -9,6 +9,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "psyplan.example.org",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
 }
@@ -23,7 +24,7 @@ def _run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedPr
     prelude = (
         "import environ; environ.Env.read_env = staticmethod(lambda *a, **k: None); import django; django.setup(); "
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUDIT_"))}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(  # noqa: S603 - fixed interpreter and code
@@ -35,6 +36,28 @@ def test_missing_secret_key_is_a_startup_error():
     result = _run_with_settings("", env={})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_missing_audit_hmac_key_with_debug_off_is_a_startup_error():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_HMAC_KEY"}
+    for unset in (env, env | {"AUDIT_HMAC_KEY": "  "}):
+        result = _run_with_settings("", env=unset)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: Set AUDIT_HMAC_KEY" in result.stderr
+
+
+def test_debug_alone_falls_back_to_a_public_development_audit_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_HMAC_KEY"} | {"DJANGO_DEBUG": "true"}
+    result = _run_with_settings("from django.conf import settings as s; print(s.AUDIT_HMAC_KEY)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "psyplan-development-audit-key-not-secret"
+
+
+def test_audit_checkpoints_default_to_a_file_under_var():
+    code = "from django.conf import settings as s; print(s.AUDIT_CHECKPOINT_PATH.relative_to(s.BASE_DIR))"
+    result = _run_with_settings(code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "var/audit-checkpoints.jsonl"
 
 
 def test_deploy_check_passes_with_production_settings():
