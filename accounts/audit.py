@@ -40,6 +40,8 @@ from django.utils import timezone
 from accounts.models import AccessLog
 
 GENESIS = "0" * 64
+# config/settings.py falls back to this public key with DEBUG on; the commands say when it is in use.
+DEVELOPMENT_KEY = "psyplan-development-audit-key-not-secret"  # noqa: S105 - public by design, DEBUG only
 # Any fixed 64-bit number; names "the access log chain" among advisory locks.
 CHAIN_LOCK_KEY = 0x5053_5950_4C41_4E01
 

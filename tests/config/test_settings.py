@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from accounts.audit import DEVELOPMENT_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
@@ -50,7 +52,7 @@ def test_debug_alone_falls_back_to_a_public_development_audit_key():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_HMAC_KEY"} | {"DJANGO_DEBUG": "true"}
     result = _run_with_settings("from django.conf import settings as s; print(s.AUDIT_HMAC_KEY)", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "psyplan-development-audit-key-not-secret"
+    assert result.stdout.strip() == DEVELOPMENT_KEY
 
 
 def test_audit_checkpoints_default_to_a_file_under_var():

@@ -210,3 +210,10 @@ def test_the_checkpoint_task_fails_loudly_on_a_log_that_does_not_verify(clinicia
     with pytest.raises(audit.ChainBroken, match=f"does not verify at entry {pks[0]}"):
         tasks.write_audit_checkpoint.delay()
     assert not checkpoints.exists()
+
+
+def test_verify_says_when_the_chain_is_keyed_with_the_public_development_key(clinician, checkpoints, settings, capsys):
+    settings.AUDIT_HMAC_KEY = audit.DEVELOPMENT_KEY
+    _entries(clinician, 2)
+    call_command("verify_audit_log")
+    assert "keyed with the public development key" in capsys.readouterr().out

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts import audit
@@ -28,6 +29,12 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Access log intact: {report.checked} entries, every link and MAC verified.")
         )
+        if settings.AUDIT_HMAC_KEY == audit.DEVELOPMENT_KEY:
+            self.stdout.write(
+                self.style.WARNING(
+                    "AUDIT_HMAC_KEY is not set: the chain is keyed with the public development key (DEBUG only)."
+                )
+            )
         checkpoint = report.checkpoint
         if checkpoint is None:
             self.stdout.write(
