@@ -16,8 +16,6 @@ from accounts.management.commands.audit_db_roles import AUDIT_TABLES, grant_stat
 from accounts.models import AccessLog, ChangeRecord
 from clients.models import Client
 
-pytestmark = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="database roles are PostgreSQL's")
-
 
 def _refused(sql: str, params=()) -> str:
     with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cursor:
@@ -25,6 +23,7 @@ def _refused(sql: str, params=()) -> str:
     return str(caught.value)
 
 
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="database roles are PostgreSQL's")
 def test_the_application_role_may_append_to_but_never_rewrite_the_audit_tables(own_client, clinician):
     suffix = uuid.uuid4().hex[:8]
     owner, app = f"psyplan_owner_{suffix}", f"psyplan_app_{suffix}"
