@@ -16,8 +16,9 @@ COPY formulation ./formulation
 COPY plans ./plans
 RUN pip install --no-cache-dir .
 COPY . .
-# collectstatic needs keys to import settings; the real ones come from the environment at run time.
-RUN DJANGO_SECRET_KEY=build-only AUDIT_HMAC_KEY=build-only python manage.py collectstatic --noinput
+# collectstatic needs keys and a mail backend to import settings; the real ones come from the
+# environment at run time (dummymail:// sends nothing; DEBUG off refuses the console backend).
+RUN DJANGO_SECRET_KEY=build-only AUDIT_HMAC_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput
 
 RUN useradd --create-home psyplan && mkdir -p /srv/psyplan/private /srv/psyplan/audit && chown -R psyplan /srv/psyplan /app
 USER psyplan

@@ -11,7 +11,7 @@ cannot rewrite it into a chain that verifies. Deleting the newest rows leaves a 
 still verifies, so checkpoints (entry count and head MAC) are appended daily to a file
 outside the database, and verification compares the table with the latest one (`verify`).
 The `hash` and `prev_hash` columns keep their names from the days of plain SHA-256; migration
-0006_access_log_hmac_chain re-chained the rows written then. Appends are serialised so that
+0007_access_log_hmac_chain re-chained the rows written then. Appends are serialised so that
 two writers never chain to the same predecessor: on PostgreSQL with a transaction-scoped
 advisory lock, on SQLite by its single writer lock (our connections open transactions with
 BEGIN IMMEDIATE). The table refuses UPDATE (and, on PostgreSQL, DELETE) through triggers

@@ -11,8 +11,14 @@ from accounts.models import User
 
 
 def axes_username(request, credentials) -> str:
-    """Axes counts failures per account: the email as typed, without regard to case."""
-    value = (credentials or {}).get("username") or request.POST.get("username", "")
+    """Axes counts failures per account: the email as typed, without regard to case.
+
+    Axes' backend passes the credentials under USERNAME_FIELD ("email"); Django's failure
+    signal, under the name given to authenticate() ("username"). Only the sign-in form has the
+    address in request.POST; the API's JSON body is not there.
+    """
+    credentials = credentials or {}
+    value = credentials.get(User.USERNAME_FIELD) or credentials.get("username") or request.POST.get("username", "")
     return str(value).strip().lower()
 
 
@@ -90,7 +96,8 @@ def _log_lockout(sender, request, username, ip_address, **kwargs) -> None:
         object_type="user" if known else "",
         object_id=known.pk if known else "",
         subject_practice_id=known.membership.practice_id if known and hasattr(known, "membership") else None,
-        detail=f"locked out after {settings.AXES_FAILURE_LIMIT} failed sign-ins",
+        detail="locked out: "
+        + (getattr(request, "psyplan_lockout_reason", "") or f"{settings.AXES_FAILURE_LIMIT} failed sign-ins"),
     )
 
 

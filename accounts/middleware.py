@@ -59,7 +59,9 @@ class IdleTimeoutMiddleware:
                 return redirect(settings.LOGIN_URL)
             if BACKGROUND_HEADER not in request.META:
                 session["last_activity"] = now
-                session.set_expiry(settings.SESSION_IDLE_TIMEOUT)
+                # Stored past the idle deadline, so the sign-out above (with its message and its
+                # access-log entry) happens when the person comes back; see SESSION_IDLE_GRACE.
+                session.set_expiry(settings.SESSION_IDLE_TIMEOUT + settings.SESSION_IDLE_GRACE)
         return self.get_response(request)
 
 

@@ -382,3 +382,38 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} ({'sent' if self.sent_at else 'pending'})"
+
+
+class TokenSignIn(models.Model):
+    """How an API token was obtained: with a second factor or with the password alone.
+
+    knox's AuthToken has no field for it and is not ours to migrate, so this row sits beside the
+    token, keyed by it and deleted with it. A token without a row (made before this existed, or by
+    `AuthToken.objects.create` in a shell) counts as made without a second factor.
+    """
+
+    token = models.OneToOneField("knox.AuthToken", primary_key=True, on_delete=models.CASCADE, related_name="sign_in")
+    two_factor = models.BooleanField(default=False)
+    # The owner's session auth hash when the token was issued (an HMAC of the password hash, as
+    # Django keeps in each session): a password changed anywhere (the admin, a shell) ends the
+    # token as it ends sessions, even where accounts.services.end_all_sessions is not called.
+    auth_hash = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"token {self.token_id[:8]} ({'two-factor' if self.two_factor else 'password only'})"
+
+
+class PasswordResetRequest(models.Model):
+    """An address someone asked a reset link for, held only until the task has dealt with it.
+
+    The request stores the address as typed and queues `send_password_reset` with this row's id,
+    so the address of a stranger never travels in task arguments (which brokers and worker logs
+    keep) or stays in the outbox; the task deletes the row when it is done.
+    """
+
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"password reset request {self.pk}"

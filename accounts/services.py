@@ -190,7 +190,9 @@ def reactivate_staff(*, actor: User, membership: Membership) -> None:
 
 
 def end_all_sessions(user: User, *, except_session_key: str | None = None) -> int:
-    """End every session of `user`, optionally sparing the current one."""
+    """End every session of `user`, optionally sparing the current one, and revoke every API
+    token of theirs: sign-out, a password change or reset and deactivation all come here, and a
+    token must not outlive them."""
     from django.contrib.sessions.models import Session
 
     ended = 0
@@ -200,4 +202,19 @@ def end_all_sessions(user: User, *, except_session_key: str | None = None) -> in
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
             session.delete()
             ended += 1
+    user.auth_token_set.all().delete()
     return ended
+
+
+@transaction.atomic
+def request_password_reset(*, email: str) -> None:
+    """Queue a reset email for `email`, whether or not an account has it.
+
+    Nothing here looks the account up: the task does, after the answer has gone, so every
+    address gets the same answer in the same time.
+    """
+    from accounts.models import PasswordResetRequest
+    from accounts.outbox import enqueue
+
+    reset_request = PasswordResetRequest.objects.create(email=email)
+    enqueue("accounts.tasks.send_password_reset", reset_request.pk)

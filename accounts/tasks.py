@@ -38,8 +38,50 @@ def send_staff_invitation(user_id: int) -> None:
     )
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_password_reset(request_id: int) -> None:
+    """Email a reset link to the account with the requested address, if there is one.
+
+    The request answered the same for every address and only stored the address and queued
+    this; the lookup happens here, so neither the answer nor its timing says whether an account
+    exists. The task takes the request's id, never the address (task arguments end up in broker
+    and worker logs), deletes the request when done, and returns nothing (Celery logs return
+    values). Running it again after it finished does nothing.
+    """
+    from urllib.parse import urlsplit
+
+    from django.contrib.auth.forms import PasswordResetForm
+
+    from accounts.models import PasswordResetRequest
+
+    reset_request = PasswordResetRequest.objects.filter(pk=request_id).first()
+    if reset_request is None:
+        return
+    site = urlsplit(settings.SITE_URL)
+    for user in PasswordResetForm().get_users(reset_request.email):
+        context = {
+            "user": user,
+            "protocol": site.scheme or "https",
+            "domain": site.netloc,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        }
+        subject = "".join(render_to_string("accounts/email/password_reset_subject.txt", context).splitlines())
+        send_mail(
+            subject=subject,
+            message=render_to_string("accounts/email/password_reset.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    reset_request.delete()
+
+
 @shared_task
 def clear_expired_sessions() -> None:
+    """Sign out (in the access log) the sessions that expired unattended, then clear the rest."""
+    from accounts.sessions import sign_out_expired_sessions
+
+    sign_out_expired_sessions()
     call_command("clearsessions")
 
 

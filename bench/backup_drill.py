@@ -50,7 +50,8 @@ def main() -> int:
         print(f"MISMATCH in {len(mismatched)} tables: {mismatched}")
         return 1
     print("row counts match in every table")
-    env = os.environ | {"DATABASE_URL": scratch}
+    # A mail backend unless the caller named one: with DEBUG off the console one is refused.
+    env = {"EMAIL_URL": "dummymail://"} | os.environ | {"DATABASE_URL": scratch}
     verify = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "verify_audit_log"], env=env, capture_output=True, text=True
     )

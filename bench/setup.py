@@ -39,6 +39,8 @@ def configure() -> dict[str, str]:
         ),
         "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "bench-only-audit-key-not-for-production-use-0123456789"),
         "DJANGO_DEBUG": "false",
+        # DEBUG off refuses the console mail backend; the benchmarks send no mail.
+        "EMAIL_URL": "dummymail://",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_ALLOWED_HOSTS": "*",
         "LOG_LEVEL": "WARNING",

@@ -64,6 +64,8 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         ),
         "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "bench-only-audit-key-not-for-production-use-0123456789"),
         "DJANGO_DEBUG": "false",
+        # DEBUG off refuses the console mail backend; the drills send no mail.
+        "EMAIL_URL": "dummymail://",
         # Loopback HTTP: no TLS redirect, cookies without the Secure flag, no HSTS.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_COOKIES": "false",

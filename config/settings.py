@@ -6,9 +6,11 @@ DEBUG off the HTTPS hardening is on unless explicitly relaxed.
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -17,8 +19,12 @@ env = environ.Env()
 # A local .env (written by `make run` on first use) fills in what the shell did not set.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# No silent default: a deployment without a key must fail at start-up.
+# No silent default: a deployment without a key must fail at start-up, and so must one whose
+# key is set but empty (`DJANGO_SECRET_KEY=` in a compose file or .env), which Django would
+# otherwise accept until the first signature.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+if not SECRET_KEY.strip():
+    raise ImproperlyConfigured("Set the DJANGO_SECRET_KEY environment variable: it is empty.")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -136,7 +142,12 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions end after this many idle seconds (15 minutes by default); every
 # request from the person, not background polling, moves the deadline on.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
-SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
+# The stored session (and its cookie) outlives the idle deadline by this much, so that a person
+# who comes back is signed out by IdleTimeoutMiddleware, which says why and writes the sign-out
+# to the access log; the session cannot be used in between. Sessions nobody came back to are
+# signed out, with the same entry, by the hourly sweep (accounts.sessions).
+SESSION_IDLE_GRACE = 60 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT + SESSION_IDLE_GRACE
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -170,6 +181,14 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The console backend prints every email, password-reset and invitation links included, into
+# the logs. That is for development only: with DEBUG off, refuse to start on it (unset included).
+if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    raise ImproperlyConfigured(
+        "EMAIL_URL is unset or consolemail://, which writes password-reset and invitation links into "
+        "the logs. With DJANGO_DEBUG off, set EMAIL_URL to a real mail server (e.g. "
+        "smtp+tls://user:password@smtp.example.org:587), or dummymail:// for a process that sends no mail."
+    )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Psyplan <no-reply@psyplan.invalid>")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://psyplan")}
@@ -301,15 +320,27 @@ CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
 }
 
 # --- Sign-in throttling (django-axes) ----------------------------------------
-# After AXES_FAILURE_LIMIT failed sign-ins for one account from one address, that pair is
-# locked out for AXES_COOLOFF_MINUTES. Lockouts and failures go to the access log.
+# Sign-in (form and API token) is locked for AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT
+# failures for one account from one address, AXES_IP_FAILURE_LIMIT from one address across
+# accounts, or AXES_ACCOUNT_FAILURE_LIMIT for one account across addresses (accounts/lockout.py).
+# Lockouts and failures go to the access log.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
+AXES_ACCOUNT_FAILURE_LIMIT = env.int("AXES_ACCOUNT_FAILURE_LIMIT", default=10)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_HANDLER = "accounts.lockout.TieredLockoutHandler"
 AXES_USERNAME_CALLABLE = "accounts.auth.axes_username"
 AXES_CLIENT_IP_CALLABLE = "accounts.auth.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+for _name in ("AXES_FAILURE_LIMIT", "AXES_IP_FAILURE_LIMIT", "AXES_ACCOUNT_FAILURE_LIMIT"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of failures, 1 or more.")
+# Requests for an API token per address (DRF throttle), on top of the lockout above.
+API_TOKEN_THROTTLE_RATE = env.str("API_TOKEN_THROTTLE_RATE", default="10/minute")
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_TOKEN_THROTTLE_RATE):
+    raise ImproperlyConfigured("API_TOKEN_THROTTLE_RATE must look like 10/minute (per second, minute, hour or day).")
 # Our own access log records sign-ins; axes keeps only what it needs to count failures.
 AXES_DISABLE_ACCESS_LOG = True
 # Number of reverse proxies in front of the app whose X-Forwarded-For we trust (0: none).
@@ -329,7 +360,11 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint: signed in, and with a second factor where the person has or needs one.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.api.permissions.TwoFactorSatisfied",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -10,6 +10,8 @@ import uuid
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DJANGO_DEBUG", "false")
+# DEBUG off refuses the console mail backend; tests use the in-memory one (set again below).
+os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("CELERY_BROKER_DIR", tempfile.mkdtemp(prefix="psyplan-broker-"))
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="psyplan-private-"))
 os.environ.setdefault("AUDIT_HMAC_KEY", "test-only-audit-key-not-for-production")

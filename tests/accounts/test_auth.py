@@ -59,8 +59,9 @@ def test_password_validators_require_twelve_characters(clinician, login):
     assert "at least 12 characters" in response.content.decode()
 
 
-def test_password_reset_sends_a_link_by_email(clinician, client):
-    client.post("/accounts/password/reset/", {"email": clinician.email})
+def test_password_reset_sends_a_link_by_email(clinician, client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": clinician.email})
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/" in mail.outbox[0].body
 

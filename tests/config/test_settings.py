@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "psyplan.example.org",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
+    "EMAIL_URL": "smtp+tls://psyplan:not-a-password@smtp.example.org:587",
 }
 
 
@@ -26,7 +27,8 @@ def _run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedPr
     prelude = (
         "import environ; environ.Env.read_env = staticmethod(lambda *a, **k: None); import django; django.setup(); "
     )
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUDIT_"))}
+    # EMAIL_URL and the AUDIT_ settings too: the test settings set them in this process's environment.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUDIT_")) and k != "EMAIL_URL"}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(  # noqa: S603 - fixed interpreter and code

@@ -1,4 +1,4 @@
-"""Migration 0006 re-keys a deployed access log: rows chained with plain SHA-256 are checked,
+"""Migration 0007 re-keys a deployed access log: rows chained with plain SHA-256 are checked,
 re-chained under the HMAC key, and the upgrade itself is recorded; a broken legacy chain stops it."""
 
 import datetime as dt
@@ -12,9 +12,9 @@ from django.db.migrations.executor import MigrationExecutor
 from accounts import audit
 from accounts.models import AccessLog
 
-BEFORE = [("accounts", "0005_outbox")]
-AFTER = [("accounts", "0006_access_log_hmac_chain")]
-migration = importlib.import_module("accounts.migrations.0006_access_log_hmac_chain")
+BEFORE = [("accounts", "0006_auth_hardening")]
+AFTER = [("accounts", "0007_access_log_hmac_chain")]
+migration = importlib.import_module("accounts.migrations.0007_access_log_hmac_chain")
 
 
 def _migrate(targets):

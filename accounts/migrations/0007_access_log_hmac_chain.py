@@ -174,6 +174,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0005_outbox")]
+    dependencies = [("accounts", "0006_auth_hardening")]
 
     operations = [migrations.RunPython(forward, backward)]
