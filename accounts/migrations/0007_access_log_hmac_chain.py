@@ -8,7 +8,8 @@ SHA-256 chain is intact, and appends a `chain_upgrade` entry recording how many 
 re-chained and the old chain's head, so the upgrade itself is on the record. A broken
 legacy chain stops the migration (re-keying it would launder the break) unless the operator
 names the broken entry in AUDIT_RECHAIN_ACCEPT_BROKEN_AT after investigating; the upgrade
-entry then says so.
+entry then says so. A log that already verifies under the key is left alone, so running the
+migration again (say, after it was renumbered) changes nothing.
 
 The rows are append-only (migration 0004), so the triggers are set aside for this
 transaction only: on PostgreSQL with ALTER TABLE ... DISABLE TRIGGER, which needs the table
@@ -133,6 +134,8 @@ def forward(apps, schema_editor):
     _lock(schema_editor)
     if not AccessLog.objects.exists():
         return
+    if _first_break(AccessLog, _hmac)[0] is None:
+        return  # already chained under this key (e.g. the migration ran before under another name)
     broken, checked, legacy_head = _first_break(AccessLog, _sha256)
     note = ""
     if broken is not None:

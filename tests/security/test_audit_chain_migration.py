@@ -97,3 +97,11 @@ def test_reversing_the_upgrade_restores_a_plain_sha256_chain(before_upgrade):
     for row in rows:
         assert row.prev_hash == prev and row.hash == hashlib.sha256(migration._payload(row)).hexdigest()
         prev = row.hash
+
+
+def test_the_upgrade_leaves_a_chain_already_keyed_under_the_key_alone(before_upgrade):
+    _legacy_rows(before_upgrade, 3)
+    _migrate(AFTER)
+    before = list(AccessLog.objects.order_by("pk").values_list("pk", "hash"))
+    migration.forward(before_upgrade, connection.schema_editor(atomic=False))
+    assert list(AccessLog.objects.order_by("pk").values_list("pk", "hash")) == before
