@@ -16,11 +16,11 @@ COPY formulation ./formulation
 COPY plans ./plans
 RUN pip install --no-cache-dir .
 COPY . .
-# collectstatic needs a key and a mail backend to import settings; the real ones come from the
+# collectstatic needs keys and a mail backend to import settings; the real ones come from the
 # environment at run time (dummymail:// sends nothing; DEBUG off refuses the console backend).
-RUN DJANGO_SECRET_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput
+RUN DJANGO_SECRET_KEY=build-only AUDIT_HMAC_KEY=build-only EMAIL_URL=dummymail:// python manage.py collectstatic --noinput
 
-RUN useradd --create-home psyplan && mkdir -p /srv/psyplan/private && chown -R psyplan /srv/psyplan /app
+RUN useradd --create-home psyplan && mkdir -p /srv/psyplan/private /srv/psyplan/audit && chown -R psyplan /srv/psyplan /app
 USER psyplan
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]

@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 # A per-checkout secret key and DEBUG on, for the embedded development stack only.
 .env:
-	@$(BIN)/python -c "import secrets; print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50)); print('DJANGO_DEBUG=true')" > .env
+	@$(BIN)/python -c "import secrets; print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50)); print('AUDIT_HMAC_KEY=' + secrets.token_urlsafe(50)); print('DJANGO_DEBUG=true')" > .env
 	@echo "Wrote .env for local development (DEBUG on, fresh secret key)."
 
 run: $(STAMP) .env

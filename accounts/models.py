@@ -1,9 +1,11 @@
 import datetime as dt
 import hashlib
+import hmac
 import json
 import zoneinfo
 from functools import cached_property
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -257,8 +259,10 @@ class AccessLogQuerySet(models.QuerySet):
 class AccessLog(models.Model):
     """One line of the append-only access log. Written only through `accounts.audit.record`.
 
-    Each row's `hash` is the SHA-256 of its own fields and the previous row's hash, so
-    changing, removing or reordering a row breaks the chain (`manage.py verify_audit_log`).
+    Each row's `hash` is the HMAC-SHA256, under `AUDIT_HMAC_KEY`, of its own fields and the
+    previous row's hash, so changing, removing or reordering a row breaks the chain, and
+    without the key (which is not in the database) nobody can compute a chain that verifies
+    (`manage.py verify_audit_log`; checkpoints outside the database catch a removed tail).
     No row ever holds PHI: records are named by type and id, never by name or content.
     """
 
@@ -318,7 +322,8 @@ class AccessLog(models.Model):
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.chain_payload()).hexdigest()
+        """The row's MAC: HMAC-SHA256 of `chain_payload()` under `AUDIT_HMAC_KEY`."""
+        return hmac.new(settings.AUDIT_HMAC_KEY.encode(), self.chain_payload(), hashlib.sha256).hexdigest()
 
 
 class ChangeRecord(models.Model):

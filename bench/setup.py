@@ -37,6 +37,7 @@ def configure() -> dict[str, str]:
         "DJANGO_SECRET_KEY": os.environ.get(
             "DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789"
         ),
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "bench-only-audit-key-not-for-production-use-0123456789"),
         "DJANGO_DEBUG": "false",
         # DEBUG off refuses the console mail backend; the benchmarks send no mail.
         "EMAIL_URL": "dummymail://",

@@ -62,6 +62,7 @@ def django_env(database_url: str, **extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": os.environ.get(
             "DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789"
         ),
+        "AUDIT_HMAC_KEY": os.environ.get("AUDIT_HMAC_KEY", "bench-only-audit-key-not-for-production-use-0123456789"),
         "DJANGO_DEBUG": "false",
         # DEBUG off refuses the console mail backend; the drills send no mail.
         "EMAIL_URL": "dummymail://",

@@ -305,6 +305,25 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Audit trail ----------------------------------------------------------------
+# The access log is chained with HMAC-SHA256 under this key, which must not live in the
+# database: whoever can write the table but lacks the key cannot forge or re-chain entries.
+# Required with DEBUG off; DEBUG alone falls back to a fixed, public development key.
+AUDIT_HMAC_KEY = env.str("AUDIT_HMAC_KEY", default="").strip()
+if not AUDIT_HMAC_KEY:
+    if not DEBUG:
+        raise environ.ImproperlyConfigured(
+            "Set AUDIT_HMAC_KEY (a long random string, kept outside the database) to key the access log's chain."
+        )
+    AUDIT_HMAC_KEY = "psyplan-development-audit-key-not-secret"  # noqa: S105 - DEBUG only, documented as public
+# Checkpoints of the chain (entry count, head MAC, time), one JSON line each, appended daily by
+# beat and by `manage.py write_audit_checkpoint`. Keep it where the database's users cannot write.
+AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default=str(VAR_DIR / "audit-checkpoints.jsonl")))
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "accounts.tasks.write_audit_checkpoint",
+    "schedule": dt.timedelta(days=1),
+}
+
 # --- Sign-in throttling (django-axes) ----------------------------------------
 # Sign-in (form and API token) is locked for AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT
 # failures for one account from one address, AXES_IP_FAILURE_LIMIT from one address across

@@ -14,6 +14,11 @@ os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
 os.environ.setdefault("CELERY_BROKER_DIR", tempfile.mkdtemp(prefix="psyplan-broker-"))
 os.environ.setdefault("PRIVATE_MEDIA_ROOT", tempfile.mkdtemp(prefix="psyplan-private-"))
+os.environ.setdefault("AUDIT_HMAC_KEY", "test-only-audit-key-not-for-production")
+# Each test writes its checkpoints to its own file (tests/conftest.py); this one catches the rest.
+os.environ.setdefault(
+    "AUDIT_CHECKPOINT_PATH", os.path.join(tempfile.mkdtemp(prefix="psyplan-audit-"), "checkpoints.jsonl")
+)
 
 from config.settings import *  # noqa: E402,F403
 from config.settings import DATABASES  # noqa: E402

@@ -36,6 +36,14 @@ class ClientInputSerializer(serializers.ModelSerializer):
         validators = []
 
 
+class ClientSearchSerializer(serializers.Serializer):
+    """A client search. Sent in a POST body because names in URLs end up in proxy and server logs."""
+
+    q = serializers.CharField(
+        max_length=150, help_text="Part of a given, family or preferred name, or an exact chart number."
+    )
+
+
 class DischargeInputSerializer(serializers.Serializer):
     discharged_on = serializers.DateField()
     reason = serializers.CharField(max_length=2000)

@@ -2,10 +2,12 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 
 from clients import services
 from clients.api.serializers import (
     ClientInputSerializer,
+    ClientSearchSerializer,
     ClientSerializer,
     DischargeInputSerializer,
     PresentingProblemCreateSerializer,
@@ -17,14 +19,16 @@ from config.api.views import ScopedViewSet
 
 
 class ClientFilter(django_filters.FilterSet):
-    search = django_filters.CharFilter(method="filter_search", help_text="Name or exact chart number.")
+    """Query-string filters: none of them may carry a name or chart number (see `search`)."""
 
     class Meta:
         model = Client
         fields = ["status"]
 
-    def filter_search(self, queryset, name, value):
-        return queryset.search(value)
+
+# Query parameters that once searched by name, or might be guessed to: refused, not ignored, so
+# an old script learns to POST instead of silently getting every client back.
+NAME_SEARCH_PARAMS = ("search", "q", "name")
 
 
 @extend_schema_view(
@@ -43,6 +47,30 @@ class ClientViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     def base_queryset(self):
         return Client.objects.all()
+
+    def list(self, request, *args, **kwargs):
+        sent = [name for name in NAME_SEARCH_PARAMS if name in request.query_params]
+        if sent:
+            message = 'Search by POST /api/v1/clients/search/ with {"q": ...}: names in URLs end up in logs.'
+            raise ValidationError({name: [message] for name in sent})
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="clients_search",
+        summary="Search clients in your view by name or chart number",
+        description=(
+            "The term travels in the body, never in the URL. Answers a page of clients like the list, "
+            "with the list's query filters (`status`, `ordering`, `page`, `page_size`)."
+        ),
+        request=ClientSearchSerializer,
+        responses=ClientSerializer(many=True),
+    )
+    @action(detail=False, methods=["post"])
+    def search(self, request):
+        term = self.validated(ClientSearchSerializer)["q"]
+        clients = self.filter_queryset(self.get_queryset()).search(term)
+        page = self.paginate_queryset(clients)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(summary="Open a client record on your caseload", request=ClientInputSerializer)
     def create(self, request):

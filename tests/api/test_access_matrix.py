@@ -9,7 +9,7 @@ import datetime as dt
 
 import pytest
 
-from clients.models import PresentingProblem
+from clients.models import Client, PresentingProblem
 from plans import progress
 from plans.models import MeasureDefinition, ProgressReview
 from tests.factories import ClientFactory, make_plan
@@ -108,6 +108,14 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
         ids = world[owner]
         read = 404 if access == HIDDEN else 200
         expect(f"fhir of {owner}'s plan", caller.get(f"/api/v1/plans/{ids['plans']}/fhir/"), read)
+        # The search (a POST body, never a query string) finds exactly the clients in view.
+        searched = Client.objects.get(pk=ids["clients"])
+        for term in (searched.chart_number, searched.family_name):
+            response = caller.post("/api/v1/clients/search/", {"q": term}, format="json")
+            expect(f"search for {owner}'s client", response, 200)
+            found = ids["clients"] in {row["id"] for row in response.json().get("results", [])}
+            if found != (access != HIDDEN):
+                failures.append(f"search for {owner}'s client by {term!r}: found={found}")
         # Naming a record out of view in a body reads as "does not exist" (400), not 404 or 403.
         expect(
             f"add goal to {owner}'s plan",
@@ -179,3 +187,4 @@ def test_every_endpoint_answers_401_without_credentials(api, own_client):
         assert response.json()["code"] == "not_authenticated"
     for action in ["submit", "approve", "amend", "close", "request-changes", "revise"]:
         assert anonymous.post(f"/api/v1/plans/{plan.pk}/{action}/").status_code == 401
+    assert anonymous.post("/api/v1/clients/search/", {"q": own_client.family_name}, format="json").status_code == 401

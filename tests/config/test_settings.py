@@ -6,9 +6,12 @@ from pathlib import Path
 
 import yaml
 
+from accounts.audit import DEVELOPMENT_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "psyplan.example.org",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
     "EMAIL_URL": "smtp+tls://psyplan:not-a-password@smtp.example.org:587",
@@ -24,8 +27,8 @@ def _run_with_settings(code: str, env: dict[str, str]) -> subprocess.CompletedPr
     prelude = (
         "import environ; environ.Env.read_env = staticmethod(lambda *a, **k: None); import django; django.setup(); "
     )
-    # EMAIL_URL too: the test settings set one in this process's environment.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k != "EMAIL_URL"}
+    # EMAIL_URL and the AUDIT_ settings too: the test settings set them in this process's environment.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "AUDIT_")) and k != "EMAIL_URL"}
     clean.update(env)
     clean["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return subprocess.run(  # noqa: S603 - fixed interpreter and code
@@ -37,6 +40,28 @@ def test_missing_secret_key_is_a_startup_error():
     result = _run_with_settings("", env={})
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_missing_audit_hmac_key_with_debug_off_is_a_startup_error():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_HMAC_KEY"}
+    for unset in (env, env | {"AUDIT_HMAC_KEY": "  "}):
+        result = _run_with_settings("", env=unset)
+        assert result.returncode != 0
+        assert "ImproperlyConfigured: Set AUDIT_HMAC_KEY" in result.stderr
+
+
+def test_debug_alone_falls_back_to_a_public_development_audit_key():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_HMAC_KEY"} | {"DJANGO_DEBUG": "true"}
+    result = _run_with_settings("from django.conf import settings as s; print(s.AUDIT_HMAC_KEY)", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == DEVELOPMENT_KEY
+
+
+def test_audit_checkpoints_default_to_a_file_under_var():
+    code = "from django.conf import settings as s; print(s.AUDIT_CHECKPOINT_PATH.relative_to(s.BASE_DIR))"
+    result = _run_with_settings(code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "var/audit-checkpoints.jsonl"
 
 
 def test_deploy_check_passes_with_production_settings():

@@ -141,6 +141,7 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
 def test_the_walk_sees_every_named_route_of_the_resolver():
     names = {r.name for r in all_routes()}
     assert {"clients:detail", "plans:detail", "plans:item_edit", "accounts:audit_log", "healthz"} <= names
+    assert "api:client-search" in names
 
 
 def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_records, clinician, login):
@@ -174,3 +175,27 @@ def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_
     assert "Shared from a hidden plan" in page and "Reviewed goal" in page
     assert not [c for c in CANARIES.values() if c.lower() in page.lower()]
     assert f"/plans/{plan.pk}/" not in page and plan.client.chart_number not in page
+
+
+@pytest.mark.parametrize("attacker_role", ["outsider", "colleague"])
+def test_an_attacker_searching_for_the_hidden_client_by_name_or_chart_number_finds_nothing(
+    attacker_role, request, canary_records, login
+):
+    from rest_framework.test import APIClient
+
+    attacker = request.getfixturevalue(attacker_role)
+    api = APIClient()
+    api.force_authenticate(attacker)
+    web = login(attacker)
+    hidden = canary_records.client
+    terms = [hidden.chart_number, CANARIES["given_name"], CANARIES["family_name"], CANARIES["preferred_name"][:8]]
+    for term in terms:
+        response = api.post(reverse("api:client-search"), {"q": term}, format="json")
+        assert response.status_code == 200
+        assert response.json()["count"] == 0, term
+        page = web.post(reverse("clients:list"), {"q": term})
+        assert page.status_code == 200
+        # The page echoes the term typed into the search box; nothing else of the client may show.
+        body = page.content.decode().lower().replace(term.lower(), "")
+        others = [hidden.chart_number, *CANARIES.values()]
+        assert not [c for c in others if not c.lower().startswith(term.lower()) and c.lower() in body], term
