@@ -77,6 +77,7 @@ class Action:
     BULK_EXPORT = "bulk_export"
     FHIR_EXPORT = "fhir_export"
     AUDIT_EXPORT = "audit_export"
+    TEMPLATE_PUBLISH = "template_publish"
 
     CHOICES = [
         (READ, "Read"),
@@ -103,6 +104,7 @@ class Action:
         (BULK_EXPORT, "Bulk export"),
         (FHIR_EXPORT, "FHIR export"),
         (AUDIT_EXPORT, "Audit log export"),
+        (TEMPLATE_PUBLISH, "Plan shared as template"),
     ]
 
 

@@ -195,6 +195,7 @@ def catalogue_add(request, kind: str):
 
 
 @login_required
+@once_per_form
 def template_from_plan(request, pk: int):
     """Review, edit and then share a plan's goals and objectives as a practice template."""
     plan = get_visible_or_404(TreatmentPlan.objects.select_related("client"), request.user, pk=pk)

@@ -473,9 +473,6 @@ def template_source_fingerprint(plan: TreatmentPlan) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 
-TEMPLATE_PUBLISH = "template_publish"  # access-log action
-
-
 @transaction.atomic
 def publish_plan_as_template(
     *,
@@ -538,7 +535,7 @@ def publish_plan_as_template(
             objective_template.full_clean(exclude=["goal"])
             objective_template.save()
     audit.record(
-        action=TEMPLATE_PUBLISH,
+        action=audit.Action.TEMPLATE_PUBLISH,
         actor=actor,
         object_type="plan_template",
         object_id=template.pk,

@@ -12,6 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts import audit
 from accounts.models import AccessLog
 from plans import services
 from plans.models import GoalTemplate, ObjectiveTemplate, PlanTemplate
@@ -117,7 +118,7 @@ def test_the_template_records_who_made_it_when_and_from_which_plan_version(admin
     assert template.created_by == admin
     assert template.created_at >= before
     assert (template.source_plan_id, template.source_version_number) == (plan.pk, plan.version_number)
-    entry = AccessLog.objects.get(action=services.TEMPLATE_PUBLISH)
+    entry = AccessLog.objects.get(action=audit.Action.TEMPLATE_PUBLISH)
     assert (entry.object_type, entry.object_id, entry.client_id) == ("plan_template", str(template.pk), plan.client_id)
 
 
@@ -179,7 +180,8 @@ def test_a_duplicate_name_is_a_field_error(admin, plan, login):
     web = login(admin)
     data = {**_posted_values(_review_page(web, plan)), "name": "Grief work", "confirmed": "on"}
     assert web.post(f"/plans/{plan.pk}/save-as-template/", data).status_code == 302
-    response = web.post(f"/plans/{plan.pk}/save-as-template/", {**data, "name": "grief WORK"})
+    again = {**_posted_values(_review_page(web, plan)), "name": "grief WORK", "confirmed": "on"}
+    response = web.post(f"/plans/{plan.pk}/save-as-template/", again)
     assert response.status_code == 200
     assert "already has a template" in response.context["form"].errors["name"][0]
 
@@ -247,3 +249,15 @@ def test_a_template_from_another_clients_plan_needs_that_plan_to_be_visible(admi
             goals=[services.GoalText(statement="x")],
             confirmed=True,
         )
+
+
+def test_confirming_the_same_review_twice_shares_one_template(admin, plan, login):
+    """A retried confirmation (the page showed an error after the save) must not share a second copy."""
+    web = login(admin)
+    data = {**_posted_values(_review_page(web, plan)), "name": "Grief work", "confirmed": "on"}
+    assert data.get("form_id"), "the review form carries a one-time form id"
+    first = web.post(f"/plans/{plan.pk}/save-as-template/", data)
+    second = web.post(f"/plans/{plan.pk}/save-as-template/", data)
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert PlanTemplate.objects.filter(name="Grief work").count() == 1
