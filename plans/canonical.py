@@ -278,7 +278,7 @@ def verify(plan: TreatmentPlan) -> Verification:
             continue
         schema = schema_of(signature)
         if schema not in FORMATS:
-            unknown = ["the stored content is in a format this build does not know"]
+            unknown = ["the stored signed content is unreadable, or in a format this build does not know"]
             checks.append(SignatureCheck(signature, MISMATCH, unknown))
             continue
         if schema not in rendered:

@@ -28,6 +28,8 @@ def guards_off(table: str):
     """Step around the database guards, as someone with the database owner's rights could."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Deferred foreign-key checks from this test's inserts would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER psyplan_guard")
         else:
             guards.drop_sqlite(cursor)
@@ -36,6 +38,7 @@ def guards_off(table: str):
     finally:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER psyplan_guard")
             else:
                 guards.install_sqlite(cursor)
@@ -261,3 +264,25 @@ def test_verify_signatures_reports_every_mismatch_and_exits_non_zero(signed, cli
         call_command("verify_signatures")
     err = capsys.readouterr().err
     assert f"MISMATCH plan {other.pk}, signature" in err and "plan.chart_number" in err
+
+
+def test_a_signed_plan_pages_query_count_does_not_grow_with_plan_size_cold_or_warm(clinician, login):
+    from django.core.cache import cache
+    from django.test.utils import CaptureQueriesContext
+
+    small = make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=1, interventions=1)
+    large = make_plan(ClientFactory(primary_clinician=clinician), goals=6, objectives=4, interventions=2)
+    small, large = (lifecycle.submit_plan(actor=clinician, plan=p) for p in (small, large))
+    web = login(clinician)
+    web.get(f"/plans/{small.pk}/")  # warm session and content types
+
+    def count(plan, *, cold: bool) -> int:
+        if cold:
+            cache.clear()
+        with CaptureQueriesContext(connection) as ctx:
+            assert web.get(f"/plans/{plan.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    assert count(small, cold=True) == count(large, cold=True)
+    web.get(f"/plans/{small.pk}/")
+    assert count(small, cold=False) == count(large, cold=False)
