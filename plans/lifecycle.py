@@ -23,7 +23,7 @@ from accounts.models import Supervision, User
 from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import quotes
-from plans.canonical import canonical_json, content_hash
+from plans.canonical import canonical_json, verify
 from plans.models import (
     Comment,
     Goal,
@@ -220,7 +220,8 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     _require_status(plan, Status.IN_REVIEW, action="approve")
     _require_reviewer(actor, plan)
     authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).first()
-    if authored is None or authored.content_hash != content_hash(plan):
+    # Checked afresh against the stored JSON and the hash, as the plan page checks it.
+    if authored is None or not verify(plan).matches:
         raise TransitionError("The plan's content no longer matches the author's signature; it cannot be approved.")
     _sign(plan, actor, Signature.Meaning.REVIEWED_AND_APPROVED)
     transition = _record(plan, actor, Status.ACTIVE, comment)

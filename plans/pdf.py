@@ -125,7 +125,9 @@ def html_to_pdf(html: str) -> tuple[bytes, int]:
 def render_pdf(plan: TreatmentPlan, *, audience: str = "clinical") -> RenderedPdf:
     content, pages = html_to_pdf(render_html(plan, audience=audience))
     suffix = "-client" if audience == "client" else ""
-    name = f"plan-{quotes.chart_number(plan)}-v{plan.version_number}{suffix}.pdf"
+    # Named by the client's chart number now, which is unique in the practice (a signed version's
+    # own chart number, printed inside, may since have been given to someone else).
+    name = f"plan-{plan.client.chart_number}-v{plan.version_number}{suffix}.pdf"
     return RenderedPdf(content, pages, hashlib.sha256(content).hexdigest(), _safe_file_name(name))
 
 

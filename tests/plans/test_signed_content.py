@@ -8,12 +8,14 @@ read what the plan page, the PDF, the API, FHIR and `verify_signatures` say.
 
 import contextlib
 import hashlib
+import io
 import json
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clients.models import PresentingProblem
@@ -108,7 +110,10 @@ def test_editing_the_chart_number_and_a_problem_through_the_api_after_signing_ch
     html = pdf.render_html(plan)
     assert f"Plan v1 · {signed_chart}" in html and "Low mood" in html and "Renamed problem" not in html
     assert "F41.1" not in html and "RENUMBERED-9" not in html
-    assert pdf.render_pdf(plan).file_name == f"plan-{signed_chart}-v1.pdf"
+    rendered = pdf.render_plan_id(plan.pk)
+    assert rendered.file_name == "plan-RENUMBERED-9-v1.pdf"  # files are named by today's unique chart number
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.content)).pages)
+    assert f"Plan v1 · {signed_chart}" in text and "Low mood" in text and "Renamed problem" not in text
     conditions = [e["resource"] for e in plan_bundle(plan)["entry"] if e["resource"]["resourceType"] == "Condition"]
     assert [c["code"]["coding"][0]["code"] for c in conditions] == ["F33.1"]
     assert conditions[0]["code"]["text"] == "Low mood"
@@ -123,7 +128,7 @@ def test_the_next_version_and_a_draft_read_the_clients_record_as_it_is_now(signe
     assert canonical.canonical_content(plan)["plan"]["presenting_problems"] == [["Low mood", "F33.1"]]
     amendment = lifecycle.submit_plan(actor=clinician, plan=amendment)
     assert amendment.quote.problems[0]["title"] == "Renamed problem"
-    assert canonical.verify(amendment).matches and canonical.verify(plan.__class__.objects.get(pk=plan.pk)).matches
+    assert canonical.verify(amendment).matches and canonical.verify(TreatmentPlan.objects.get(pk=plan.pk)).matches
 
 
 def test_a_version_returned_for_changes_quotes_the_record_afresh_when_submitted_again(trainee, supervisor):
@@ -286,3 +291,24 @@ def test_a_signed_plan_pages_query_count_does_not_grow_with_plan_size_cold_or_wa
     assert count(small, cold=True) == count(large, cold=True)
     web.get(f"/plans/{small.pk}/")
     assert count(small, cold=False) == count(large, cold=False)
+
+
+def test_editing_the_clients_record_while_a_plan_is_in_review_neither_changes_nor_blocks_what_is_approved(
+    trainee, supervisor
+):
+    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    submitted_chart = plan.client.chart_number
+    _patch(_api(trainee), f"/api/v1/clients/{plan.client_id}/", {"chart_number": "MOVED-1"})
+    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    approved = plan.signatures.get(meaning=Signature.Meaning.REVIEWED_AND_APPROVED)
+    assert json.loads(approved.canonical_json)["plan"]["chart_number"] == submitted_chart
+    assert approved.canonical_json == plan.signatures.get(meaning=Signature.Meaning.AUTHORED).canonical_json
+
+
+def test_a_supervisor_cannot_approve_content_that_no_longer_matches_the_authors_stored_signature(trainee, supervisor):
+    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    with guards_off("plans_planquote"):
+        PlanQuote.objects.filter(plan=plan).update(chart_number="FORGED")
+    with pytest.raises(lifecycle.TransitionError, match="no longer matches"):
+        lifecycle.approve_plan(actor=supervisor, plan=plan)
+    assert TreatmentPlan.objects.get(pk=plan.pk).status == TreatmentPlan.Status.IN_REVIEW
