@@ -46,6 +46,7 @@ HISTORY_TABLES = [
     "plans_intervention",
     "plans_intervention_objectives",
     "plans_signature",
+    "plans_planquote",
     "plans_comment",
     "plans_plantransition",
     # Progress reviews and outcome scores (issue 5); skipped where the tables do not exist yet.

@@ -1,6 +1,8 @@
 """Backup and restore drill: pg_dump the database, restore it into a scratch database, and check
-that every table's row count matches (and, where the audit log exists, that its HMAC chain verifies
-under AUDIT_HMAC_KEY and matches the latest checkpoint in AUDIT_CHECKPOINT_PATH).
+that every table's row count matches, that every signature still matches the content it signed
+(`manage.py verify_signatures`, recomputed from the restored rows) and, where the audit log exists,
+that its HMAC chain verifies under AUDIT_HMAC_KEY and matches the latest checkpoint in
+AUDIT_CHECKPOINT_PATH.
 
     DATABASE_URL=postgres://... python -m bench.backup_drill
 """
@@ -64,6 +66,15 @@ def main() -> int:
         print("\n".join(lines) if verify.returncode == 0 else (lines[-1] if lines else "verify_audit_log failed"))
         if verify.returncode != 0:
             return 1
+    # Every signature re-verified against the restored rows: a restore that lost or altered signed
+    # content fails the drill.
+    signatures = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "verify_signatures"], env=env, capture_output=True, text=True
+    )
+    print((signatures.stdout.strip() + "\n" + signatures.stderr.strip()).strip())
+    if signatures.returncode != 0:
+        print("FAIL: signatures do not match their content in the restored database")
+        return 1
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
     return 0

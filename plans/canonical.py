@@ -13,18 +13,29 @@ Canonical JSON, version `psyplan.plan-content/1`:
   review interval, presenting problems), `formulation` (every section's fields, plus
   `conflicts` and `defenses`), `goals` (each with its `objectives`) and `interventions`.
 
-Opening a plan recomputes the hash and compares it with each signature's.
+A submitted version reads the chart number and the presenting problems from its own copy
+(plans/quotes.py), so editing the client's record later never changes what it says.
+
+Each signature stores the exact JSON it signed and its SHA-256. `verify` recomputes the
+content from the database every time it is asked (nothing is cached), in the format each
+signature was given in, and compares it with both. The format is pinned by a golden test
+(tests/plans/test_canonical.py): a new format gets a new `schema` name and its own entry in
+FORMATS, and the old entries stay, so signatures given in an old format still verify.
 """
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans import quotes
+from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
-SCHEMA = "psyplan.plan-content/1"
+SCHEMA_V1 = "psyplan.plan-content/1"
+# The format new signatures are given in.
+SCHEMA = SCHEMA_V1
 
 
 def _date(value):
@@ -43,7 +54,17 @@ def _binding(objective) -> dict:
     }
 
 
-def canonical_content(plan: TreatmentPlan) -> dict:
+def _content_v1(plan: TreatmentPlan) -> dict:
+    quoted = quotes.quoted_problems(plan)
+    if quoted is None:
+        plan_problems = list(plan.presenting_problems.all().order_by("pk"))
+    else:
+        plan_problems = quotes.plan_problems(plan)
+
+    def title(problem) -> str:
+        # An objective's link to a problem is frozen with the version; its title is the version's copy.
+        return quoted[problem.pk].title if quoted is not None and problem.pk in quoted else problem.title
+
     formulation = Formulation.objects.get(plan_id=plan.pk)
     conflicts = CoreConflict.objects.current().filter(formulation=formulation).select_related("conflict_type")
     defenses = DefenseObservation.objects.current().filter(formulation=formulation).select_related("mechanism")
@@ -65,16 +86,14 @@ def canonical_content(plan: TreatmentPlan) -> dict:
     )
     section_fields = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
     return {
-        "schema": SCHEMA,
+        "schema": SCHEMA_V1,
         "plan": {
-            "chart_number": plan.client.chart_number,
+            "chart_number": quotes.chart_number(plan),
             "version_number": plan.version_number,
             "start_date": _date(plan.start_date),
             "horizon_months": plan.horizon_months,
             "review_interval_months": plan.review_interval,
-            "presenting_problems": sorted(
-                [p.title, p.diagnosis_code] for p in plan.presenting_problems.all().order_by("pk")
-            ),
+            "presenting_problems": sorted([p.title, p.diagnosis_code] for p in plan_problems),
         },
         "formulation": {
             **{name: getattr(formulation, name) for name in section_fields},
@@ -114,7 +133,7 @@ def canonical_content(plan: TreatmentPlan) -> dict:
                         "target_date": _date(o.target_date),
                         "responsible": o.responsible,
                         "status": o.status,
-                        "presenting_problems": sorted(p.title for p in o.presenting_problems.all()),
+                        "presenting_problems": sorted(title(p) for p in o.presenting_problems.all()),
                         "conflicts": sorted(str(c.lineage) for c in o.conflicts.all() if c.removed_at is None),
                         "defenses": sorted(str(d.lineage) for d in o.defenses.all() if d.removed_at is None),
                         "relational_pattern": o.addresses_relational_pattern,
@@ -137,22 +156,144 @@ def canonical_content(plan: TreatmentPlan) -> dict:
     }
 
 
-def canonical_json(plan: TreatmentPlan) -> bytes:
-    content = canonical_content(plan)
+# schema name -> the function that renders a plan in that format. Never change an entry that
+# signatures were given in; add a new one.
+FORMATS = {SCHEMA_V1: _content_v1}
+
+
+def canonical_content(plan: TreatmentPlan, *, schema: str = SCHEMA) -> dict:
+    return FORMATS[schema](plan)
+
+
+def encode(content: dict) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def content_hash(plan: TreatmentPlan) -> str:
-    """SHA-256 of the canonical content. A signed, final version's content cannot change (the
-    database refuses it), so its hash is computed once and cached; any other is computed afresh."""
-    from django.core.cache import cache
+def canonical_json(plan: TreatmentPlan, *, schema: str = SCHEMA) -> bytes:
+    return encode(canonical_content(plan, schema=schema))
 
-    if not plan.is_final:
-        return hashlib.sha256(canonical_json(plan)).hexdigest()
-    # The lineage UUID makes the key unique even if a rolled-back transaction let a primary key be reused.
-    key = f"plan-content-hash:v1:{plan.pk}:{plan.lineage}:{plan.version_number}"
-    value = cache.get(key)
-    if value is None:
-        value = hashlib.sha256(canonical_json(plan)).hexdigest()
-        cache.set(key, value, None)
-    return value
+
+def content_hash(plan: TreatmentPlan, *, schema: str = SCHEMA) -> str:
+    """SHA-256 of the canonical content, computed from the database every time. (It used to be
+    cached for final versions, which let a check compare a signature with a cached copy of itself.)"""
+    return hashlib.sha256(canonical_json(plan, schema=schema)).hexdigest()
+
+
+# --- Verification ---------------------------------------------------------------
+
+VALID, VOIDED, MISMATCH = "valid", "voided", "mismatch"
+
+
+@dataclass
+class SignatureCheck:
+    signature: Signature
+    state: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_mismatch(self) -> bool:
+        return self.state == MISMATCH
+
+
+@dataclass
+class Verification:
+    """Each signature of one version checked against the content in the database now."""
+
+    plan_id: int
+    checks: list[SignatureCheck]
+    # SHA-256 of the version's content now, in the current format (None when it has no signature).
+    current_hash: str | None
+    # Where the stored JSON of the first mismatching signature and the content now differ.
+    differences: list[str] = field(default_factory=list)
+    # schema -> the canonical JSON of the content now, in each format a signature needed.
+    rendered: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+    @property
+    def matches(self) -> bool:
+        return not any(check.is_mismatch for check in self.checks)
+
+    @property
+    def mismatches(self) -> list[SignatureCheck]:
+        return [check for check in self.checks if check.is_mismatch]
+
+    def as_dict(self) -> dict:
+        return {
+            "matches": self.matches,
+            "content_hash": self.current_hash,
+            "signatures": [
+                {
+                    "id": c.signature.pk,
+                    "meaning": c.signature.meaning,
+                    "state": c.state,
+                    "problems": c.problems,
+                }
+                for c in self.checks
+            ],
+            "differences": self.differences,
+        }
+
+
+def _differences(signed, now, path: str = "") -> list[str]:
+    """The paths (e.g. `plan.chart_number`, `goals[0].statement`) where two contents differ."""
+    if isinstance(signed, dict) and isinstance(now, dict):
+        found = []
+        for key in sorted(set(signed) | set(now)):
+            found += _differences(signed.get(key), now.get(key), f"{path}.{key}" if path else key)
+        return found
+    if isinstance(signed, list) and isinstance(now, list) and len(signed) == len(now):
+        found = []
+        for index, (a, b) in enumerate(zip(signed, now, strict=True)):
+            found += _differences(a, b, f"{path}[{index}]")
+        return found
+    return [] if signed == now else [path or "(the whole content)"]
+
+
+def schema_of(signature: Signature) -> str | None:
+    """The format a signature was given in: its stored JSON says; one given before the JSON was
+    stored was given in the first format."""
+    if not signature.canonical_json:
+        return SCHEMA_V1
+    try:
+        content = json.loads(signature.canonical_json)
+    except ValueError:
+        return None
+    return content.get("schema") if isinstance(content, dict) else None
+
+
+def verify(plan: TreatmentPlan) -> Verification:
+    """Check every signature of a version against its content, read from the database now.
+
+    A valid (not voided) signature matches when the content now, rendered in the signature's
+    format, hashes to the signature's hash and, where the signature stores its JSON, equals that
+    JSON byte for byte, which itself hashes to the signature's hash."""
+    signatures = list(Signature.objects.filter(plan_id=plan.pk).order_by("signed_at", "pk"))
+    if not signatures:
+        return Verification(plan.pk, [], None)
+    plan = TreatmentPlan.objects.select_related("client", "quote").get(pk=plan.pk)
+    rendered: dict[str, bytes] = {SCHEMA: canonical_json(plan)}
+    checks, differences = [], []
+    for signature in signatures:
+        if signature.voided_at is not None:
+            checks.append(SignatureCheck(signature, VOIDED))
+            continue
+        schema = schema_of(signature)
+        if schema not in FORMATS:
+            unknown = ["the stored signed content is unreadable, or in a format this build does not know"]
+            checks.append(SignatureCheck(signature, MISMATCH, unknown))
+            continue
+        if schema not in rendered:
+            rendered[schema] = canonical_json(plan, schema=schema)
+        now = rendered[schema]
+        problems = []
+        if hashlib.sha256(now).hexdigest() != signature.content_hash:
+            problems.append("the content in the database does not hash to the signed hash")
+        if signature.canonical_json:
+            stored = signature.canonical_json.encode("utf-8")
+            if hashlib.sha256(stored).hexdigest() != signature.content_hash:
+                problems.append("the stored signed content does not hash to the signed hash")
+            if stored != now:
+                problems.append("the content in the database differs from the stored signed content")
+                if not differences:
+                    differences = _differences(json.loads(stored), json.loads(now))[:20]
+        checks.append(SignatureCheck(signature, MISMATCH if problems else VALID, problems))
+    return Verification(plan.pk, checks, hashlib.sha256(rendered[SCHEMA]).hexdigest(), differences, rendered)

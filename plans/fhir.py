@@ -19,7 +19,7 @@ import uuid
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from plans import measures
+from plans import measures, quotes
 from plans.models import (
     Goal,
     Intervention,
@@ -272,7 +272,7 @@ def _achievement(objective: Objective, scores: list, latest_entries: dict, today
 
 def _load(plan: TreatmentPlan):
     plan = (
-        TreatmentPlan.objects.select_related("client__practice", "author", "previous_version")
+        TreatmentPlan.objects.select_related("client__practice", "author", "previous_version", "quote")
         .prefetch_related("presenting_problems")
         .get(pk=plan.pk)
     )
@@ -321,7 +321,8 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
     for user_id, user in practitioners.items():
         entries.append(_entry("user", user_id, _practitioner(user)))
 
-    problems = list(plan.presenting_problems.all())
+    # A submitted version's conditions read as it quotes them, not as the client's record reads now.
+    problems = quotes.plan_problems(plan)
     for problem in problems:
         entries.append(_entry("problem", problem.pk, _condition(problem, patient_ref)))
 

@@ -6,7 +6,10 @@ A plan is locked from submission on (in review, active, superseded, closed). The
   goals, objectives, interventions and the links between them);
 - on the plan row, refuse changes to the signed columns, and any move back to an editable
   state except in review -> changes requested (the supervisor's return);
-- refuse UPDATE of a signature other than voiding it, and any DELETE of one.
+- refuse UPDATE of a signature other than voiding it or filling in, once, the canonical JSON
+  of a signature given before the JSON was stored; and any DELETE of one.
+
+What a version quotes from the client's record (plans_planquote) is content like the rest.
 
 PostgreSQL is the reference: its triggers are installed by migrations. SQLite (the embedded
 development default) gets the INSERT and UPDATE guards after every migrate and drops them
@@ -34,7 +37,12 @@ CONTENT_TABLES = {
     "plans_objective_conflicts": OBJECTIVE_PLAN,
     "plans_objective_defenses": OBJECTIVE_PLAN,
     "plans_intervention_objectives": "(SELECT plan_id FROM plans_intervention WHERE id = {r}.intervention_id)",
+    "plans_planquote": "{r}.plan_id",
 }
+# What migration 0004 installed, kept as it was so that migration still runs on an empty database.
+CONTENT_TABLES_0004 = {table: expr for table, expr in CONTENT_TABLES.items() if table != "plans_planquote"}
+SIGNATURE_COLUMNS = ["plan_id", "signer_id", "meaning", "printed_name", "credentials", "signed_at", "timezone"]
+SIGNATURE_COLUMNS += ["content_hash"]
 PLAN_SIGNED_COLUMNS = [
     "client_id",
     "author_id",
@@ -74,6 +82,32 @@ CREATE TRIGGER psyplan_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
 """  # nosec B608
 
 
+def _pg_signature(*, stored_json: bool) -> str:
+    old_cols = ", ".join(f"OLD.{c}" for c in SIGNATURE_COLUMNS)
+    new_cols = ", ".join(f"NEW.{c}" for c in SIGNATURE_COLUMNS)
+    # The canonical JSON may be filled in once (for a signature given before it was stored), never changed.
+    json_changed = (
+        " OR (OLD.canonical_json <> '' AND NEW.canonical_json IS DISTINCT FROM OLD.canonical_json)"
+        if stored_json
+        else ""
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION psyplan_guard_signature() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'psyplan: signatures are never deleted' USING ERRCODE = 'raise_exception';
+  END IF;
+  IF OLD.voided_at IS NOT NULL OR ROW({new_cols}) IS DISTINCT FROM ROW({old_cols}){json_changed} THEN
+    RAISE EXCEPTION 'psyplan: a signature cannot change' USING ERRCODE = 'raise_exception';
+  END IF;
+  RETURN NEW;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS psyplan_guard ON plans_signature;
+CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON plans_signature
+  FOR EACH ROW EXECUTE FUNCTION psyplan_guard_signature();
+"""
+
+
 def _pg_plan() -> str:
     old_cols = ", ".join(f"OLD.{c}" for c in PLAN_SIGNED_COLUMNS)
     new_cols = ", ".join(f"NEW.{c}" for c in PLAN_SIGNED_COLUMNS)
@@ -98,22 +132,6 @@ DROP TRIGGER IF EXISTS psyplan_guard ON plans_treatmentplan;
 CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON plans_treatmentplan
   FOR EACH ROW EXECUTE FUNCTION psyplan_guard_plan();
 
-CREATE OR REPLACE FUNCTION psyplan_guard_signature() RETURNS trigger AS $$
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    RAISE EXCEPTION 'psyplan: signatures are never deleted' USING ERRCODE = 'raise_exception';
-  END IF;
-  IF OLD.voided_at IS NOT NULL OR ROW(NEW.plan_id, NEW.signer_id, NEW.meaning, NEW.printed_name,
-      NEW.credentials, NEW.signed_at, NEW.timezone, NEW.content_hash) IS DISTINCT FROM
-      ROW(OLD.plan_id, OLD.signer_id, OLD.meaning, OLD.printed_name, OLD.credentials, OLD.signed_at,
-      OLD.timezone, OLD.content_hash) THEN
-    RAISE EXCEPTION 'psyplan: a signature cannot change' USING ERRCODE = 'raise_exception';
-  END IF;
-  RETURN NEW;
-END $$ LANGUAGE plpgsql;
-DROP TRIGGER IF EXISTS psyplan_guard ON plans_signature;
-CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON plans_signature
-  FOR EACH ROW EXECUTE FUNCTION psyplan_guard_signature();
 """
 
 
@@ -143,14 +161,17 @@ def _sqlite_plan() -> list[str]:
                  OR NEW.meaning IS NOT OLD.meaning OR NEW.plan_id IS NOT OLD.plan_id
                  OR NEW.signer_id IS NOT OLD.signer_id OR NEW.credentials IS NOT OLD.credentials
                  OR NEW.timezone IS NOT OLD.timezone
+                 OR (OLD.canonical_json <> '' AND NEW.canonical_json IS NOT OLD.canonical_json)
             BEGIN SELECT RAISE(ABORT, 'psyplan: a signature cannot change'); END;""",
     ]
 
 
-def install_postgres(schema_editor, tables: dict[str, str]) -> None:
+def install_postgres(schema_editor, tables: dict[str, str], *, stored_json: bool = True) -> None:
+    """`tables` and `stored_json` let an old migration install the guards as they were then."""
     for table, expr in tables.items():
         schema_editor.execute(_pg_content(table, expr))
     schema_editor.execute(_pg_plan())
+    schema_editor.execute(_pg_signature(stored_json=stored_json))
 
 
 def install_sqlite(cursor) -> None:

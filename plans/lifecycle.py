@@ -10,6 +10,8 @@ on commit. A move that is not allowed raises TransitionError with a clear
 message and changes nothing, wherever it is called from.
 """
 
+import hashlib
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
@@ -20,7 +22,8 @@ from accounts.access import can_edit
 from accounts.models import Supervision, User
 from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans.canonical import content_hash
+from plans import quotes
+from plans.canonical import canonical_json, verify
 from plans.models import (
     Comment,
     Goal,
@@ -73,6 +76,12 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
     return transition
 
 
+def _signed_content(plan: TreatmentPlan) -> dict:
+    """The canonical JSON a signature stores, and its hash."""
+    signed = canonical_json(plan)
+    return {"canonical_json": signed.decode("utf-8"), "content_hash": hashlib.sha256(signed).hexdigest()}
+
+
 def _sign(plan: TreatmentPlan, signer: User, meaning: str) -> Signature:
     return Signature.objects.create(
         plan=plan,
@@ -82,7 +91,7 @@ def _sign(plan: TreatmentPlan, signer: User, meaning: str) -> Signature:
         credentials=signer.credentials,
         signed_at=timezone.now(),
         timezone=plan.client.practice.timezone,
-        content_hash=content_hash(plan),
+        **_signed_content(plan),
     )
 
 
@@ -146,6 +155,9 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
             "Your plans need a supervisor's co-signature, and no supervisor is assigned to you. "
             "Ask your practice admin to assign one."
         )
+    # Freeze what the version quotes from the client's record before signing it (while the
+    # version is still a draft in the database, the only time its copy can be written).
+    quotes.freeze(plan)
     _sign(plan, actor, Signature.Meaning.AUTHORED)
     plan.submitted_at = timezone.now()
     if needs_cosignature:
@@ -218,7 +230,8 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     _require_status(plan, Status.IN_REVIEW, action="approve")
     _require_reviewer(actor, plan)
     authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).first()
-    if authored is None or authored.content_hash != content_hash(plan):
+    # Checked afresh against the stored JSON and the hash, as the plan page checks it.
+    if authored is None or not verify(plan).matches:
         raise TransitionError("The plan's content no longer matches the author's signature; it cannot be approved.")
     _sign(plan, actor, Signature.Meaning.REVIEWED_AND_APPROVED)
     transition = _record(plan, actor, Status.ACTIVE, comment)
@@ -417,5 +430,5 @@ def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: st
         credentials="client",
         signed_at=timezone.now(),
         timezone=plan.client.practice.timezone,
-        content_hash=content_hash(plan),
+        **_signed_content(plan),
     )

@@ -452,6 +452,10 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     timezone = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical plan content.")
+    # The canonical JSON that was signed, byte for byte (text, not a JSON column: PostgreSQL's
+    # jsonb would reorder its keys). Empty for signatures given before it was stored; the
+    # database lets an empty one be filled in once, and never changes a stored one.
+    canonical_json = models.TextField(blank=True, default="", editable=False)
     # An author's signature on a version returned for changes stops counting; the row stays.
     voided_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=200, blank=True)
@@ -472,6 +476,34 @@ class Signature(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("Signatures are never deleted.")
+
+
+class PlanQuote(models.Model):
+    """What a submitted version quotes from its client's record (the chart number and the
+    presenting problems), copied when the version is frozen at submission. The client's
+    record stays editable; this copy is part of the version's signed content, guarded like
+    its goals, so editing the record later changes only later versions."""
+
+    plan = models.OneToOneField(TreatmentPlan, on_delete=models.PROTECT, related_name="quote")
+    chart_number = models.CharField(max_length=32)
+    # [{"id": ..., "on_plan": bool, "title": ..., "diagnosis_code": ..., ...}]: the plan's
+    # problems and those its objectives link to, as they read when the version was frozen.
+    problems = models.JSONField(default=list)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"What {self.plan} quotes"
+
+    def save(self, *args, **kwargs):
+        if TreatmentPlan.objects.filter(pk=self.plan_id, status__in=LOCKED_STATUSES).exists():
+            raise ImmutableRecordError(f"Plan {self.plan_id} is signed; what it quotes cannot change.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("What a plan quotes is never deleted.")
 
 
 class CommentQuerySet(CaseloadQuerySet):

@@ -15,8 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from plans import charts, measures
-from plans.canonical import content_hash
+from plans import canonical, charts, measures, quotes
 from plans.models import ProgressReview, Signature, TreatmentPlan
 from plans.selectors import load_plan_page, load_progress, plan_queryset
 
@@ -62,14 +61,17 @@ def _url_fetcher():
 def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
     practice = plan.client.practice
     today = practice.today()
-    page = load_plan_page(plan, today=today)
+    # Checked against the database as it is now, so a record printed from content that no
+    # longer matches its signatures says so.
+    verification = canonical.verify(plan)
+    page = load_plan_page(plan, today=today, content_hash=verification.current_hash)
     progress = load_progress(plan, page, today=today)
     chart_uris = []
     if audience == "clinical":
         for definition, scores in progress.measure_series:
             svg = charts.measure_chart(definition, [(s.recorded_on, s.total) for s in scores])
             chart_uris.append((definition, scores, _data_uri(svg)))
-    signatures = list(plan.signatures.all())
+    signatures = [check.signature for check in verification.checks]
     now = timezone.localtime(timezone.now(), practice.tzinfo)
     return {
         "plan": plan,
@@ -78,8 +80,9 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
         "page": page,
         "progress": progress,
         "charts": chart_uris,
-        "signatures": signatures,
-        "current_hash": content_hash(plan) if signatures else None,
+        "verification": verification,
+        # A submitted version prints the chart number it was signed with (plans/quotes.py).
+        "chart_number": quotes.chart_number(plan),
         "generated_at": now,
         "audience": audience,
         "plain": PLAIN_TECHNIQUES,
@@ -122,6 +125,8 @@ def html_to_pdf(html: str) -> tuple[bytes, int]:
 def render_pdf(plan: TreatmentPlan, *, audience: str = "clinical") -> RenderedPdf:
     content, pages = html_to_pdf(render_html(plan, audience=audience))
     suffix = "-client" if audience == "client" else ""
+    # Named by the client's chart number now, which is unique in the practice (a signed version's
+    # own chart number, printed inside, may since have been given to someone else).
     name = f"plan-{plan.client.chart_number}-v{plan.version_number}{suffix}.pdf"
     return RenderedPdf(content, pages, hashlib.sha256(content).hexdigest(), _safe_file_name(name))
 

@@ -8,6 +8,7 @@ is a draft and the plans are activated afterwards, which the signed-plan guards 
 """
 
 import datetime as dt
+import hashlib
 import random
 
 from django.db import transaction
@@ -15,7 +16,8 @@ from django.db import transaction
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans.canonical import content_hash
+from plans import quotes
+from plans.canonical import canonical_json
 from plans.models import (
     Goal,
     Intervention,
@@ -131,7 +133,11 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
         for o in objectives_of_plan[i.plan_id]
     )
 
-    # Sign with the real canonical hash while the content is still open, then activate.
+    # Freeze what each plan quotes and sign its real canonical content while it is still open, then activate.
+    signed = {}
+    for p in plans:
+        quotes.freeze(p)
+        signed[p.pk] = canonical_json(p)
     Signature.objects.bulk_create(
         Signature(
             plan=p,
@@ -140,7 +146,8 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
             printed_name=f"{p.author.given_name} {p.author.family_name}",
             signed_at=dt.datetime.combine(start, dt.time(12), practice.tzinfo),
             timezone=practice.timezone,
-            content_hash=content_hash(p),
+            canonical_json=signed[p.pk].decode("utf-8"),
+            content_hash=hashlib.sha256(signed[p.pk]).hexdigest(),
         )
         for p in plans
     )

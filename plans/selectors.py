@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from formulation.models import CoreConflict, DefenseObservation
+from plans import quotes
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 from plans.smart import Finding, check_objective
 
@@ -15,6 +16,8 @@ class ObjectiveView:
     objective: Objective
     findings: list[Finding]
     interventions: list[Intervention] = field(default_factory=list)
+    # The problems it is linked to, as the version quotes them (plans/quotes.py).
+    problems: list = field(default_factory=list)
 
     @property
     def tied_to_formulation(self) -> bool:
@@ -56,17 +59,20 @@ class PlanPage:
 
 def plan_queryset():
     return TreatmentPlan.objects.select_related(
-        "client__practice", "author", "formulation", "client__primary_clinician"
+        "client__practice", "author", "formulation", "client__primary_clinician", "quote"
     )
 
 
-def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
-    """The whole plan; for a final (immutable) version, cached until a comment changes or the day turns."""
+def load_plan_page(plan: TreatmentPlan, *, today: dt.date, content_hash: str | None = None) -> PlanPage:
+    """The whole plan. A final (immutable) version's page is cached under its content hash as
+    computed from the database for this request (pass it in when it is already known, else it is
+    computed here), so a cached page is only ever served for exactly the content the database holds
+    now; a comment or the day turning also makes a new page."""
     if not plan.is_final:
         return _load_plan_page(plan, today=today)
     from django.core.cache import cache
 
-    key = locked_page_key(plan, today)
+    key = locked_page_key(plan, today, content_hash=content_hash)
     page = cache.get(key)
     if page is None:
         page = _load_plan_page(plan, today=today)
@@ -75,20 +81,25 @@ def load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
     return page
 
 
-def locked_page_key(plan: TreatmentPlan, today: dt.date) -> str:
-    """What a submitted version's page depends on besides its frozen content: the day (SMART
-    checks look at dates) and its comments."""
-    from django.db.models import Count, Max
-
-    cached = getattr(plan, "_locked_page_key", None)
-    if cached and cached[0] == today:
-        return cached[1]
-    stamp = plan.comments.aggregate(n=Count("pk"), c=Max("created_at"), r=Max("resolved_at"))
+def locked_page_key(plan: TreatmentPlan, today: dt.date, *, content_hash: str | None = None) -> str:
+    """What a final version's page depends on: its content as the database holds it now (the
+    canonical hash, computed afresh), the day (SMART checks look at dates) and its comments."""
     import hashlib
 
-    depends_on = f"{plan.lineage}:{plan.version_number}:{plan.status}:{today}:{stamp['n']}:{stamp['c']}:{stamp['r']}"
-    key = f"plan-page:v1:{plan.pk}:" + hashlib.sha256(depends_on.encode()).hexdigest()
-    plan._locked_page_key = (today, key)
+    from django.db.models import Count, Max
+
+    from plans import canonical
+
+    cached = getattr(plan, "_locked_page_key", None)
+    if cached and cached[0] == (today, content_hash):
+        return cached[1]
+    current = content_hash or canonical.content_hash(plan)
+    stamp = plan.comments.aggregate(n=Count("pk"), c=Max("created_at"), r=Max("resolved_at"))
+    depends_on = (
+        f"{plan.lineage}:{plan.version_number}:{plan.status}:{current}:{today}:{stamp['n']}:{stamp['c']}:{stamp['r']}"
+    )
+    key = f"plan-page:v2:{plan.pk}:" + hashlib.sha256(depends_on.encode()).hexdigest()
+    plan._locked_page_key = ((today, content_hash), key)
     return key
 
 
@@ -107,7 +118,8 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
     )
     conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
     defenses = list(formulation.defenses.current().select_related("mechanism"))
-    problems = list(plan.presenting_problems.all())
+    problems = quotes.plan_problems(plan)
+    quoted = quotes.quoted_problems(plan)
 
     serving: dict[int, list[Intervention]] = {}
     for intervention in interventions:
@@ -129,7 +141,10 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
                 plan_horizon=plan.horizon_date,
                 today=today,
             )
-            views.append(ObjectiveView(objective, findings, serving.get(objective.pk, [])))
+            linked = list(objective.presenting_problems.all())
+            if quoted is not None:
+                linked = [quoted.get(p.pk, p) for p in linked]
+            views.append(ObjectiveView(objective, findings, serving.get(objective.pk, []), linked))
         goal_views.append((goal, views))
 
     all_objectives = [view.objective for _, views in goal_views for view in views]

@@ -66,13 +66,15 @@ def _today(plan: TreatmentPlan):
     return plan.client.practice.today()
 
 
-def _page_context(request, plan: TreatmentPlan, *, writable: bool | None = None) -> dict:
+def _page_context(
+    request, plan: TreatmentPlan, *, writable: bool | None = None, content_hash: str | None = None
+) -> dict:
     if writable is None:
         writable = can_edit(request.user, plan)
     editable = plan.is_editable and writable
     return {
         "plan": plan,
-        "page": load_plan_page(plan, today=_today(plan)),
+        "page": load_plan_page(plan, today=_today(plan), content_hash=content_hash),
         "can_edit": editable,
         "goal_form": _item_form("goal", plan) if editable else None,
     }
@@ -119,23 +121,21 @@ def plan_create(request, client_pk: int):
 
 @login_required
 def plan_detail(request, pk: int):
-    from plans import lifecycle
-    from plans.canonical import content_hash
+    from plans import canonical, lifecycle, quotes
     from plans.review import anchor_choices
 
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
     user = request.user
     writable = can_edit(user, plan)
-    context = _page_context(request, plan, writable=writable)
-    signatures = list(plan.signatures.all())
-    current_hash = content_hash(plan) if signatures else None
+    # Every signature checked against the content as the database holds it now, never a cached copy.
+    verification = canonical.verify(plan)
+    context = _page_context(request, plan, writable=writable, content_hash=verification.current_hash)
     is_author = plan.author_id == user.pk
     is_reviewer = not is_author and lifecycle.supervises(user, plan.author, plan.client.practice_id)
     context.update(
         {
-            "signatures": signatures,
-            "current_hash": current_hash,
-            "content_matches": all(s.content_hash == current_hash for s in signatures if s.voided_at is None),
+            "verification": verification,
+            "chart_number": quotes.chart_number(plan),
             "transitions": plan.transitions.select_related("actor"),
             "versions": TreatmentPlan.objects.visible_to(user).filter(lineage=plan.lineage).order_by("version_number"),
             "is_author": is_author,
@@ -150,11 +150,12 @@ def plan_detail(request, pk: int):
         }
     )
     if plan.is_final:
-        # A final version renders the same structure for everyone until a comment changes
-        # or the day turns (nobody can edit it), so the rendered fragment is cached with the page.
+        # A final version renders the same structure for everyone until its content (as verified
+        # just now), a comment or the day changes (nobody can edit it), so the rendered fragment is
+        # cached with the page.
         from django.core.cache import cache
 
-        key = locked_page_key(plan, _today(plan)) + ":html"
+        key = locked_page_key(plan, _today(plan), content_hash=verification.current_hash) + ":html"
         context["structure_html"] = cache.get(key)
         if context["structure_html"] is None:
             context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)

@@ -6,6 +6,7 @@ allowed for which plan (problems of this client, conflicts of this formulation .
 the services' check.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
@@ -160,16 +161,36 @@ class GoalTreeSerializer(GoalSerializer):
         read_only_fields = fields
 
 
+class SignatureCheckSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The signature's id.")
+    meaning = serializers.ChoiceField(choices=Signature.Meaning.choices)
+    state = serializers.ChoiceField(choices=["valid", "voided", "mismatch"])
+    problems = serializers.ListField(child=serializers.CharField(), help_text="Why it does not match.")
+
+
+class VerificationSerializer(serializers.Serializer):
+    """Every signature checked against the content as the database holds it at this request."""
+
+    matches = serializers.BooleanField(help_text="False when any valid signature no longer matches the content.")
+    content_hash = serializers.CharField(allow_null=True, help_text="SHA-256 of the canonical content now.")
+    signatures = SignatureCheckSerializer(many=True)
+    differences = serializers.ListField(
+        child=serializers.CharField(), help_text="Where the content differs from what was signed."
+    )
+
+
 class PlanDetailSerializer(PlanSerializer):
-    """A whole plan version: its current goals with their objectives, and its interventions."""
+    """A whole plan version: its current goals with their objectives, and its interventions.
+    `verification` is computed afresh on every read, never cached."""
 
     formulation = serializers.PrimaryKeyRelatedField(read_only=True)
     goals = GoalTreeSerializer(many=True, read_only=True, source="current_goals")
     interventions = InterventionSerializer(many=True, read_only=True, source="current_interventions")
     signatures = SignatureSerializer(many=True, read_only=True)
+    verification = serializers.SerializerMethodField()
 
     class Meta(PlanSerializer.Meta):
-        fields = [*PLAN_FIELDS, "formulation", "goals", "interventions", "signatures"]
+        fields = [*PLAN_FIELDS, "formulation", "goals", "interventions", "signatures", "verification"]
         read_only_fields = fields
 
     def to_representation(self, plan):
@@ -179,6 +200,15 @@ class PlanDetailSerializer(PlanSerializer):
                 serving.setdefault(objective.pk, []).append(intervention.pk)
         self.context["serving"] = serving
         return super().to_representation(plan)
+
+    @extend_schema_field(VerificationSerializer)
+    def get_verification(self, plan) -> dict:
+        from plans.canonical import verify
+
+        verification = self.context.get("verification")
+        if verification is None or verification.plan_id != plan.pk:
+            verification = verify(plan)
+        return verification.as_dict()
 
 
 # --- Input --------------------------------------------------------------------

@@ -109,12 +109,20 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         plan = get_object_or_404(TreatmentPlan.objects.visible_to(request.user).select_related("client"), pk=int(pk))
         if not plan.is_final:
             return super().retrieve(request, *args, **kwargs)
-        key = f"api-plan-detail:v1:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
+        from plans.canonical import verify
+
+        # The cached tree is keyed by the content hash computed afresh, so it is only served for
+        # exactly the content the database holds now; the verification is never cached.
+        verification = verify(plan)
+        key = f"api-plan-detail:v2:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
+        key += f":{verification.current_hash}"
         data = cache.get(key)
         if data is None:
             tree = plan_tree_queryset().get(pk=plan.pk)
-            data = s.PlanDetailSerializer(tree, context=self.get_serializer_context()).data
+            context = self.get_serializer_context() | {"verification": verification}
+            data = s.PlanDetailSerializer(tree, context=context).data
             cache.set(key, data, 60 * 60)
+        data = dict(data) | {"verification": verification.as_dict()}
         return with_etag(Response(data), plan)
 
     def respond_plan(self, plan, *, code=status.HTTP_200_OK):

@@ -12,12 +12,13 @@ from plans import guards
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        guards.install_postgres(schema_editor, guards.CONTENT_TABLES)
+        # The guards as they were at this migration (later ones extend them).
+        guards.install_postgres(schema_editor, guards.CONTENT_TABLES_0004, stored_json=False)
 
 
 def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        for table in [*guards.CONTENT_TABLES, "plans_treatmentplan", "plans_signature"]:
+        for table in [*guards.CONTENT_TABLES_0004, "plans_treatmentplan", "plans_signature"]:
             schema_editor.execute(f"DROP TRIGGER IF EXISTS psyplan_guard ON {table};")
 
 

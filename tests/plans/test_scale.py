@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.test import override_settings
 
-from plans.canonical import content_hash
+from plans.canonical import canonical_json, content_hash, verify
 from plans.models import MeasureScore, ObjectiveProgress, ProgressReview, TreatmentPlan
 
 
@@ -12,6 +12,7 @@ def test_seed_demo_scale_builds_full_signed_plans_with_a_year_of_reviews(db):
     assert plans.count() == 12 and set(plans.values_list("status", flat=True)) == {"active"}
     plan = plans.first()
     assert plan.signatures.get().content_hash == content_hash(plan)
+    assert plan.signatures.get().canonical_json.encode() == canonical_json(plan) and verify(plan).matches
     assert ProgressReview.objects.filter(plan=plan, status="completed").count() == 4
     assert MeasureScore.objects.filter(client=plan.client).count() == 4
     assert ObjectiveProgress.objects.filter(review__plan=plan).count() == 4 * 9

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('plans', '0008_plan_practice'),
+        ('plans', '0011_signed_content_guards'),
     ]
 
     operations = [
