@@ -157,13 +157,16 @@ def test_tampering_behind_the_guards_after_the_page_was_seen_shows_as_a_mismatch
 ):
     plan = signed
     web = login(clinician)
-    assert "matches" in _check_text(_page(web, plan))  # caches whatever the page caches
+    before = _page(web, plan)  # caches whatever the page caches
+    assert "matches" in _check_text(before)
+    assert before.select_one(".integrity-alert") is None
     assert _api(clinician).get(f"/api/v1/plans/{plan.pk}/").json()["verification"]["matches"] is True
     with guards_off("plans_goal"):
         Goal.objects.filter(plan=plan).update(statement="Rewritten after signing")
 
     soup = _page(web, plan)
     assert "no longer matches" in _check_text(soup)
+    assert "no longer matches its signatures" in soup.select_one(".integrity-alert[role=alert]").get_text()
     assert "goals[0].statement" in soup.select_one(".signatures").get_text()
     assert soup.select_one(".signatures tbody tr")["data-state"] == "mismatch"
     # The page shows the content as the database holds it, not a cached copy.
@@ -171,6 +174,7 @@ def test_tampering_behind_the_guards_after_the_page_was_seen_shows_as_a_mismatch
 
     html = pdf.render_html(plan)
     assert "Warning: the content no longer matches a valid signature." in html
+    assert html.index("no longer matches its signatures; see Signatures") < html.index("Presenting problems")
     assert "Does not match the content" in html
     assert "no longer matches its signatures" in pdf.render_html(plan, audience="client")
 
