@@ -319,7 +319,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Our JSONParser refuses absurdly nested bodies with a 400 (config/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
 }
 REST_KNOX = {
     # API tokens last a working day by default and are stored only as a hash.
