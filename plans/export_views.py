@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from clients.forms import DateInput
 from clients.models import Client
+from config.dates import ClinicalDateFormField
 from plans import exports
 from plans.models import BulkExport
 
@@ -27,8 +28,8 @@ class ExportForm(forms.Form):
         label="Clients", choices=[("", "All clients"), *Client.Status.choices], required=False
     )
     clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All clinicians")
-    date_from = forms.DateField(label="Plans starting from", required=False, widget=DateInput())
-    date_to = forms.DateField(label="Plans starting until", required=False, widget=DateInput())
+    date_from = ClinicalDateFormField(label="Plans starting from", required=False, widget=DateInput())
+    date_to = ClinicalDateFormField(label="Plans starting until", required=False, widget=DateInput())
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)
