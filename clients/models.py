@@ -18,6 +18,10 @@ validate_icd10cm = RegexValidator(
 )
 
 
+# The longest searched field (the names) is 150 characters.
+SEARCH_TERM_MAX_LENGTH = 150
+
+
 class ClientQuerySet(CaseloadQuerySet):
     client_path = ""
 
@@ -28,6 +32,10 @@ class ClientQuerySet(CaseloadQuerySet):
         term = term.strip()
         if not term:
             return self
+        if len(term) > SEARCH_TERM_MAX_LENGTH:
+            # Longer than any searched field, so it matches nothing; and SQLite refuses LIKE
+            # patterns over 50 000 bytes with an error that would read as a database outage.
+            return self.none()
         return self.filter(
             Q(given_name__icontains=term)
             | Q(family_name__icontains=term)

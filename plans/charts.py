@@ -116,7 +116,7 @@ def _draw_objective_chart(series) -> str:
     ax.set_ylabel("Progress (%)")
     ax.set_title("Objectives across reviews", fontsize=11, loc="left")
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
-    if series:
+    if any(points for _, points in series):
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.autofmt_xdate()
     return _render(fig)

@@ -76,3 +76,30 @@ def test_a_malformed_goal_parameter_when_adding_an_objective_is_a_400(web, plan,
 def test_a_move_direction_other_than_up_or_down_is_a_400(web, plan):
     goal = plan.goals.get()
     _assert_bad_request(web.post(f"/plans/items/goal/{goal.pk}/move/sideways/", headers=HX), "up or down")
+
+
+def test_a_huge_id_in_a_checkbox_list_is_a_field_error_not_a_driver_overflow(web, plan):
+    objective = plan.goals.get().objectives.get()
+    prefix = f"objective-{objective.pk}"
+    response = web.post(
+        f"/plans/items/objective/{objective.pk}/edit/",
+        {
+            f"{prefix}-version": objective.version,
+            f"{prefix}-statement": objective.statement,
+            f"{prefix}-status": objective.status,
+            f"{prefix}-presenting_problems": ["9" * 40],
+        },
+        headers=HX,
+    )
+    assert response.status_code == 200
+    assert "presenting_problems" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("huge", [2**63, 10**40, -(2**63) - 1])
+def test_an_in_lookup_with_ids_no_column_can_hold_matches_nothing(plan, huge):
+    from plans.models import Goal
+
+    goal = plan.goals.get()
+    assert list(Goal.objects.filter(pk__in=[huge])) == []
+    assert list(Goal.objects.filter(pk__in=[huge, goal.pk])) == [goal]
+    assert list(Goal.objects.exclude(pk__in=[huge]).filter(plan=plan)) == [goal]
