@@ -33,3 +33,31 @@ def choice_param(value: str | None, *, name: str, choices: Sequence[str]) -> str
     if value not in choices:
         raise BadParameter(f"{name} must be {' or '.join(choices)}.")
     return value
+
+
+def _field_label(key: str) -> str:
+    # Field names are ours (e.g. "objective-12-statement"); anything else is not repeated back.
+    return f"The field {key}" if key.replace("-", "").replace("_", "").isalnum() and len(key) <= 60 else "A field"
+
+
+class RefuseNulCharactersMiddleware:
+    """A NUL character in any query parameter or form field is a 400 naming the field.
+
+    No field accepts one: forms refuse it field by field, but views that read a value directly
+    (a comment's body, the search box) passed it on, and PostgreSQL refuses NUL in text with an
+    error (a 500). Browsers cannot type it, so refusing the whole request loses nobody's work.
+    API bodies are JSON, whose serializers refuse NUL per field; API query strings are checked here.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        sources = [request.GET]
+        if not request.path.startswith("/api/") and request.method == "POST":
+            sources.append(request.POST)
+        for source in sources:
+            for key, values in source.lists():
+                if "\x00" in key or any("\x00" in value for value in values):
+                    raise BadParameter(f"{_field_label(key)} contains a NUL character, which no field accepts.")
+        return self.get_response(request)

@@ -69,6 +69,8 @@ MIDDLEWARE = [
     "accounts.middleware.PracticeTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A NUL character in any parameter is a 400 (PostgreSQL cannot store one in text).
+    "config.params.RefuseNulCharactersMiddleware",
     # Last, as django-axes requires: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]

@@ -103,3 +103,13 @@ def test_an_in_lookup_with_ids_no_column_can_hold_matches_nothing(plan, huge):
     assert list(Goal.objects.filter(pk__in=[huge])) == []
     assert list(Goal.objects.filter(pk__in=[huge, goal.pk])) == [goal]
     assert list(Goal.objects.exclude(pk__in=[huge]).filter(plan=plan)) == [goal]
+
+
+def test_a_nul_character_in_a_comment_is_a_400_naming_the_field(web, plan):
+    response = web.post(f"/plans/{plan.pk}/comments/", {"anchor": "plan:", "body": "a\x00b"})
+    _assert_bad_request(response, "The field body contains a NUL character")
+    assert not plan.comments.exists()
+
+
+def test_a_nul_character_in_a_query_parameter_is_a_400(web, plan):
+    _assert_bad_request(web.get(f"/plans/{plan.pk}/", {"tab": "\x00"}), "The field tab contains a NUL character")
