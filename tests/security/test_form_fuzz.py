@@ -7,7 +7,8 @@ who may use it, on records of theirs: its page (and every page of the walk) is r
 forms that post to it, their fields and a valid value for each; then each field in turn gets
 malformed values of its type (overlong text, NUL bytes, non-numbers, out-of-range and impossible
 dates, huge integers, unknown choices), and the route gets one post with every field missing, one
-with every field sent twice (a list where a scalar is expected) and one that is not UTF-8. No
+with every field sent twice (a list where a scalar is expected) and one that is not UTF-8. Filter
+forms (method GET, such as the audit page's) get the same values through the query string. No
 answer may be a 5xx or show a traceback. Each route runs in a savepoint that is rolled back, so
 what one route changes (a submitted plan, a disabled account) does not hide another's forms.
 
@@ -265,9 +266,9 @@ def _forms_in(html: str, page_url: str) -> dict[str, dict[str, Field]]:
     found: dict[str, dict[str, Field]] = {}
     for form in soup.find_all(lambda t: t.name == "form" or t.has_attr("hx-post")):
         target = form.get("hx-post") or (form.get("action") if form.name == "form" else None) or page_url
-        if form.name == "form" and (form.get("method") or "get").lower() != "post" and not form.get("hx-post"):
-            continue
         path = urlsplit(target).path or urlsplit(page_url).path
+        if form.name == "form" and (form.get("method") or "get").lower() != "post" and not form.get("hx-post"):
+            path = f"GET {path}"  # a filter form: fuzzed through the query string
         fields = found.setdefault(path, {})
         container = form if form.name == "form" else (form.find_parent("form") or form)
         for tag in container.find_all(["input", "select", "textarea"]):
@@ -387,13 +388,17 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
                 outcome.posts += 1
                 _check(outcome, name, "not UTF-8", response)
                 statuses.add(response.status_code)
+                for label, data in _cases(forms.get(f"GET {urlsplit(url).path}", {})):
+                    response = web.get(url, data)
+                    outcome.posts += 1
+                    _check(outcome, name, f"GET {label}", response)
                 (outcome.unreached if statuses <= {403, 404} else outcome.reached).add(name)
         finally:
             transaction.savepoint_rollback(savepoint)
         if name.startswith("accounts:"):
             signed_in_as = None
     print(
-        f"\n{len(routes)} routes, {outcome.posts} malformed posts, {len(outcome.without_fields)} without fields "
+        f"\n{len(routes)} routes, {outcome.posts} malformed requests, {len(outcome.without_fields)} without fields "
         f"({sorted(outcome.without_fields)}), unreached: {sorted(outcome.unreached)}"
     )
     assert outcome.failures == [], "\n".join(outcome.failures)
@@ -404,6 +409,7 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
     form_routes |= {"plans:formulation_section", "plans:measure_record", "plans:review_complete", "accounts:login"}
     form_routes |= {"plans:catalogue_add", "plans:comment_add", "accounts:staff_edit", "accounts:password_change"}
     assert form_routes.isdisjoint(outcome.without_fields)
+    assert "GET /accounts/audit/" in forms, sorted(k for k in forms if k.startswith("GET"))
 
 
 def _plan_page_for(url: str, w: World) -> str | None:
