@@ -11,8 +11,11 @@ class AccountsConfig(AppConfig):
 
         from accounts import auth, history
         from accounts.middleware import start_session_clock
+        from config import lookups
 
         user_logged_in.connect(start_session_clock, dispatch_uid="accounts.start_session_clock")
         auth.connect_signals()
         history.connect_signals()
         post_migrate.connect(history.refresh_after_migrate, sender=self, dispatch_uid="accounts.history.refresh")
+        # Huge ids in `__in` match nothing instead of overflowing the driver (a 500 from any form).
+        lookups.register()

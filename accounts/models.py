@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from config.dates import ClinicalDateField
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -198,8 +200,8 @@ class Supervision(models.Model):
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="supervisions")
     supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_given")
     supervisee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_received")
-    started_on = models.DateField(default=timezone.localdate)
-    ended_on = models.DateField(null=True, blank=True)
+    started_on = ClinicalDateField(default=timezone.localdate)
+    ended_on = ClinicalDateField(null=True, blank=True)
 
     objects = SupervisionQuerySet.as_manager()
 

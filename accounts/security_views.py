@@ -24,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import audit
 from accounts.auth import has_two_factor, two_factor_required
 from accounts.models import AccessLog, Membership, User
+from config.dates import ClinicalDateFormField
 
 BACKUP_CODE_COUNT = 10
 
@@ -207,8 +208,8 @@ class AuditFilterForm(forms.Form):
     client = forms.TypedChoiceField(choices=(), required=False, coerce=int, empty_value=None)
     action = forms.ChoiceField(choices=[("", "Any action"), *audit.Action.CHOICES], required=False)
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AccessLog.Outcome.choices], required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = ClinicalDateFormField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = ClinicalDateFormField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     sort = forms.ChoiceField(
         choices=[
             ("-at", "Newest first"),

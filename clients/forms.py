@@ -1,6 +1,7 @@
 from django import forms
 
 from clients.models import Client, PresentingProblem
+from config.dates import ClinicalDateFormField
 
 
 class DateInput(forms.DateInput):
@@ -39,7 +40,7 @@ class ClientForm(forms.ModelForm):
 
 
 class DischargeForm(forms.Form):
-    discharged_on = forms.DateField(label="Discharge date", widget=DateInput())
+    discharged_on = ClinicalDateFormField(label="Discharge date", widget=DateInput())
     discharge_reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
 

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import CaseloadQuerySet
+from config.dates import ClinicalDateField
 
 # ICD-10-CM: a letter (not U), two characters, then up to four after a dot, e.g. F33.1, F43.10.
 validate_icd10cm = RegexValidator(
@@ -15,6 +16,10 @@ validate_icd10cm = RegexValidator(
     "Enter an ICD-10-CM code such as F33.1 or F41.1: a letter, two characters, "
     "and optionally a dot with up to four more.",
 )
+
+
+# The longest searched field (the names) is 150 characters.
+SEARCH_TERM_MAX_LENGTH = 150
 
 
 class ClientQuerySet(CaseloadQuerySet):
@@ -27,6 +32,10 @@ class ClientQuerySet(CaseloadQuerySet):
         term = term.strip()
         if not term:
             return self
+        if len(term) > SEARCH_TERM_MAX_LENGTH:
+            # Longer than any searched field, so it matches nothing; and SQLite refuses LIKE
+            # patterns over 50 000 bytes with an error that would read as a database outage.
+            return self.none()
         return self.filter(
             Q(given_name__icontains=term)
             | Q(family_name__icontains=term)
@@ -45,14 +54,14 @@ class Client(models.Model):
     given_name = models.CharField(max_length=150)
     family_name = models.CharField(max_length=150)
     preferred_name = models.CharField(max_length=150, blank=True)
-    date_of_birth = models.DateField()
+    date_of_birth = ClinicalDateField()
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(max_length=500, blank=True)
     primary_clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload")
-    intake_date = models.DateField()
+    intake_date = ClinicalDateField()
     status = models.CharField(max_length=12, choices=Status, default=Status.ACTIVE)
-    discharged_on = models.DateField(null=True, blank=True)
+    discharged_on = ClinicalDateField(null=True, blank=True)
     discharge_reason = models.TextField(max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -8,7 +8,8 @@ transaction, so nothing half-written survives: the page only has to say so. Two 
 - `server_error` (config.urls.handler500), for errors raised in middleware, such as loading the
   session, which never reach a middleware's process_exception;
 - `bad_request` (handler400): saving the session when the database has just gone away raises
-  SessionInterrupted, which Django answers with 400.
+  SessionInterrupted, which Django answers with 400. The same handler gives a malformed request
+  parameter (config.params.BadParameter) its 400 with the parameter's message, in the same three shapes.
 
 Both answer 503 with Retry-After. The API gets its usual JSON error body; a full page is a
 standalone template that needs no database; an htmx request gets a short fragment,
@@ -23,9 +24,10 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.template import loader
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from django.views import defaults
 
 logger = logging.getLogger("psyplan.database")
@@ -34,6 +36,7 @@ DATABASE_ERRORS = (OperationalError, InterfaceError)
 MESSAGE = "The database is unavailable for a moment; your last saved work is safe, please try again."
 RETRY_AFTER_SECONDS = 5
 EVENT = "psyplan:unavailable"
+BAD_REQUEST_EVENT = "psyplan:bad-request"
 
 
 def is_database_error(exc: BaseException | None) -> bool:
@@ -91,13 +94,32 @@ def _database_error_behind(exc: BaseException | None) -> BaseException | None:
     return None
 
 
+def bad_parameter_response(request, message: str) -> HttpResponse:
+    """A 400 naming the malformed parameter: the API's error format, an htmx notice, or a page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"status": 400, "code": "invalid", "detail": message, "fields": {}}, status=400)
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(
+            format_html('<p class="message message-error" role="alert">{}</p>', message), status=400
+        )
+        # As for an outage: keep what the person typed, and have the page show the message.
+        response["HX-Reswap"] = "none"
+        response["HX-Trigger"] = json.dumps({BAD_REQUEST_EVENT: {"message": message}})
+        return response
+    return HttpResponseBadRequest(loader.render_to_string("400.html", {"message": message}))
+
+
 def bad_request(request, exception):
     """handler400: Django reports a session it could not save as SessionInterrupted (a 400), also
     when the database went away at that moment; that is an outage, not a bad request."""
+    from config.params import BadParameter
+
     cause = _database_error_behind(exception)
     if cause is not None:
         _log(request, cause)
         return unavailable_response(request)
+    if isinstance(exception, BadParameter):
+        return bad_parameter_response(request, str(exception))
     return defaults.bad_request(request, exception)
 
 

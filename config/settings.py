@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "accounts.middleware.PracticeTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A NUL character in any parameter is a 400 (PostgreSQL cannot store one in text).
+    "config.params.RefuseNulCharactersMiddleware",
     # Last, as django-axes requires: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -378,7 +380,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Our JSONParser refuses absurdly nested bodies with a 400 (config/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
 }
 REST_KNOX = {
     # API tokens last a working day by default and are stored only as a hash.

@@ -15,13 +15,24 @@ LINE = "#1f5fa8"
 CACHE_SECONDS = 24 * 60 * 60
 
 
+# Every label is plain text. Matplotlib otherwise reads `$...$` in any text as mathtext, so a
+# practice measure (or band) named `Mood $\undefinedcmd{x}$` failed to draw, taking its chart, the
+# clinical PDF and bulk exports with it. The setting is read when each Text is created, so it
+# wraps the drawing, not only the rendering.
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+
+
 def _cached(kind: str, data: object, draw) -> str:
     """The same data always draws the same SVG, so draw it once: the plan page and its PDF
     share it, and a re-download of an unchanged plan costs no matplotlib time."""
-    key = f"chart:{kind}:v1:" + hashlib.sha256(repr(data).encode()).hexdigest()
+    from matplotlib import rc_context
+
+    # v2: labels became plain text, so a `$` in a name draws differently than before.
+    key = f"chart:{kind}:v2:" + hashlib.sha256(repr(data).encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
-        svg = draw()
+        with rc_context(PLAIN_TEXT):
+            svg = draw()
         cache.set(key, svg, CACHE_SECONDS)
     return svg
 
@@ -105,7 +116,7 @@ def _draw_objective_chart(series) -> str:
     ax.set_ylabel("Progress (%)")
     ax.set_title("Objectives across reviews", fontsize=11, loc="left")
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
-    if series:
+    if any(points for _, points in series):
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.autofmt_xdate()
     return _render(fig)

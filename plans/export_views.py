@@ -12,6 +12,7 @@ from accounts.idempotency import once_per_form
 from accounts.models import User
 from clients.forms import DateInput
 from clients.models import Client
+from config.dates import ClinicalDateFormField
 from plans import exports
 from plans.models import BulkExport
 
@@ -28,8 +29,8 @@ class ExportForm(forms.Form):
         label="Clients", choices=[("", "All clients"), *Client.Status.choices], required=False
     )
     clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="All clinicians")
-    date_from = forms.DateField(label="Plans starting from", required=False, widget=DateInput())
-    date_to = forms.DateField(label="Plans starting until", required=False, widget=DateInput())
+    date_from = ClinicalDateFormField(label="Plans starting from", required=False, widget=DateInput())
+    date_to = ClinicalDateFormField(label="Plans starting until", required=False, widget=DateInput())
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@ from django import forms
 
 from clients.forms import DateInput
 from clients.models import PresentingProblem
+from config.dates import ClinicalDateFormField
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
 from plans.models import (
     Goal,
@@ -34,7 +35,7 @@ class PlanStartForm(forms.Form):
         label="Start from",
         help_text="Everything copied from a template can be edited.",
     )
-    start_date = forms.DateField(widget=DateInput())
+    start_date = ClinicalDateFormField(widget=DateInput())
     review_interval = forms.TypedChoiceField(
         choices=TreatmentPlan.ReviewInterval.choices, coerce=int, initial=TreatmentPlan.ReviewInterval.QUARTERLY
     )

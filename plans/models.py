@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.access import CaseloadQuerySet
+from config.dates import ClinicalDateField
 from formulation.models import CatalogueQuerySet
 
 
@@ -82,11 +83,13 @@ class TreatmentPlan(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_version"
     )
     template = models.ForeignKey("PlanTemplate", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    start_date = models.DateField()
+    start_date = ClinicalDateField()
     horizon_months = models.PositiveSmallIntegerField(
         default=12, help_text="How far ahead the plan looks; objectives should be due within it."
     )
     review_interval = models.PositiveSmallIntegerField(choices=ReviewInterval, default=ReviewInterval.QUARTERLY)
+    # Computed from the start date and interval, never entered: it may fall a few months past the
+    # clinical range's end (config/dates.py) for a plan starting at its very end.
     next_review_date = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
@@ -239,7 +242,7 @@ class Objective(PlanContent):
     measure = models.CharField("how it is measured", max_length=500, blank=True)
     baseline = models.CharField(max_length=300, blank=True)
     target = models.CharField("target or criterion", max_length=300, blank=True)
-    target_date = models.DateField(null=True, blank=True)
+    target_date = ClinicalDateField(null=True, blank=True)
     responsible = models.CharField("carried out by", max_length=20, choices=Responsible, default=Responsible.BOTH)
     status = models.CharField(max_length=20, choices=Status, default=Status.NOT_STARTED)
     presenting_problems = models.ManyToManyField("clients.PresentingProblem", blank=True, related_name="objectives")
@@ -605,7 +608,7 @@ class MeasureScore(models.Model):
     definition = models.ForeignKey(MeasureDefinition, on_delete=models.PROTECT, related_name="scores")
     plan = models.ForeignKey(TreatmentPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="scores")
     review = models.ForeignKey("ProgressReview", null=True, blank=True, on_delete=models.PROTECT, related_name="scores")
-    recorded_on = models.DateField()
+    recorded_on = ClinicalDateField()
     item_scores = models.JSONField(default=list, blank=True)
     total = models.IntegerField()
     band = models.CharField(max_length=40, blank=True)
@@ -647,6 +650,7 @@ class ProgressReview(models.Model):
     OPEN_STATUSES = ("scheduled", "due", "overdue")
 
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    # The plan's next review date when it was scheduled (computed, like that date).
     due_date = models.DateField()
     status = models.CharField(max_length=12, choices=Status, default=Status.SCHEDULED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -656,7 +660,7 @@ class ProgressReview(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     completed_at = models.DateTimeField(null=True, blank=True)
-    completed_on = models.DateField(null=True, blank=True)
+    completed_on = ClinicalDateField(null=True, blank=True)
     alliance_bond = models.PositiveSmallIntegerField("bond", null=True, blank=True)
     alliance_goals = models.PositiveSmallIntegerField("agreement on goals", null=True, blank=True)
     alliance_tasks = models.PositiveSmallIntegerField("agreement on tasks", null=True, blank=True)
@@ -726,7 +730,7 @@ class ReviewSchedulerRun(models.Model):
     """One practice's daily scheduler run; finished_at stays empty if a worker died mid-run."""
 
     practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
-    run_date = models.DateField()
+    run_date = ClinicalDateField()
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)
@@ -766,8 +770,8 @@ class BulkExport(models.Model):
     clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    date_from = models.DateField(null=True, blank=True)
-    date_to = models.DateField(null=True, blank=True)
+    date_from = ClinicalDateField(null=True, blank=True)
+    date_to = ClinicalDateField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
     total = models.PositiveIntegerField(default=0)
     zip_path = models.CharField(max_length=300, blank=True)

@@ -1,5 +1,6 @@
 from django import forms
 
+from config.dates import ClinicalDateFormField
 from plans.measures import ITEMS, RESPONSES, SUGGESTED_STATUS
 from plans.models import ObjectiveProgress, ProgressReview
 
@@ -122,7 +123,7 @@ class ReviewForm(forms.Form):
 class MeasureForm(forms.Form):
     """Record one measure between reviews."""
 
-    recorded_on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    recorded_on = ClinicalDateFormField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, definition, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from accounts.errors import StaleEditError
 from accounts.idempotency import once_per_form
 from clients.models import Client
+from config.params import choice_param, int_param
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import services
 from plans.forms import (
@@ -60,6 +61,12 @@ def _item_form(kind: str, plan: TreatmentPlan, data=None, instance=None):
     initial = {"version": instance.version} if instance is not None else {}
     prefix = f"{kind}-{instance.pk if instance is not None else 'new'}"
     return form_class(data, instance=instance, initial=initial, prefix=prefix, **kwargs)
+
+
+def _expected_version(request, form) -> int:
+    """The version an edit was based on: the "save mine over theirs" override, else the form's."""
+    override = int_param(request.POST.get("overwrite_version"), name="overwrite_version")
+    return override or form.cleaned_data["version"] or 0
 
 
 def _today(plan: TreatmentPlan):
@@ -184,7 +191,7 @@ def plan_details_save(request, pk: int):
             services.update_plan_details(
                 actor=request.user,
                 plan=plan,
-                expected_version=int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0),
+                expected_version=_expected_version(request, form),
                 **form.values(),
             )
         except StaleEditError as exc:
@@ -215,7 +222,7 @@ def formulation_section_save(request, pk: int, section: str):
         "save_url": reverse("plans:formulation_section", args=[plan.pk, section]),
     }
     if form.is_valid():
-        expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
+        expected = _expected_version(request, form)
         try:
             formulation = services.save_formulation_section(
                 actor=request.user,
@@ -248,7 +255,8 @@ def item_add(request, pk: int, kind: str):
         raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
     goal = None
     if kind == "objective":
-        goal = get_object_or_404(plan.goals.current(), pk=request.GET.get("goal") or request.POST.get("goal"))
+        goal_pk = int_param(request.GET.get("goal") or request.POST.get("goal"), name="goal", required=True)
+        goal = get_object_or_404(plan.goals.current(), pk=goal_pk)
     form = _item_form(kind, plan, request.POST or None)
     if request.method == "POST" and form.is_valid():
         values = form.values()
@@ -288,7 +296,7 @@ def item_edit(request, kind: str, item_pk: int):
     save_url = reverse("plans:item_edit", args=[kind, item.pk])
     conflict = None
     if request.method == "POST" and form.is_valid():
-        expected = int(request.POST.get("overwrite_version") or form.cleaned_data["version"] or 0)
+        expected = _expected_version(request, form)
         try:
             saved = services.update_item(actor=request.user, item=item, expected_version=expected, values=form.values())
         except StaleEditError as exc:
@@ -367,6 +375,7 @@ def item_remove(request, kind: str, item_pk: int):
 @login_required
 @require_POST
 def item_move(request, kind: str, item_pk: int, direction: str):
+    direction = choice_param(direction, name="direction", choices=("up", "down"))
     item, plan = _editable_item(request, kind, item_pk)
     services.move_item(actor=request.user, item=item, direction=direction)
     return _structure_response(request, plan)

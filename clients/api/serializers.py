@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
 from clients.services import CLIENT_FIELDS, PROBLEM_FIELDS
-from config.api.serializers import OutputSerializer
+from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
 
 
 class ClientSerializer(OutputSerializer):
@@ -45,7 +45,7 @@ class ClientSearchSerializer(serializers.Serializer):
 
 
 class DischargeInputSerializer(serializers.Serializer):
-    discharged_on = serializers.DateField()
+    discharged_on = ClinicalDateSerializerField()
     reason = serializers.CharField(max_length=2000)
 
 

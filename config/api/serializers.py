@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from config.dates import validate_clinical_date
+
 
 class OutputSerializer(serializers.ModelSerializer):
     """A read-only model serializer whose schema says what its values can really be.
@@ -23,3 +25,11 @@ class OutputSerializer(serializers.ModelSerializer):
         if allow_blank and "choices" in kwargs:
             kwargs["allow_blank"] = True
         return kwargs
+
+
+class ClinicalDateSerializerField(serializers.DateField):
+    """A date in the clinical range (config/dates.py), for serializers not built from a model."""
+
+    def __init__(self, **kwargs):
+        kwargs["validators"] = [*kwargs.get("validators", []), validate_clinical_date]
+        super().__init__(**kwargs)

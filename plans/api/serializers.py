@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
-from config.api.serializers import OutputSerializer
+from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
 from plans.models import (
     Goal,
@@ -216,7 +216,7 @@ class PlanDetailSerializer(PlanSerializer):
 
 class PlanCreateSerializer(serializers.Serializer):
     client = VisibleRelated(Client)
-    start_date = serializers.DateField()
+    start_date = ClinicalDateSerializerField()
     review_interval = serializers.ChoiceField(
         choices=TreatmentPlan.ReviewInterval.choices, default=TreatmentPlan.ReviewInterval.QUARTERLY
     )
@@ -225,7 +225,7 @@ class PlanCreateSerializer(serializers.Serializer):
 
 
 class PlanUpdateSerializer(serializers.Serializer):
-    start_date = serializers.DateField(required=False)
+    start_date = ClinicalDateSerializerField(required=False)
     review_interval = serializers.ChoiceField(choices=TreatmentPlan.ReviewInterval.choices, required=False)
     horizon_months = serializers.IntegerField(min_value=1, max_value=60, required=False)
     presenting_problems = VisibleRelated(PresentingProblem, many=True, required=False)
@@ -376,7 +376,7 @@ class MeasureScoreSerializer(OutputSerializer):
 class MeasureScoreCreateSerializer(serializers.Serializer):
     client = VisibleRelated(Client)
     definition = CatalogueRelated(MeasureDefinition)
-    recorded_on = serializers.DateField()
+    recorded_on = ClinicalDateSerializerField()
     items = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=10),
         required=False,

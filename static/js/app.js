@@ -30,7 +30,8 @@
 
   // The server answers 503 with this event when the database is briefly unavailable
   // (config/dbfailure.py): nothing on the page is replaced, so say why the save did not happen.
-  document.addEventListener("psyplan:unavailable", function (event) {
+  // A malformed request (config/params.py) answers 400 with psyplan:bad-request, shown the same way.
+  const showNotice = function (event) {
     const main = document.getElementById("main") || body;
     let notice = document.getElementById("unavailable-notice");
     if (!notice) {
@@ -41,7 +42,9 @@
       main.insertBefore(notice, main.firstChild);
     }
     notice.textContent = (event.detail && event.detail.message) || "Please try again in a moment.";
-  });
+  };
+  document.addEventListener("psyplan:unavailable", showNotice);
+  document.addEventListener("psyplan:bad-request", showNotice);
   // The next successful request clears the notice.
   document.addEventListener("htmx:afterRequest", function (event) {
     const notice = document.getElementById("unavailable-notice");
