@@ -20,12 +20,16 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c "import secrets; print('DJANGO_SECRET_KEY=' + secrets.token_urlsafe(50)); print('AUDIT_HMAC_KEY=' + secrets.token_urlsafe(50)); print('DJANGO_DEBUG=true')" > .env
 	@echo "Wrote .env for local development (DEBUG on, fresh secret key)."
 
+# The port `make run` serves on: make run PORT=8080.
+PORT ?= 8000
+
 run: $(STAMP) .env
 	@mkdir -p var/broker/processed var/private var/static
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Psyplan is starting at http://127.0.0.1:8000 (Ctrl-C stops the web server, worker and beat)."
-	$(BIN)/honcho -f Procfile.dev start
+	@echo "Psyplan is starting at http://127.0.0.1:$(PORT) (Ctrl-C stops the web server, worker and beat)."
+	@# Ctrl-C is how the stack is meant to stop: honcho's 130 then is a clean exit, not an error.
+	@$(BIN)/honcho -f Procfile.dev start --port $(PORT) || { rc=$$?; [ $$rc -eq 130 ] || exit $$rc; }
 
 test: $(STAMP)
 	$(BIN)/pytest

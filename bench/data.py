@@ -1,6 +1,7 @@
 """Synthetic plans for benchmarks, built through the same services clinicians use."""
 
 import datetime as dt
+import itertools
 
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
@@ -15,13 +16,19 @@ LOREM = (
 )
 
 
+# Every benchmark group builds its own practice in the one scratch database `make bench` uses, so
+# the staff of each must have addresses of their own (emails are unique).
+_practices = itertools.count(1)
+
+
 def practice_with_staff() -> tuple[Practice, User, User]:
-    practice = Practice.objects.create(name="Bench Practice", timezone="America/New_York")
+    n = next(_practices)
+    practice = Practice.objects.create(name=f"Bench Practice {n}", timezone="America/New_York")
     clinician = User.objects.create_user(
-        "bench.clinician@example.test", "bench-password-123", given_name="Bench", family_name="Clinician"
+        f"bench{n}.clinician@example.test", "bench-password-123", given_name="Bench", family_name="Clinician"
     )
     admin = User.objects.create_user(
-        "bench.admin@example.test", "bench-password-123", given_name="Bench", family_name="Admin"
+        f"bench{n}.admin@example.test", "bench-password-123", given_name="Bench", family_name="Admin"
     )
     Membership.objects.create(user=clinician, practice=practice, is_clinician=True)
     Membership.objects.create(user=admin, practice=practice, is_practice_admin=True)
