@@ -11,7 +11,8 @@ record is decided here and only here:
 - nobody sees anything of another practice.
 
 Querysets for clinical models subclass `CaseloadQuerySet`, which turns these
-rules into a filter. Views, API endpoints, exports and tasks fetch through
+rules into a filter; the role facts behind them (who is an admin, a clinician,
+whose supervisor) are accounts.policy's, asked once per request. Views, API endpoints, exports and tasks fetch through
 `visible_to(user)` / `editable_by(user)`, and `get_visible_or_404` /
 `get_editable_or_403` give the HTTP answers: outside the user's view is 404,
 so that existence is not leaked; visible but not theirs to change is 403.
@@ -25,6 +26,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+
+from accounts import policy
 
 
 @dataclass(frozen=True)
@@ -59,28 +62,16 @@ def forget_scope(user) -> None:
 
 
 def _compute_scope(user) -> Scope:
-    from accounts.models import Membership, Supervision
-    from accounts.policy import has_credentials
-
-    membership = Membership.objects.filter(user=user).first()
-    if membership is None:
+    # The role facts are the policy's (accounts.policy); this module only turns them into a filter.
+    practice_id = policy.practice_id_of(user)
+    if practice_id is None:
         return NO_ACCESS
-    own = frozenset({user.pk}) if membership.is_clinician else frozenset()
-    readable = set(own)
-    # Reading supervisees' caseloads is supervision: only for a clinician with credentials (accounts.policy).
-    if membership.is_supervisor and membership.is_clinician and has_credentials(user.credentials):
-        readable.update(
-            Supervision.objects.current()
-            .filter(
-                supervisor=user,
-                practice_id=membership.practice_id,
-                supervisee__membership__practice_id=membership.practice_id,
-            )
-            .values_list("supervisee_id", flat=True)
-        )
+    own = frozenset({user.pk}) if policy.is_clinician(user) else frozenset()
+    # Reading supervisees' caseloads is supervision: only for a qualified supervisor, asked of the policy.
+    readable = set(own) | set(policy.supervisee_ids(user).filter(practice_id=practice_id))
     return Scope(
-        practice_id=membership.practice_id,
-        sees_whole_practice=membership.is_practice_admin,
+        practice_id=practice_id,
+        sees_whole_practice=policy.is_practice_admin(user),
         readable_caseloads=frozenset(readable),
         editable_caseloads=own,
     )
@@ -133,4 +124,4 @@ def get_editable_or_403(queryset: CaseloadQuerySet, user, **lookup):
 
 
 def can_edit(user, obj) -> bool:
-    return type(obj)._default_manager.editable_by(user).filter(pk=obj.pk).exists()
+    return policy.can(user, policy.Action.EDIT, obj)

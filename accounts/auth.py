@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-from accounts import audit
+from accounts import audit, policy
 from accounts.models import User
 
 
@@ -42,7 +42,7 @@ def two_factor_required(user) -> bool:
     if membership is None:
         return bool(user.is_superuser)
     practice = membership.practice
-    return practice.require_two_factor or (membership.is_practice_admin and practice.require_two_factor_for_admins)
+    return practice.require_two_factor or (policy.is_practice_admin(user) and practice.require_two_factor_for_admins)
 
 
 def has_two_factor(user) -> bool:

@@ -137,10 +137,12 @@ class Practice(models.Model):
 class MembershipQuerySet(models.QuerySet):
     def manageable_by(self, user) -> "MembershipQuerySet":
         """Staff records a practice admin may manage: their own practice's."""
-        membership = getattr(user, "active_membership", None)
-        if not user.is_authenticated or membership is None or not membership.is_practice_admin:
+        # Imported here because the policy's role queries import this module.
+        from accounts import policy
+
+        if not policy.can(user, policy.Action.MANAGE_STAFF):
             return self.none()
-        return self.filter(practice_id=membership.practice_id)
+        return self.filter(practice_id=policy.practice_id_of(user))
 
     def clinicians(self) -> "MembershipQuerySet":
         return self.filter(is_clinician=True, user__is_active=True)

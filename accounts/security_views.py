@@ -21,7 +21,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit
+from accounts import audit, policy
 from accounts.auth import has_two_factor, two_factor_required
 from accounts.models import AccessLog, Membership, User
 from config.dates import ClinicalDateFormField
@@ -152,11 +152,11 @@ def two_factor_disable(request):
 # --- Practice security settings -----------------------------------------------
 
 
-def _admin_membership(request) -> Membership:
-    membership = request.user.active_membership
-    if membership is None or not membership.is_practice_admin:
+def _admin_membership(request, action: policy.Action) -> Membership:
+    """The security and audit pages are an admin's: to everyone else they do not exist."""
+    if not policy.can(request.user, action):
         raise Http404
-    return membership
+    return policy.membership_of(request.user)
 
 
 class SecuritySettingsForm(forms.Form):
@@ -168,7 +168,7 @@ class SecuritySettingsForm(forms.Form):
 
 @login_required
 def security_settings(request):
-    practice = _admin_membership(request).practice
+    practice = _admin_membership(request, policy.Action.MANAGE_SECURITY).practice
     initial = {
         "require_two_factor": practice.require_two_factor,
         "require_two_factor_for_admins": practice.require_two_factor_for_admins,
@@ -226,7 +226,7 @@ class AuditFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         from clients.models import Client
 
-        practice_id = admin.active_membership.practice_id
+        practice_id = policy.practice_id_of(admin)
         self.fields["user"].queryset = User.objects.filter(membership__practice_id=practice_id).order_by(
             "family_name", "given_name"
         )
@@ -281,7 +281,7 @@ def _csv_cell(value) -> str:
 @login_required
 def audit_log(request):
     """The practice's access log for its admins: filter, sort, page and export as CSV."""
-    membership = _admin_membership(request)
+    membership = _admin_membership(request, policy.Action.VIEW_AUDIT)
     form = AuditFilterForm(request.GET or None, admin=request.user)
     entries = AccessLog.objects.for_practice(membership.practice_id).select_related("actor")
     entries = form.filter(entries) if form.is_valid() else entries.order_by(*SORTS["-at"])

@@ -16,8 +16,7 @@ from accounts.models import Membership, Practice, Supervision, User
 
 
 def _require_practice_admin(actor: User, practice: Practice) -> None:
-    membership = actor.active_membership
-    if not (actor.is_active and membership and membership.is_practice_admin and membership.practice_id == practice.pk):
+    if not policy.can(actor, policy.Action.MANAGE_STAFF, practice):
         raise PermissionDenied("Only an admin of this practice can manage its staff.")
 
 

@@ -7,10 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import audit, services
+from accounts import audit, policy, services
 from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
 from accounts.idempotency import once_per_form
-from accounts.models import Membership
+from accounts.models import Membership, Supervision
 
 
 class LoginView(auth_views.LoginView):
@@ -78,7 +78,7 @@ def _managed_membership(request, pk: int | None = None):
     """The staff pages are an admin's: to everyone else they do not exist."""
     memberships = Membership.objects.manageable_by(request.user).select_related("user", "practice")
     if pk is None:
-        if not request.user.active_membership or not request.user.active_membership.is_practice_admin:
+        if not policy.can(request.user, policy.Action.MANAGE_STAFF):
             raise Http404
         return memberships
     return get_object_or_404(memberships, pk=pk)
@@ -90,11 +90,10 @@ def staff_list(request):
     supervisors_by_user: dict[int, list] = {}
     for membership in memberships:
         supervisors_by_user[membership.user_id] = []
-    from accounts.models import Supervision
-
+    # The links as recorded, qualified or not: this page is where an admin ends the ones that no longer hold.
     for supervision in (
         Supervision.objects.current()
-        .filter(practice=request.user.active_membership.practice)
+        .filter(practice_id=policy.practice_id_of(request.user))
         .select_related("supervisor")
     ):
         supervisors_by_user.setdefault(supervision.supervisee_id, []).append(supervision.supervisor)
@@ -106,7 +105,7 @@ def staff_list(request):
 @once_per_form
 def staff_invite(request):
     _managed_membership(request)
-    practice = request.user.active_membership.practice
+    practice = policy.membership_of(request.user).practice
     form = StaffInviteForm(request.POST or None, practice=practice)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.errors import StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
@@ -32,10 +33,9 @@ def _check_chart_number(practice_id: int, chart_number: str, exclude_pk: int | N
 @transaction.atomic
 def create_client(*, actor: User, **fields) -> Client:
     """Open a client record on the actor's own caseload."""
-    membership = actor.active_membership
-    if membership is None or not membership.is_clinician:
+    if not policy.can(actor, policy.Action.CREATE_CLIENT):
         raise PermissionDenied("Only clinicians open client records.")
-    client = Client(practice=membership.practice, primary_clinician=actor, **fields)
+    client = Client(practice=policy.membership_of(actor).practice, primary_clinician=actor, **fields)
     # The chart number's uniqueness is checked next, with a message that names the field.
     client.full_clean(validate_constraints=False)
     _check_chart_number(client.practice_id, client.chart_number)

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 
+from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from accounts.errors import StaleEditError
 from accounts.idempotency import once_per_form
@@ -24,13 +25,12 @@ def client_list(request):
     if status in Client.Status.values:
         clients = clients.filter(status=status)
     page = Paginator(clients, 50).get_page(params.get("page"))
-    membership = request.user.active_membership
     context = {
         "page": page,
         "status": status,
         "q": term,
         "statuses": Client.Status.choices,
-        "can_create": bool(membership and membership.is_clinician),
+        "can_create": policy.can(request.user, policy.Action.CREATE_CLIENT),
     }
     template = "clients/_client_rows.html" if request.htmx else "clients/client_list.html"
     return render(request, template, context)
@@ -68,8 +68,7 @@ def client_create(request):
             messages.success(request, f"Client record opened for {client.display_name}.")
             return redirect("clients:detail", pk=client.pk)
     elif request.method == "GET":
-        membership = request.user.active_membership
-        if membership is None or not membership.is_clinician:
+        if not policy.can(request.user, policy.Action.CREATE_CLIENT):
             raise PermissionDenied("Only clinicians open client records.")
     return render(request, "clients/client_form.html", {"form": form, "title": "New client"})
 

@@ -9,28 +9,25 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.access import scope_for
-from accounts.models import Membership, Supervision
+from accounts import policy
+from accounts.models import Membership
 from clients.models import Client
 from plans.models import ProgressReview
 
 
 @login_required
 def home(request):
-    membership = request.user.active_membership
-    context: dict = {"membership": membership}
+    user = request.user
+    membership = policy.membership_of(user)
+    roles = policy.Roles(user)
+    context: dict = {"membership": membership, "roles": roles}
     if membership is not None:
-        scope = scope_for(request.user)
-        if membership.is_clinician:
+        if roles.clinician:
             context["caseload"] = (
                 Client.objects.visible_to(request.user).active().filter(primary_clinician=request.user)[:50]
             )
-        if membership.is_supervisor:
-            supervisees = (
-                Supervision.objects.current()
-                .filter(supervisor=request.user, supervisee_id__in=scope.readable_caseloads)
-                .select_related("supervisee__membership")
-            )
+        if roles.supervisor:
+            supervisees = policy.current_supervisions().filter(supervisor=user).select_related("supervisee__membership")
             counts = dict(
                 Client.objects.visible_to(request.user)
                 .active()
@@ -38,8 +35,11 @@ def home(request):
                 .values_list("primary_clinician")
                 .annotate(n=Count("pk"))
             )
-            context["supervisees"] = [(s.supervisee, counts.get(s.supervisee_id, 0)) for s in supervisees]
-        if membership.is_clinician:
+            context["supervisees"] = [
+                (s.supervisee, counts.get(s.supervisee_id, 0), policy.needs_cosignature(s.supervisee))
+                for s in supervisees
+            ]
+        if roles.clinician:
             context["reviews_due"] = (
                 ProgressReview.objects.visible_to(request.user)
                 .open()
@@ -47,7 +47,7 @@ def home(request):
                 .select_related("plan__client")
                 .order_by("due_date")[:20]
             )
-        if membership.is_practice_admin:
+        if roles.practice_admin:
             context["staff_count"] = Membership.objects.manageable_by(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()
             context["overdue_reviews"] = (

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from accounts.idempotency import once_per_form
 from accounts.models import User
 from clients.forms import DateInput
@@ -18,10 +19,10 @@ from plans.models import BulkExport
 
 
 def _require_admin(request):
-    membership = request.user.active_membership
-    if membership is None or not membership.is_practice_admin:
+    """The export pages are an admin's: to everyone else they do not exist."""
+    if not policy.can(request.user, policy.Action.EXPORT):
         raise Http404
-    return membership
+    return policy.membership_of(request.user)
 
 
 class ExportForm(forms.Form):
@@ -34,9 +35,10 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, practice, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = User.objects.filter(
-            membership__practice=practice, membership__is_clinician=True
-        ).order_by("family_name", "given_name")
+        # Former clinicians too: their old caseloads are exported as well.
+        self.fields["clinician"].queryset = policy.clinicians(practice, include_deactivated=True).order_by(
+            "family_name", "given_name"
+        )
 
 
 @login_required

@@ -21,6 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import Membership, User
 from plans.models import LOCKED_STATUSES, BulkExport, BulkExportItem, TreatmentPlan
 
@@ -51,9 +52,9 @@ def request_export(
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
 ) -> BulkExport:
-    membership = actor.active_membership
-    if membership is None or not membership.is_practice_admin:
+    if not policy.can(actor, policy.Action.EXPORT):
         raise PermissionDenied("Only practice admins export records in bulk.")
+    membership = policy.membership_of(actor)
     if clinician is not None and not Membership.objects.filter(user=clinician, practice=membership.practice).exists():
         raise ValidationError({"clinician": "Choose a clinician of your practice."})
     if date_from and date_to and date_from > date_to:

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from accounts.access import get_visible_or_404
 from accounts.idempotency import once_per_form
 from formulation.models import ConflictType, DefenseMechanism
@@ -136,16 +137,16 @@ class TemplateReviewForm(forms.Form):
 
 
 def _practice_id(request) -> int:
-    membership = request.user.active_membership
-    if membership is None:
+    practice_id = policy.practice_id_of(request.user)
+    if practice_id is None:
         raise Http404
-    return membership.practice_id
+    return practice_id
 
 
 @login_required
 def library(request):
     practice_id = _practice_id(request)
-    is_admin = request.user.active_membership.is_practice_admin
+    is_admin = policy.can(request.user, policy.Action.MANAGE_LIBRARY)
     templates = list(
         PlanTemplate.objects.filter(Q(practice__isnull=True) | Q(practice_id=practice_id))
         .select_related("created_by")
@@ -179,7 +180,7 @@ def library(request):
 def catalogue_add(request, kind: str):
     if kind not in CATALOGUES:
         raise Http404
-    if not request.user.active_membership or not request.user.active_membership.is_practice_admin:
+    if not policy.can(request.user, policy.Action.MANAGE_LIBRARY):
         raise Http404
     form = _catalogue_form(kind, request.POST)
     if form.is_valid():
@@ -199,8 +200,7 @@ def catalogue_add(request, kind: str):
 def template_from_plan(request, pk: int):
     """Review, edit and then share a plan's goals and objectives as a practice template."""
     plan = get_visible_or_404(TreatmentPlan.objects.select_related("client"), request.user, pk=pk)
-    membership = request.user.active_membership
-    if not membership.is_practice_admin:
+    if not policy.can(request.user, policy.Action.SHARE_TEMPLATE, plan):
         raise Http404
     source = services.template_texts_from_plan(plan)
     fingerprint = services.template_source_fingerprint(plan)

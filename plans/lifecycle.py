@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts import audit, policy
 from accounts.access import can_edit
-from accounts.models import Supervision, User
+from accounts.models import User
 from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import quotes
@@ -36,6 +36,7 @@ from plans.models import (
 )
 
 Status = TreatmentPlan.Status
+Action = policy.Action
 
 
 class TransitionError(ValidationError):
@@ -95,31 +96,10 @@ def _sign(plan: TreatmentPlan, signer: User, meaning: str) -> Signature:
     )
 
 
-def current_supervisors(user: User, practice_id: int) -> list[User]:
-    """The supervisors who can review `user`'s plans now: linked, and still qualified to supervise."""
-    return [
-        s.supervisor
-        for s in Supervision.objects.current()
-        .filter(
-            policy.qualified_supervisor_q("supervisor__"),
-            supervisee=user,
-            practice_id=practice_id,
-            supervisor__membership__practice_id=practice_id,
-        )
-        .select_related("supervisor")
-    ]
-
-
-def supervises(supervisor: User, clinician: User, practice_id: int) -> bool:
-    """A current link alone is not enough: the supervisor must be a qualified clinician of the
-    practice today, so a row that reached the database without the staff services grants nothing."""
-    if not policy.may_supervise(supervisor, practice_id):
-        return False
-    return (
-        Supervision.objects.current()
-        .filter(supervisor=supervisor, supervisee=clinician, practice_id=practice_id, supervisor__is_active=True)
-        .exists()
-    )
+# Who supervises whom is the policy's answer (accounts.policy), used here under the names the
+# lifecycle has always offered its callers.
+current_supervisors = policy.current_supervisors
+supervises = policy.supervises
 
 
 def _plan_url(plan: TreatmentPlan) -> str:
@@ -142,14 +122,12 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     """The author signs. Without a co-signature requirement that makes the plan active."""
     plan = _lock(plan)
     _require_status(plan, Status.DRAFT, action="submit")
-    if plan.author_id != actor.pk or not can_edit(actor, plan):
+    if not policy.can(actor, Action.SIGN, plan):
         raise TransitionError("Only the plan's author can submit and sign it.")
     if not Objective.objects.current().filter(goal__plan=plan, goal__removed_at__isnull=True).exists():
         raise TransitionError("Add at least one goal with an objective before submitting.")
-    membership = actor.active_membership
-    practice_id = plan.client.practice_id
-    needs_cosignature = membership.requires_cosignature
-    supervisors = current_supervisors(actor, practice_id)
+    needs_cosignature = policy.needs_cosignature(actor)
+    supervisors = current_supervisors(actor, plan.client.practice_id)
     if needs_cosignature and not supervisors:
         raise TransitionError(
             "Your plans need a supervisor's co-signature, and no supervisor is assigned to you. "
@@ -208,7 +186,7 @@ def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> Treatm
 def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     plan = _lock(plan)
     _require_status(plan, Status.CHANGES_REQUESTED, action="revise")
-    if plan.author_id != actor.pk or not can_edit(actor, plan):
+    if not policy.can(actor, Action.SIGN, plan):
         raise TransitionError("Only the plan's author can revise it.")
     _record(plan, actor, Status.DRAFT, "Revising after review.")
     plan.save(update_fields=["status", "updated_at"])
@@ -219,7 +197,7 @@ def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
 def _require_reviewer(actor: User, plan: TreatmentPlan) -> None:
     if actor.pk == plan.author_id:
         raise TransitionError("Nobody approves or reviews their own plan.")
-    if not supervises(actor, plan.author, plan.client.practice_id):
+    if not policy.can(actor, Action.APPROVE, plan):
         raise TransitionError("Only a current supervisor of the plan's author can review it.")
 
 
@@ -370,9 +348,9 @@ def add_comment(
     anchor_key: str = "",
     anchor_label: str = "",
 ) -> Comment:
-    if not TreatmentPlan.objects.visible_to(actor).filter(pk=plan.pk).exists():
+    if not policy.can(actor, Action.VIEW, plan):
         raise TransitionError("You cannot see this plan.")
-    if actor.pk != plan.author_id and not supervises(actor, plan.author, plan.client.practice_id):
+    if not policy.can(actor, Action.COMMENT, plan):
         raise TransitionError("Only the author and their supervisors comment on a plan.")
     if not body.strip():
         raise ValidationError({"body": "Write the comment."})

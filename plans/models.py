@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from accounts import policy
 from accounts.access import CaseloadQuerySet
 from config.dates import ClinicalDateField
 from formulation.models import CatalogueQuerySet
@@ -39,17 +40,9 @@ class TreatmentPlanQuerySet(CaseloadQuerySet):
 
     def awaiting_review_by(self, user):
         """Plans in review whose author this user currently supervises, oldest submission first."""
-        from accounts.models import Supervision
-        from accounts.policy import qualified_supervisor_q
-
-        supervisees = (
-            Supervision.objects.current()
-            .filter(qualified_supervisor_q("supervisor__"), supervisor=user)
-            .values("supervisee_id")
-        )
         return (
             self.visible_to(user)
-            .filter(status=TreatmentPlan.Status.IN_REVIEW, author_id__in=supervisees)
+            .filter(status=TreatmentPlan.Status.IN_REVIEW, author_id__in=policy.supervisee_ids(user))
             .exclude(author=user)
             .order_by("submitted_at")
         )
@@ -748,11 +741,9 @@ class ReviewSchedulerRun(models.Model):
 class BulkExportQuerySet(models.QuerySet):
     def of_requester(self, user):
         """An export's files are only ever for the admin who asked for them."""
-        if not user.is_authenticated:
+        if not policy.can(user, policy.Action.EXPORT):
             return self.none()
-        return self.filter(
-            requested_by=user, practice__memberships__user=user, practice__memberships__is_practice_admin=True
-        )
+        return self.filter(requested_by=user, practice_id=policy.practice_id_of(user))
 
 
 class BulkExport(models.Model):

@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from accounts.access import get_visible_or_404
 from accounts.idempotency import once_per_form
-from accounts.models import Notification, Supervision
+from accounts.models import Notification
 from plans import lifecycle
 from plans.compare import compare_versions
 from plans.models import Comment, ProgressReview, TreatmentPlan
@@ -44,7 +45,7 @@ def _run(request, plan: TreatmentPlan, action, success: str, **kwargs):
 @once_per_form
 def submit(request, pk: int):
     plan = _visible_plan(request, pk)
-    needs_review = bool(request.user.active_membership and request.user.active_membership.requires_cosignature)
+    needs_review = policy.needs_cosignature(request.user)
     success = (
         "Signed and sent to your supervisor for co-signature." if needs_review else "Signed. The plan is now active."
     )
@@ -183,10 +184,9 @@ def review_queue(request):
     waiting = list(TreatmentPlan.objects.awaiting_review_by(user).select_related("client", "author"))
     now = timezone.now()
     rows = [(plan, now - plan.submitted_at) for plan in waiting]
-    supervisees = Supervision.objects.current().filter(supervisor=user).values("supervisee_id")
     overdue = (
         ProgressReview.objects.visible_to(user)
-        .filter(status=ProgressReview.Status.OVERDUE, plan__author_id__in=supervisees)
+        .filter(status=ProgressReview.Status.OVERDUE, plan__author_id__in=policy.supervisee_ids(user))
         .select_related("plan__client", "plan__author")
         .order_by("due_date")
     )

@@ -21,7 +21,8 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Practice
+from accounts import policy
+from accounts.models import Practice
 from accounts.notify import notify
 from plans.models import ProgressReview, ReviewSchedulerRun, TreatmentPlan
 
@@ -125,12 +126,10 @@ def _escalate(review_id: int) -> int:
     )
     if review is None:
         return 0
-    from plans.lifecycle import current_supervisors
-
     plan = review.plan
-    recipients = current_supervisors(plan.author, plan.client.practice_id) or [
-        m.user for m in Membership.objects.filter(practice_id=plan.client.practice_id, is_practice_admin=True)
-    ]
+    recipients = policy.current_supervisors(plan.author, plan.client.practice_id) or list(
+        policy.practice_admins(plan.client.practice_id)
+    )
     notify(
         recipients=recipients,
         key=f"review:{review.pk}:overdue",

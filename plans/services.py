@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts import audit
+from accounts import audit, policy
 from accounts.errors import StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
@@ -420,9 +420,8 @@ def move_item(*, actor: User, item: models.Model, direction: str) -> None:
 # --- The practice's library --------------------------------------------------
 
 
-def _require_admin_of(actor: User, practice_id: int) -> None:
-    membership = actor.active_membership
-    if not (membership and membership.is_practice_admin and membership.practice_id == practice_id):
+def _require_admin_of(actor: User, practice_id: int | None) -> None:
+    if practice_id is None or not policy.can(actor, policy.Action.MANAGE_LIBRARY, practice_id):
         raise PermissionDenied("Only a practice admin manages the practice's library.")
 
 
@@ -558,16 +557,16 @@ def set_template_active(*, actor: User, template: PlanTemplate, active: bool) ->
 @transaction.atomic
 def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> models.Model:
     """Add a practice's own conflict type, defense or intervention technique."""
-    membership = actor.active_membership
-    _require_admin_of(actor, membership.practice_id if membership else -1)
-    entry = model(practice_id=membership.practice_id, **fields)
+    practice_id = policy.practice_id_of(actor)
+    _require_admin_of(actor, practice_id)
+    entry = model(practice_id=practice_id, **fields)
     if hasattr(entry, "code") and not entry.code:
         from django.utils.text import slugify
 
         entry.code = slugify(entry.name)[: model._meta.get_field("code").max_length] or "custom"
     if model is MeasureDefinition and entry.min_score >= entry.max_score:
         raise ValidationError({"max_score": "The highest score must be above the lowest."})
-    name_clash = model.objects.available_to(membership.practice_id).filter(name__iexact=entry.name)
+    name_clash = model.objects.available_to(practice_id).filter(name__iexact=entry.name)
     if name_clash.exists():
         raise ValidationError({"name": "This name is already in the catalogue."})
     entry.full_clean()

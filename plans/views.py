@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from accounts.errors import StaleEditError
 from accounts.idempotency import once_per_form
@@ -128,7 +129,7 @@ def plan_create(request, client_pk: int):
 
 @login_required
 def plan_detail(request, pk: int):
-    from plans import canonical, lifecycle, quotes
+    from plans import canonical, quotes
     from plans.review import anchor_choices
 
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
@@ -138,7 +139,7 @@ def plan_detail(request, pk: int):
     verification = canonical.verify(plan)
     context = _page_context(request, plan, writable=writable, content_hash=verification.current_hash)
     is_author = plan.author_id == user.pk
-    is_reviewer = not is_author and lifecycle.supervises(user, plan.author, plan.client.practice_id)
+    is_reviewer = not is_author and policy.can(user, policy.Action.APPROVE, plan)
     context.update(
         {
             "verification": verification,
@@ -148,9 +149,7 @@ def plan_detail(request, pk: int):
             "is_author": is_author,
             "is_reviewer": is_reviewer,
             "can_write_plan": writable,
-            "needs_cosignature": bool(
-                plan.author.active_membership and plan.author.active_membership.requires_cosignature
-            ),
+            "needs_cosignature": policy.needs_cosignature(plan.author),
             "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
             "progress": load_progress(plan, context["page"], today=_today(plan)),

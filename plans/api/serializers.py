@@ -9,6 +9,7 @@ the services' check.
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import policy
 from clients.models import Client, PresentingProblem
 from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
@@ -33,9 +34,7 @@ def _user(serializer):
 
 
 def _practice_id(serializer):
-    user = _user(serializer)
-    membership = getattr(user, "active_membership", None) if user and user.is_authenticated else None
-    return membership.practice_id if membership else None
+    return policy.practice_id_of(_user(serializer))
 
 
 class VisibleRelated(serializers.PrimaryKeyRelatedField):
