@@ -11,27 +11,23 @@ from bench.report import Table, p50, p95, timed
 
 
 def _plan_with_reviews(clinician, index: int, goals: int, objectives: int, interventions: int):
-    from plans.models import Objective
-    from plans.progress import EntryInput, complete_review, start_review_now
+    from plans.models import Objective, ObjectiveProgress, ProgressReview
+    from plans.progress import EntryInput, ReviewRecord, complete_review, start_review_now
 
     plan = data.plan(clinician, index, goals=goals, objectives=objectives, interventions=interventions)
     for _ in range(4):
         review = start_review_now(actor=clinician, plan=plan)
-        entries = [EntryInput(o, "progressing", 50, "ok") for o in Objective.objects.filter(goal__plan=plan)]
-        complete_review(
-            actor=clinician,
-            review=review,
+        progressing = ObjectiveProgress.Status.PROGRESSING
+        entries = [EntryInput(o, progressing, 50, "ok") for o in Objective.objects.filter(goal__plan=plan)]
+        record = ReviewRecord(
             entries=entries,
-            measures_recorded=[],
             alliance_bond=4,
             alliance_goals=4,
             alliance_tasks=4,
-            alliance_note="",
             summary="Steady.",
-            decision="continue",
+            decision=ProgressReview.Decision.CONTINUE,
         )
-        from plans.models import ProgressReview
-
+        complete_review(actor=clinician, review=review, record=record)
         ProgressReview.objects.filter(pk=review.pk).update(due_date=review.due_date - dt.timedelta(days=90 * (_ + 1)))
     return plan
 

@@ -2,7 +2,7 @@
 review decides (continue, revise the plan, or discharge)."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -48,6 +48,21 @@ class MeasureInput:
     definition: MeasureDefinition
     items: list[int] | None = None
     total: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """What a completed progress review says: one value, built by the form or the API serializer."""
+
+    entries: list[EntryInput]
+    decision: str  # a ProgressReview.Decision
+    summary: str = ""
+    measures: list[MeasureInput] = field(default_factory=list)
+    alliance_bond: int | None = None
+    alliance_goals: int | None = None
+    alliance_tasks: int | None = None
+    alliance_note: str = ""
+    discharge_reason: str = ""
 
 
 @transaction.atomic
@@ -119,23 +134,13 @@ def start_review_now(*, actor: User, plan: TreatmentPlan) -> ProgressReview:
 
 @transaction.atomic
 def complete_review(
-    *,
-    actor: User,
-    review: ProgressReview,
-    entries: list[EntryInput],
-    measures_recorded: list[MeasureInput],
-    alliance_bond: int | None,
-    alliance_goals: int | None,
-    alliance_tasks: int | None,
-    alliance_note: str,
-    summary: str,
-    decision: str,
-    discharge_reason: str = "",
+    *, actor: User, review: ProgressReview, record: ReviewRecord
 ) -> tuple[ProgressReview, TreatmentPlan | None]:
     """Record the review in one transaction and act on its decision.
 
     Returns the review and, for "revise", the new draft amendment.
     """
+    entries, decision, discharge_reason = record.entries, record.decision, record.discharge_reason
     review = _lock_review(actor, review)
     plan = review.plan
     if not review.is_open:
@@ -151,7 +156,7 @@ def complete_review(
     if {e.objective.pk for e in entries} != plan_objectives:
         raise ValidationError("Record progress for every objective of the plan.")
 
-    for measure in measures_recorded:
+    for measure in record.measures:
         record_measure(
             actor=actor,
             client=plan.client,
@@ -175,8 +180,9 @@ def complete_review(
         progress.full_clean(exclude=["review", "objective"])
         progress.save()
 
-    review.alliance_bond, review.alliance_goals, review.alliance_tasks = alliance_bond, alliance_goals, alliance_tasks
-    review.alliance_note, review.summary, review.decision = alliance_note, summary, decision
+    review.alliance_bond, review.alliance_goals = record.alliance_bond, record.alliance_goals
+    review.alliance_tasks, review.alliance_note = record.alliance_tasks, record.alliance_note
+    review.summary, review.decision = record.summary, decision
     review.status = Status.COMPLETED
     review.completed_by, review.completed_at, review.completed_on = actor, timezone.now(), today
     review.full_clean()

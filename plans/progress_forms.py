@@ -3,6 +3,7 @@ from django import forms
 from config.dates import ClinicalDateFormField
 from plans.measures import ITEMS, RESPONSES, SUGGESTED_STATUS
 from plans.models import ObjectiveProgress, ProgressReview
+from plans.progress import EntryInput, MeasureInput, ReviewRecord
 
 ALLIANCE = [(i, str(i)) for i in range(1, 6)]
 
@@ -94,8 +95,6 @@ class ReviewForm(forms.Form):
         return data
 
     def measure_inputs(self):
-        from plans.progress import MeasureInput
-
         inputs = []
         for m in self.measures:
             if m.item_count:
@@ -107,8 +106,6 @@ class ReviewForm(forms.Form):
         return inputs
 
     def entry_inputs(self):
-        from plans.progress import EntryInput
-
         return [
             EntryInput(
                 o,
@@ -118,6 +115,20 @@ class ReviewForm(forms.Form):
             )
             for o in self.objectives
         ]
+
+    def review_record(self) -> ReviewRecord:
+        data = self.cleaned_data
+        return ReviewRecord(
+            entries=self.entry_inputs(),
+            measures=self.measure_inputs(),
+            alliance_bond=data["alliance_bond"],
+            alliance_goals=data["alliance_goals"],
+            alliance_tasks=data["alliance_tasks"],
+            alliance_note=data["alliance_note"],
+            summary=data["summary"],
+            decision=data["decision"],
+            discharge_reason=data["discharge_reason"],
+        )
 
 
 class MeasureForm(forms.Form):

@@ -44,21 +44,8 @@ def review_complete(request, pk: int):
         return redirect("plans:detail", pk=review.plan_id)
     form = _review_form(review, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            _, amendment = progress.complete_review(
-                actor=request.user,
-                review=review,
-                entries=form.entry_inputs(),
-                measures_recorded=form.measure_inputs(),
-                alliance_bond=data["alliance_bond"],
-                alliance_goals=data["alliance_goals"],
-                alliance_tasks=data["alliance_tasks"],
-                alliance_note=data["alliance_note"],
-                summary=data["summary"],
-                decision=data["decision"],
-                discharge_reason=data["discharge_reason"],
-            )
+            _, amendment = progress.complete_review(actor=request.user, review=review, record=form.review_record())
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -431,11 +431,9 @@ class ProgressReviewViewSet(mixins.ListModelMixin, ScopedViewSet):
     def complete(self, request, pk=None):
         review = self.fetch_for_change(if_match_required=False)
         values = self.validated(s.ReviewCompleteSerializer)
-        review, amendment = progress.complete_review(
-            actor=request.user,
-            review=review,
+        record = progress.ReviewRecord(
             entries=[progress.EntryInput(**entry) for entry in values["entries"]],
-            measures_recorded=[progress.MeasureInput(**m) for m in values["measures"]],
+            measures=[progress.MeasureInput(**m) for m in values["measures"]],
             alliance_bond=values.get("alliance_bond"),
             alliance_goals=values.get("alliance_goals"),
             alliance_tasks=values.get("alliance_tasks"),
@@ -444,6 +442,7 @@ class ProgressReviewViewSet(mixins.ListModelMixin, ScopedViewSet):
             decision=values["decision"],
             discharge_reason=values["discharge_reason"],
         )
+        review, amendment = progress.complete_review(actor=request.user, review=review, record=record)
         review = self.base_queryset().get(pk=review.pk)
         body = {
             "review": s.ProgressReviewSerializer(review, context=self.get_serializer_context()).data,

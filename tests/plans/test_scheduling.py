@@ -8,8 +8,8 @@ import time_machine
 
 from accounts.models import Notification
 from plans import lifecycle, scheduling
-from plans.models import Objective, ProgressReview, ReviewSchedulerRun, TreatmentPlan
-from plans.progress import EntryInput, complete_review
+from plans.models import Objective, ObjectiveProgress, ProgressReview, ReviewSchedulerRun, TreatmentPlan
+from plans.progress import EntryInput, ReviewRecord, complete_review
 from tests.conftest import wait_for
 from tests.factories import ClientFactory, make_plan
 
@@ -18,18 +18,15 @@ NY = zoneinfo.ZoneInfo("America/New_York")
 
 def _complete(actor, review):
     objective = Objective.objects.get(goal__plan=review.plan)
-    return complete_review(
-        actor=actor,
-        review=review,
-        entries=[EntryInput(objective, "progressing", 40, "Names one pattern.")],
-        measures_recorded=[],
+    record = ReviewRecord(
+        entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
         alliance_bond=4,
         alliance_goals=4,
         alliance_tasks=3,
-        alliance_note="",
         summary="Steady.",
-        decision="continue",
+        decision=ProgressReview.Decision.CONTINUE,
     )
+    return complete_review(actor=actor, review=review, record=record)
 
 
 def test_a_year_of_daily_runs_schedules_four_reviews_marks_them_and_escalates_once(
