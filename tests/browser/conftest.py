@@ -82,19 +82,24 @@ def check_a11y(page, what: str = "") -> None:
 
 
 WIDEST = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-  .filter(e => !e.closest('.table-scroll'))
+  .filter(e => { const r = e.getBoundingClientRect();
+                 return r.width > 1 && (r.right > document.documentElement.clientWidth + 1 || r.left < -1); })
+  .filter(e => !e.closest('.table-scroll, .skip-link'))
   .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
              + (e.className ? '.' + String(e.className).trim().replace(/\\s+/g, '.') : '')
              + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').slice(0, 8)"""
 
 
 def sideways_overflow(page) -> list[str]:
-    """Elements sticking out past the right edge (the page scrolls sideways), besides those inside
-    a table's own scrolling container; empty when the page fits its width."""
-    if page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
-        return []
-    return page.evaluate(WIDEST) or ["the document is wider than the window"]
+    """Elements sticking out past the right edge (the page scrolls sideways) or cut off at the left
+    (nothing scrolls there), besides those inside a table's own scrolling container and the
+    off-screen skip link; empty when the page fits its width."""
+    sticking_out = page.evaluate(WIDEST)
+    if sticking_out or page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ):
+        return sticking_out
+    return ["the document is wider than the window"]
 
 
 CRAMPED = """() => [...document.querySelectorAll('.card')]
