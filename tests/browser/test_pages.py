@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from plans import lifecycle, progress, services
+from plans import exports, lifecycle, progress, services
 from plans.models import Goal, MeasureDefinition
 from tests.browser.conftest import WIDTHS, a11y_problems, cramped_cards, sideways_overflow
 from tests.factories import ClientFactory, make_plan
@@ -147,6 +147,8 @@ def _supervisor_pages(clinician, trainee, supervisor, admin):
 
 def _admin_pages(clinician, trainee, supervisor, admin):
     signed = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    # Celery runs eagerly in tests: the export of the one signed plan is finished when this returns.
+    export = exports.request_export(actor=admin)
     return admin, [
         Visit("home", "/"),
         Visit("staff-list", "/accounts/staff/"),
@@ -154,6 +156,7 @@ def _admin_pages(clinician, trainee, supervisor, admin):
         Visit("security-settings", "/accounts/security/"),
         Visit("audit", "/accounts/audit/"),
         Visit("bulk-export", "/plans/exports/"),
+        Visit("bulk-export-finished", f"/plans/exports/{export.pk}/"),
         Visit("library", "/plans/library/"),
         Visit("plan-signed", f"/plans/{signed.pk}/"),
         Visit("template-review", f"/plans/{signed.pk}/save-as-template/"),
