@@ -169,9 +169,20 @@ def axe():
     return check_a11y
 
 
+SCREENSHOTS_USED = pytest.StashKey[Path]()
+
+
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Path:
-    return screenshot_dir(tmp_path_factory)
+def screenshots(request, tmp_path_factory) -> Path:
+    directory = screenshot_dir(tmp_path_factory)
+    request.config.stash[SCREENSHOTS_USED] = directory
+    return directory
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Say where the pictures are: a person is meant to look at them.
+    if SCREENSHOTS_USED in config.stash:
+        terminalreporter.write_line(f"browser screenshots: {config.stash[SCREENSHOTS_USED]}")
 
 
 @pytest.fixture
