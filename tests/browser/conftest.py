@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 # The house rule: serious and critical violations fail a test. Moderate and minor ones are
 # printed with the failure report when there is one, but do not fail on their own.
 FAILING_IMPACTS = ("serious", "critical")
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
 
 # The phone and desktop widths every page is looked at (tests/browser/test_pages.py).
 WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
@@ -62,22 +63,21 @@ def format_violations(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def a11y_problems(page, what: str = "") -> str:
-    """A report of the serious/critical violations on the page, or "" when there are none."""
+def a11y_problems(page, what: str = "", impacts: tuple[str, ...] = FAILING_IMPACTS) -> str:
+    """A report of the violations of these impacts on the page, or "" when there are none."""
     violations = axe_violations(page)
-    failing = [v for v in violations if v["impact"] in FAILING_IMPACTS]
+    failing = [v for v in violations if v["impact"] in impacts]
     if not failing:
         return ""
     where = what or page.url
-    return (
-        f"axe-core found {len(failing)} serious/critical violation(s) on {where} ({page.url}):\n"
-        + format_violations(failing)
-    )
+    kinds = "serious/critical" if impacts == FAILING_IMPACTS else "/".join(impacts)
+    return f"axe-core found {len(failing)} {kinds} violation(s) on {where} ({page.url}):\n" + format_violations(failing)
 
 
-def check_a11y(page, what: str = "") -> None:
-    """Fail the test if the page as it is now has serious or critical axe-core violations."""
-    problems = a11y_problems(page, what)
+def check_a11y(page, what: str = "", impacts: tuple[str, ...] = FAILING_IMPACTS) -> None:
+    """Fail the test if the page as it is now has serious or critical axe-core violations
+    (or, with `impacts=EVERY_IMPACT`, any violation at all)."""
+    problems = a11y_problems(page, what, impacts)
     assert not problems, problems
 
 

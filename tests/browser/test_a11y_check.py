@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import a11y_problems, check_a11y, sideways_overflow
+from tests.browser.conftest import EVERY_IMPACT, a11y_problems, check_a11y, sideways_overflow
 
 BAD_PAGE = """<!doctype html><html lang="en"><head><title>Bad</title></head><body><main>
 <h1>Bad page</h1>
@@ -30,6 +30,14 @@ def test_the_check_fails_on_serious_and_critical_violations_naming_rule_impact_t
 def test_the_check_passes_a_clean_page(page):
     page.set_content(GOOD_PAGE)
     check_a11y(page, "a good page")
+
+
+def test_a_moderate_violation_alone_passes_the_house_rule_but_not_the_strict_check(page):
+    # h1 then h3: axe's heading-order rule, of moderate impact.
+    page.set_content(GOOD_PAGE.replace("</main>", "<h3>A level skipped</h3></main>"))
+    check_a11y(page, "a page with a skipped heading level")
+    with pytest.raises(AssertionError, match=r"- heading-order \(moderate\)"):
+        check_a11y(page, "a page with a skipped heading level", impacts=EVERY_IMPACT)
 
 
 def test_sideways_scrolling_is_caught_but_a_table_scrolling_in_its_own_container_is_not(page):
