@@ -1,7 +1,12 @@
-"""Playwright driving Debian's chromium against pytest-django's live server."""
+"""Playwright driving Debian's chromium against pytest-django's live server.
+
+Every browser test is also an accessibility test: `check_a11y(page, what)` (or the `axe`
+fixture) runs axe-core on the page as it is now and fails on serious or critical violations,
+and the `page` fixture runs it once more on the page a passing test ends on."""
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +24,109 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 
+# The house rule: serious and critical violations fail a test. Moderate and minor ones are
+# printed with the failure report when there is one, but do not fail on their own.
+FAILING_IMPACTS = ("serious", "critical")
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
+
+# The phone and desktop widths every page is looked at (tests/browser/test_pages.py).
+WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
+
+
+def _axe_script() -> str:
+    # The axe-playwright-python wheel ships axe-core itself; nothing is fetched.
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    return AXE_SCRIPT
+
+
+def axe_violations(page) -> list[dict]:
+    """Every axe-core violation on the page as it is now (all impacts)."""
+    # Inject once per document: the script is large, and a second copy would only be parsed again.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_script())
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return results["violations"]
+
+
+def format_violations(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        lines.append(f"  {violation['helpUrl']}")
+        for node in violation["nodes"]:
+            target = " ".join(" >> ".join(t) if isinstance(t, list) else t for t in node["target"])
+            lines.append(f"    {target}")
+            if node.get("failureSummary"):
+                summary = node["failureSummary"].replace("\n", " ")
+                lines.append(f"      {summary[:300]}")
+    return "\n".join(lines)
+
+
+def a11y_problems(page, what: str = "", impacts: tuple[str, ...] = FAILING_IMPACTS) -> str:
+    """A report of the violations of these impacts on the page, or "" when there are none."""
+    violations = axe_violations(page)
+    failing = [v for v in violations if v["impact"] in impacts]
+    if not failing:
+        return ""
+    where = what or page.url
+    kinds = "serious/critical" if impacts == FAILING_IMPACTS else "/".join(impacts)
+    return f"axe-core found {len(failing)} {kinds} violation(s) on {where} ({page.url}):\n" + format_violations(failing)
+
+
+def check_a11y(page, what: str = "", impacts: tuple[str, ...] = FAILING_IMPACTS) -> None:
+    """Fail the test if the page as it is now has serious or critical axe-core violations
+    (or, with `impacts=EVERY_IMPACT`, any violation at all)."""
+    problems = a11y_problems(page, what, impacts)
+    assert not problems, problems
+
+
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => { const r = e.getBoundingClientRect();
+                 return r.width > 1 && (r.right > document.documentElement.clientWidth + 1 || r.left < -1); })
+  .filter(e => !e.closest('.table-scroll, .skip-link'))
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+             + (e.className ? '.' + String(e.className).trim().replace(/\\s+/g, '.') : '')
+             + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').slice(0, 8)"""
+
+
+def sideways_overflow(page) -> list[str]:
+    """Elements sticking out past the right edge (the page scrolls sideways) or cut off at the left
+    (nothing scrolls there), besides those inside a table's own scrolling container and the
+    off-screen skip link; empty when the page fits its width."""
+    sticking_out = page.evaluate(WIDEST)
+    if sticking_out or page.evaluate(
+        "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    ):
+        return sticking_out
+    return ["the document is wider than the window"]
+
+
+CRAMPED = """() => [...document.querySelectorAll('.card')]
+  .filter(card => card.offsetParent !== null)
+  .filter(card => {
+    // The first child that takes up room (a form's hidden CSRF field does not).
+    const child = [...card.children].find(c => c.getBoundingClientRect().width > 0);
+    if (!child) return false;
+    const box = card.getBoundingClientRect(), first = child.getBoundingClientRect();
+    return first.left - box.left < 8 || box.right - first.right < 8;
+  })
+  .map(card => card.tagName.toLowerCase() + (card.id ? '#' + card.id : '') + '.' + [...card.classList].join('.'))
+  .slice(0, 8)"""
+
+
+def cramped_cards(page) -> list[str]:
+    """Cards whose content touches their border (a more specific rule took their padding away)."""
+    return page.evaluate(CRAMPED)
+
+
+def screenshot_dir(tmp_path_factory) -> Path:
+    """Where screenshots go: $PSYPLAN_SCREENSHOTS (kept as a CI artifact), else a pytest temp dir."""
+    configured = os.environ.get("PSYPLAN_SCREENSHOTS")
+    directory = Path(configured) if configured else tmp_path_factory.mktemp("screenshots", numbered=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
 
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "tests/browser/" in str(item.fspath)]
@@ -28,6 +136,15 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason=f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
         for item in browser_items:
             item.add_marker(skip)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    # The `page` fixture checks the final page only of a test whose body passed.
+    report = yield
+    if report.when == "call":
+        item.body_passed = report.passed
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +164,41 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def axe():
+    """`axe(page, "what the page is")` fails on serious or critical axe-core violations."""
+    return check_a11y
+
+
+SCREENSHOTS_USED = pytest.StashKey[Path]()
+
+
+@pytest.fixture(scope="session")
+def screenshots(request, tmp_path_factory) -> Path:
+    directory = screenshot_dir(tmp_path_factory)
+    request.config.stash[SCREENSHOTS_USED] = directory
+    return directory
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    # Say where the pictures are: a person is meant to look at them.
+    if SCREENSHOTS_USED in config.stash:
+        terminalreporter.write_line(f"browser screenshots: {config.stash[SCREENSHOTS_USED]}")
+
+
+@pytest.fixture
+def page(request, browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     # Generous: CI shares two cores, and the first chart imports matplotlib.
     context.set_default_timeout(20_000)
     page = context.new_page()
     yield page
-    context.close()
+    try:
+        # Whatever a test ends on is a page someone sees: it must pass axe too.
+        if getattr(request.node, "body_passed", False) and page.url.startswith(live_server.url):
+            page.wait_for_load_state()
+            check_a11y(page, f"the page {request.node.name} ended on")
+    finally:
+        context.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from plans.models import TreatmentPlan
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician):
+def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician, axe):
     sign_in(page, clinician)
 
     # 1. A client and a presenting problem.
@@ -48,6 +48,7 @@ def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician
     editor.get_by_role("textbox", name="Objective", exact=True).fill("Understand why I pull away")
     smart = editor.locator(".smart-live")
     expect(smart).to_contain_text("“Understand” is hard to observe")
+    axe(page, "the objective editor showing a SMART warning")
     editor.get_by_role("textbox", name="Objective", exact=True).fill("Name the moment of pulling away in session")
     editor.get_by_label("How it is measured").fill("Moments named, noted by the clinician")
     editor.get_by_label("Target or criterion").fill("Names it in 3 sessions")
@@ -87,7 +88,7 @@ def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician
     assert Formulation.objects.get(plan=plan).ccrt_wish == "To be close without being engulfed"
 
 
-def test_two_pages_editing_the_same_section_get_a_conflict_message(browser, live_server, sign_in, clinician):
+def test_two_pages_editing_the_same_section_get_a_conflict_message(browser, live_server, sign_in, clinician, axe):
     from tests.factories import ClientFactory, make_plan
 
     plan = make_plan(ClientFactory(primary_clinician=clinician))
@@ -104,6 +105,7 @@ def test_two_pages_editing_the_same_section_get_a_conflict_message(browser, live
     conflict = second.locator("#conflict-narrative")
     expect(conflict).to_contain_text("Written in the first tab")
     expect(second.get_by_role("textbox", name="Narrative hypothesis")).to_have_value("Written in the second tab")
+    axe(second, "the formulation section showing a conflict")
 
     conflict.get_by_role("button", name="Save mine over theirs").click()
     expect(second.locator("#status-narrative")).to_contain_text("Saved at")

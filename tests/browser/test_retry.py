@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_clicking_add_goal_again_after_the_503_adds_the_goal_once(
-    page, sign_in, clinician, own_client, database_gone_after_commit
+    page, sign_in, clinician, own_client, database_gone_after_commit, axe
 ):
     plan = make_plan(own_client)
     sign_in(page, clinician)
@@ -23,6 +23,7 @@ def test_clicking_add_goal_again_after_the_503_adds_the_goal_once(
     # The page stays as it was and says why; the text typed is still there.
     expect(page.locator("#unavailable-notice")).to_contain_text("The database is unavailable for a moment")
     expect(page.get_by_role("textbox", name="Goal", exact=True)).to_have_value("Say no without apologising")
+    axe(page, "the plan editor showing the database-unavailable notice")
     database_gone_after_commit.end()
 
     page.get_by_role("button", name="Add goal").click()

@@ -12,7 +12,7 @@ from tests.factories import ClientFactory, make_plan
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_server, sign_in, trainee, supervisor):
+def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_server, sign_in, trainee, supervisor, axe):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
     objective = Objective.objects.get(goal__plan=plan)
     trainee_page = browser.new_context(base_url=live_server.url).new_page()
@@ -33,9 +33,11 @@ def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_serve
     supervisor_page.get_by_label("What needs to change").fill("See my comment on objective 1.1.")
     supervisor_page.get_by_role("button", name="Request changes").click()
     expect(supervisor_page.get_by_text("Returned to the author with your comments.")).to_be_visible()
+    axe(supervisor_page, "the plan returned with the supervisor's comments")
 
     trainee_page.goto(f"/plans/{plan.pk}/")
     expect(trainee_page.locator(f"#objective-{objective.pk} .inline-comments")).to_contain_text("how many sessions?")
+    axe(trainee_page, "the trainee's plan with inline comments")
     trainee_page.get_by_role("button", name="Revise the plan").click()
     trainee_page.locator(f"#objective-{objective.pk}").get_by_role("button", name=re.compile("^Edit")).first.click()
     editor = trainee_page.locator(".editor", has=trainee_page.get_by_role("heading", name="Edit objective"))
@@ -55,3 +57,4 @@ def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_serve
     expect(valid.filter(has_text="Authored")).to_contain_text(trainee.get_full_name())
     expect(valid.filter(has_text="Reviewed and approved")).to_contain_text(supervisor.get_full_name())
     expect(supervisor_page.locator("#lifecycle-title")).to_have_text("Status: Active")
+    axe(supervisor_page, "the approved plan with both signatures")

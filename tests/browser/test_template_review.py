@@ -1,46 +1,20 @@
 """Sharing a plan as a practice template in Chromium: the admin reviews every text, edits and
 leaves out what is the client's, confirms, and the library shows only the reviewed text.
-The review page passes axe-core at desktop and phone widths."""
+The review page passes axe-core at desktop and phone widths, without even a minor violation."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from plans.models import PlanTemplate
+from tests.browser.conftest import EVERY_IMPACT, WIDTHS, check_a11y, sideways_overflow
 from tests.factories import make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WIDTHS = {"desktop": (1366, 900), "phone": (390, 844)}
 
-
-def _assert_accessible(page, what: str) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, f"{what}:\n{results.generate_report()}"
-
-
-WIDEST = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 5)"""
-
-
-def _assert_no_sideways_scroll(page) -> None:
-    assert page.evaluate(WIDEST) == []
-
-
-def _screenshot(page, directory: Path, name: str) -> None:
-    path = directory / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 0
-
-
-def test_admin_reviews_edits_and_shares_a_plan_as_a_template(page, sign_in, admin, own_client, tmp_path):
-    shots = Path(os.environ.get("PSYPLAN_SCREENSHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
+def test_admin_reviews_edits_and_shares_a_plan_as_a_template(page, sign_in, admin, own_client, screenshots):
     plan = make_plan(own_client, goals=2, objectives=2)
     sign_in(page, admin)
     page.goto(f"/plans/{plan.pk}/")
@@ -49,9 +23,9 @@ def test_admin_reviews_edits_and_shares_a_plan_as_a_template(page, sign_in, admi
 
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
-        _screenshot(page, shots, f"template-review-{label}")
-        _assert_no_sideways_scroll(page)
-        _assert_accessible(page, f"review page at {width} px")
+        page.screenshot(path=str(screenshots / f"template-review-{label}.png"), full_page=True)
+        assert sideways_overflow(page) == []
+        check_a11y(page, f"review page at {width} px", impacts=EVERY_IMPACT)
 
     goal_1 = page.get_by_role("group", name="Goal 1")
     expect(goal_1.get_by_label("Goal statement")).to_have_value("Goal 1")
@@ -64,8 +38,8 @@ def test_admin_reviews_edits_and_shares_a_plan_as_a_template(page, sign_in, admi
     page.get_by_role("button", name="Share in the library").click()
     expect(page.locator(".field.has-error")).to_contain_text("Confirm that you have read every text")
     assert not PlanTemplate.objects.filter(name="Relational patterns").exists()
-    _assert_accessible(page, "review page with an error")
-    _screenshot(page, shots, "template-review-error-phone")
+    check_a11y(page, "review page with an error", impacts=EVERY_IMPACT)
+    page.screenshot(path=str(screenshots / "template-review-error-phone.png"), full_page=True)
 
     page.get_by_label("I have read every text above").check()
     page.get_by_role("button", name="Share in the library").click()
@@ -76,6 +50,6 @@ def test_admin_reviews_edits_and_shares_a_plan_as_a_template(page, sign_in, admi
     expect(template).to_contain_text(f"Made by {admin.get_full_name()}")
     expect(template).not_to_contain_text("Goal 2")
     expect(template.get_by_role("link", name="a plan (version 1)")).to_have_attribute("href", f"/plans/{plan.pk}/")
-    _assert_accessible(page, "library")
+    check_a11y(page, "library", impacts=EVERY_IMPACT)
     page.set_viewport_size({"width": 1366, "height": 900})
-    _screenshot(page, shots, "library-desktop")
+    page.screenshot(path=str(screenshots / "library-desktop.png"), full_page=True)
