@@ -44,19 +44,34 @@ def test_clinician_without_cosignature_signs_and_activates_in_one_step(clinician
     assert (transition.from_status, transition.to_status, transition.actor) == ("draft", "active", clinician)
 
 
-def test_trainee_submits_supervisor_approves_and_both_signatures_show(
-    trainee, supervisor, trainee_plan, login, django_capture_on_commit_callbacks
+def test_a_trainees_submission_goes_to_review_and_tells_the_supervisor_without_naming_the_client(
+    trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     assert plan.status == Status.IN_REVIEW
     assert Notification.objects.filter(recipient=supervisor, verb="a plan awaits your review").exists()
     assert mail.outbox and trainee_plan.client.family_name not in mail.outbox[-1].body
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+
+
+def test_the_supervisors_approval_activates_the_plan_with_both_signatures(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
     assert plan.status == Status.ACTIVE
     assert list(plan.signatures.values_list("meaning", flat=True)) == ["authored", "reviewed_and_approved"]
+
+
+def test_the_supervisors_approval_tells_the_trainee(
+    trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
+):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.approve_plan(actor=supervisor, plan=plan)
     assert Notification.objects.filter(recipient=trainee, verb="your plan was approved").exists()
+
+
+def test_an_approved_plans_page_shows_both_signatures_valid(trainee, supervisor, trainee_plan, login):
+    plan = lifecycle.approve_plan(actor=supervisor, plan=lifecycle.submit_plan(actor=trainee, plan=trainee_plan))
     page = BeautifulSoup(login(supervisor).get(f"/plans/{plan.pk}/").content, "html.parser")
     rows = [r.get_text(" ", strip=True) for r in page.select(".signatures tbody tr")]
     assert any("Authored" in r and trainee.get_full_name() in r and "Valid" in r for r in rows)
@@ -110,14 +125,23 @@ def test_editing_a_plan_in_review_is_refused_everywhere(trainee, supervisor, tra
     assert goal.statement != "Sneaky"
 
 
-def test_request_changes_needs_a_comment_and_then_voids_the_authors_signature(trainee, supervisor, trainee_plan):
+def test_requesting_changes_needs_a_comment(trainee, supervisor, trainee_plan):
     plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     with pytest.raises(lifecycle.TransitionError, match="comment is required"):
         lifecycle.request_changes(actor=supervisor, plan=plan, comment="  ")
     assert _snapshot(plan) == ("in_review", 1, 1)
+
+
+def test_requesting_changes_voids_the_authors_signature(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
     assert plan.status == Status.CHANGES_REQUESTED
     assert plan.signatures.get().voided_at is not None
+
+
+def test_a_revision_is_an_editable_draft_and_resubmitting_it_signs_it_anew(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
     plan = lifecycle.start_revision(actor=trainee, plan=plan)
     assert plan.status == Status.DRAFT and plan.is_editable
     plan = lifecycle.submit_plan(actor=trainee, plan=plan)
