@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from clients.models import Client
 from plans import lifecycle
 from plans.models import Goal, Signature, TreatmentPlan
-from tests.factories import PASSWORD, make_plan
+from tests.factories import PASSWORD, ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +118,9 @@ def test_changing_a_signed_plan_is_409_saying_to_amend(api, clinician, own_clien
     assert Goal.objects.get(pk=goal.pk).statement == "Goal 1"
 
 
-def test_read_only_fields_in_input_are_ignored_and_never_stored(api, clinician, colleague, own_client, other_practice):
+def test_read_only_fields_in_a_new_clients_input_are_ignored_and_never_stored(
+    api, clinician, colleague, other_practice
+):
     caller = api(clinician)
     created = caller.post(
         "/api/v1/clients/",
@@ -142,14 +144,18 @@ def test_read_only_fields_in_input_are_ignored_and_never_stored(api, clinician, 
         "active",
         1,
     )
+
+
+def test_read_only_fields_in_a_plan_patch_are_ignored_and_never_stored(api, clinician, colleague, own_client):
+    other_client = ClientFactory(primary_clinician=clinician)
     plan = make_plan(own_client)
-    response = caller.patch(
+    response = api(clinician).patch(
         f"/api/v1/plans/{plan.pk}/",
         {
             "horizon_months": 6,
             "status": "active",
             "author": colleague.pk,
-            "client": created["id"],
+            "client": other_client.pk,
             "signatures": [{"meaning": "authored", "content_hash": "0" * 64}],
             "lineage": "00000000-0000-0000-0000-000000000000",
             "version_number": 7,

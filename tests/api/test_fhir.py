@@ -45,7 +45,9 @@ def test_the_mapping_uses_only_r4_codes():
     assert set(PLAN_STATUS) == set(TreatmentPlan.Status.values)
 
 
-def test_every_demo_plans_bundle_validates_as_fhir_r4(api, settings):
+@pytest.fixture
+def demo_exports(api, settings):
+    """Every plan of the demo, with its clinician's answer from the FHIR endpoint."""
     settings.DEBUG = True
     call_command("seed_demo")
     # Beyond the demo's drafts, active and in-review plans: an activated amendment (superseding
@@ -56,43 +58,85 @@ def test_every_demo_plans_bundle_validates_as_fhir_r4(api, settings):
     lifecycle.submit_plan(actor=author, plan=amendment)
     if len(active) > 1:
         lifecycle.close_plan(actor=active[1].author, plan=active[1], reason="Therapy ended well.")
-    plans = list(TreatmentPlan.objects.select_related("client__primary_clinician"))
-    assert len(plans) >= 5
-    statuses = set()
-    for plan in plans:
+    exports = []
+    for plan in TreatmentPlan.objects.select_related("client__primary_clinician"):
         caller = api(User.objects.get(pk=plan.client.primary_clinician_id))
-        response = caller.get(f"/api/v1/plans/{plan.pk}/fhir/")
+        exports.append((plan, caller.get(f"/api/v1/plans/{plan.pk}/fhir/")))
+    return exports
+
+
+def _bundles(exports):
+    for plan, response in exports:
+        assert response.status_code == 200, response.content
+        bundle = response.json()
+        resources = [e["resource"] for e in bundle["entry"]]
+        care_plan = next(r for r in resources if r["resourceType"] == "CarePlan")
+        yield plan, bundle, resources, care_plan
+
+
+def test_the_demo_exports_plans_in_every_lifecycle_state_that_maps_differently(demo_exports):
+    assert len(demo_exports) >= 5
+    assert {"draft", "active", "in_review", "superseded"} <= {plan.status for plan, _ in demo_exports}
+
+
+def test_every_demo_plans_export_answers_200_as_fhir_json(demo_exports):
+    for _, response in demo_exports:
         assert response.status_code == 200, response.content
         assert response["Content-Type"] == "application/fhir+json"
-        bundle = response.json()
-        parsed = validate_bundle(bundle)
-        assert parsed.type == "collection"
-        resources = [e["resource"] for e in bundle["entry"]]
-        by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
-        care_plan = next(r for r in resources if r["resourceType"] == "CarePlan")
-        statuses.add(plan.status)
+
+
+def test_every_demo_plans_bundle_validates_as_fhir_r4(demo_exports):
+    for _, bundle, _, _ in _bundles(demo_exports):
+        assert validate_bundle(bundle).type == "collection"
+
+
+def test_every_demo_care_plans_status_follows_the_plans_lifecycle(demo_exports):
+    for plan, _, _, care_plan in _bundles(demo_exports):
         assert care_plan["status"] == PLAN_STATUS[plan.status] and care_plan["intent"] == "plan"
-        # Every reference inside the bundle resolves inside it, except `replaces` (the previous version's bundle).
+
+
+def test_every_reference_in_a_demo_bundle_resolves_inside_it_except_replaces(demo_exports):
+    for _, bundle, resources, care_plan in _bundles(demo_exports):
+        by_url = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+        # `replaces` names the previous version's CarePlan, which is in that version's bundle.
         for ref in _references({k: v for k, v in care_plan.items() if k != "replaces"}):
             assert ref in by_url, ref
         for resource in resources:
             if resource["resourceType"] == "Goal":
-                assert resource["lifecycleStatus"] in GOAL_LIFECYCLE_STATUS
                 for ref in _references(resource):
                     assert ref in by_url, ref
+
+
+def test_every_demo_goals_lifecycle_and_achievement_are_r4_codes(demo_exports):
+    for _, _, resources, _ in _bundles(demo_exports):
+        for resource in resources:
+            if resource["resourceType"] == "Goal":
+                assert resource["lifecycleStatus"] in GOAL_LIFECYCLE_STATUS
                 for coding in resource.get("achievementStatus", {}).get("coding", []):
                     assert coding["code"] in ACHIEVEMENT
+
+
+def test_a_demo_bundle_has_one_goal_resource_per_current_goal_and_objective(demo_exports):
+    for plan, _, resources, _ in _bundles(demo_exports):
         goals = [r for r in resources if r["resourceType"] == "Goal"]
         objectives = sum(goal.objectives.filter(removed_at__isnull=True).count() for goal in plan.goals.current())
         assert len(goals) == plan.goals.current().count() + objectives
+
+
+def test_a_demo_bundle_has_one_condition_per_presenting_problem_coded_with_its_diagnosis(demo_exports):
+    for plan, _, resources, _ in _bundles(demo_exports):
         conditions = [r for r in resources if r["resourceType"] == "Condition"]
         assert len(conditions) == plan.presenting_problems.count()
         for condition, problem in zip(conditions, plan.presenting_problems.all(), strict=True):
             if problem.diagnosis_code:
                 assert condition["code"]["coding"][0]["code"] == problem.diagnosis_code
-        if plan.previous_version_id:
-            assert care_plan["replaces"]
-    assert {"draft", "active", "in_review", "superseded"} <= statuses
+
+
+def test_an_amendments_care_plan_replaces_its_previous_version(demo_exports):
+    amendments = [(plan, care_plan) for plan, _, _, care_plan in _bundles(demo_exports) if plan.previous_version_id]
+    assert amendments
+    for _, care_plan in amendments:
+        assert care_plan["replaces"]
 
 
 def _references(value):

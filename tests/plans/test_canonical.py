@@ -6,17 +6,12 @@ signature would stop matching. Don't update the literal; add a new schema to pla
 and leave the old one as it is.
 """
 
-import datetime as dt
 import hashlib
-import uuid
 
 import pytest
 
-from clients.models import PresentingProblem
-from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans import canonical, lifecycle, services
-from plans.models import Goal, Intervention, InterventionTechnique, MeasureDefinition, Objective
-from tests.factories import ClientFactory, PresentingProblemFactory
+from plans import canonical, lifecycle
+from tests.plans.fixed_plan import build_fixed_plan
 
 GOLDEN_JSON = (
     '{"formulation":{"attachment_pattern":"avoidant","ccrt_response_of_other":"",'
@@ -44,70 +39,9 @@ GOLDEN_JSON = (
 GOLDEN_SHA256 = "94ac272bc56acb3f22079ee14a4b7a91115fd97e5f2170d43d7aeb3d0b16c685"
 
 
-def _lineage(n: int) -> uuid.UUID:
-    return uuid.UUID(int=n)
-
-
 @pytest.fixture
 def fixed_plan(clinician):
-    client = ClientFactory(primary_clinician=clinician, chart_number="PSY-0042")
-    problem = PresentingProblemFactory(client=client, title="Trauer nach dem Verlust – „Leere“", clients_words="x")
-    PresentingProblem.objects.filter(pk=problem.pk).update(diagnosis_code="F43.21")
-    second = PresentingProblemFactory(client=client, title="Sleep 睡眠", clients_words="y")
-    plan = services.start_plan(
-        actor=clinician,
-        client=client,
-        start_date=dt.date(2026, 11, 2),
-        review_interval=3,
-        presenting_problems=[problem, second],
-    )
-    Formulation.objects.filter(plan=plan).update(
-        childhood_experiences="Père absent; «silence» à table.",
-        attachment_pattern="avoidant",
-        narrative_hypothesis='Needs no one — "safer" that way.\nSecond line.',
-    )
-    conflict = services.add_conflict(
-        actor=clinician,
-        formulation=plan.formulation,
-        conflict_type=ConflictType.objects.get(code="care-self-sufficiency"),
-        intensity="significant",
-        mode="passive",
-        description="Sehnt sich nach Fürsorge.",
-    )
-    defense = services.add_defense(
-        actor=clinician,
-        formulation=plan.formulation,
-        mechanism=DefenseMechanism.objects.get(name="Isolation of affect"),
-        evidence="Speaks of the loss flatly.",
-    )
-    goal = services.add_goal(actor=clinician, plan=plan, statement="Feel the loss", description="Zulassen 😢")
-    objective = services.add_objective(
-        actor=clinician,
-        goal=goal,
-        statement="Name feelings in session",
-        measure="PHQ-9",
-        baseline="14",
-        target="below 10",
-        target_date=dt.date(2027, 3, 1),
-        presenting_problems=[problem],
-        conflicts=[conflict],
-        defenses=[defense],
-        bound_measure=MeasureDefinition.objects.get(code="phq9", practice=None),
-        bound_comparator="lt",
-        bound_threshold=10,
-    )
-    services.add_intervention(
-        actor=clinician,
-        plan=plan,
-        technique=InterventionTechnique.objects.get(name="Defense analysis"),
-        objectives=[objective],
-        frequency="weekly, 50 min",
-        rationale="Affekt zugänglich machen.",
-    )
-    # Fixed lineages, set while the plan is still a draft.
-    for model, n in [(Goal, 1), (Objective, 2), (Intervention, 3), (CoreConflict, 4), (DefenseObservation, 5)]:
-        model.objects.filter(pk=model.objects.latest("pk").pk).update(lineage=_lineage(n))
-    return plan
+    return build_fixed_plan(clinician)
 
 
 def test_the_canonical_json_of_a_fixed_plan_is_exactly_the_pinned_bytes_and_hash(fixed_plan):

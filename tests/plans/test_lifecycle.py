@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Notification
 from accounts.tasks import deliver_notification
-from plans import lifecycle
+from plans import lifecycle, services
 from plans.canonical import content_hash
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
@@ -44,19 +44,34 @@ def test_clinician_without_cosignature_signs_and_activates_in_one_step(clinician
     assert (transition.from_status, transition.to_status, transition.actor) == ("draft", "active", clinician)
 
 
-def test_trainee_submits_supervisor_approves_and_both_signatures_show(
-    trainee, supervisor, trainee_plan, login, django_capture_on_commit_callbacks
+def test_a_trainees_submission_goes_to_review_and_tells_the_supervisor_without_naming_the_client(
+    trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     assert plan.status == Status.IN_REVIEW
     assert Notification.objects.filter(recipient=supervisor, verb="a plan awaits your review").exists()
     assert mail.outbox and trainee_plan.client.family_name not in mail.outbox[-1].body
-    with django_capture_on_commit_callbacks(execute=True):
-        plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+
+
+def test_the_supervisors_approval_activates_the_plan_with_both_signatures(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
     assert plan.status == Status.ACTIVE
     assert list(plan.signatures.values_list("meaning", flat=True)) == ["authored", "reviewed_and_approved"]
+
+
+def test_the_supervisors_approval_tells_the_trainee(
+    trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
+):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.approve_plan(actor=supervisor, plan=plan)
     assert Notification.objects.filter(recipient=trainee, verb="your plan was approved").exists()
+
+
+def test_an_approved_plans_page_shows_both_signatures_valid(trainee, supervisor, trainee_plan, login):
+    plan = lifecycle.approve_plan(actor=supervisor, plan=lifecycle.submit_plan(actor=trainee, plan=trainee_plan))
     page = BeautifulSoup(login(supervisor).get(f"/plans/{plan.pk}/").content, "html.parser")
     rows = [r.get_text(" ", strip=True) for r in page.select(".signatures tbody tr")]
     assert any("Authored" in r and trainee.get_full_name() in r and "Valid" in r for r in rows)
@@ -110,14 +125,23 @@ def test_editing_a_plan_in_review_is_refused_everywhere(trainee, supervisor, tra
     assert goal.statement != "Sneaky"
 
 
-def test_request_changes_needs_a_comment_and_then_voids_the_authors_signature(trainee, supervisor, trainee_plan):
+def test_requesting_changes_needs_a_comment(trainee, supervisor, trainee_plan):
     plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     with pytest.raises(lifecycle.TransitionError, match="comment is required"):
         lifecycle.request_changes(actor=supervisor, plan=plan, comment="  ")
     assert _snapshot(plan) == ("in_review", 1, 1)
+
+
+def test_requesting_changes_voids_the_authors_signature(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
     assert plan.status == Status.CHANGES_REQUESTED
     assert plan.signatures.get().voided_at is not None
+
+
+def test_a_revision_is_an_editable_draft_and_resubmitting_it_signs_it_anew(trainee, supervisor, trainee_plan):
+    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
     plan = lifecycle.start_revision(actor=trainee, plan=plan)
     assert plan.status == Status.DRAFT and plan.is_editable
     plan = lifecycle.submit_plan(actor=trainee, plan=plan)
@@ -208,10 +232,21 @@ def test_discharging_a_client_closes_their_active_plan(active_plan, clinician):
     assert "Client discharged" in active_plan.transitions.last().comment
 
 
-# --- Amendments and comparison -------------------------------------------------
+# --- Amendments ------------------------------------------------------------------
+# What an amendment changed, and the compare page, are tested in tests/plans/test_compare.py.
 
 
-def test_amendment_is_a_new_version_and_supersedes_the_old_on_activation(active_plan, clinician, login):
+def _amend_target(clinician, amendment, target: str) -> None:
+    objective = Objective.objects.get(goal__plan=amendment)
+    services.update_item(
+        actor=clinician,
+        item=objective,
+        expected_version=objective.version,
+        values={"target": target, "presenting_problems": list(objective.presenting_problems.all())},
+    )
+
+
+def test_an_amendment_is_a_new_draft_version_of_the_same_items(active_plan, clinician):
     amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
     assert (amendment.version_number, amendment.status, amendment.previous_version) == (2, "draft", active_plan)
     old_objective = Objective.objects.get(goal__plan=active_plan)
@@ -220,27 +255,26 @@ def test_amendment_is_a_new_version_and_supersedes_the_old_on_activation(active_
     assert list(new_objective.conflicts.values_list("lineage", flat=True)) == list(
         old_objective.conflicts.values_list("lineage", flat=True)
     )
+
+
+def test_a_plan_is_amended_only_once_at_a_time(active_plan, clinician):
+    lifecycle.amend_plan(actor=clinician, plan=active_plan)
     with pytest.raises(lifecycle.TransitionError, match="already has an amendment"):
         lifecycle.amend_plan(actor=clinician, plan=active_plan)
 
-    from plans import services
 
-    services.update_item(
-        actor=clinician,
-        item=new_objective,
-        expected_version=new_objective.version,
-        values={"target": "Names 4 patterns", "presenting_problems": list(new_objective.presenting_problems.all())},
-    )
+def test_activating_an_amendment_supersedes_the_old_version(active_plan, clinician):
+    amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    _amend_target(clinician, amendment, "Names 4 patterns")
     amendment = lifecycle.submit_plan(actor=clinician, plan=amendment)
     active_plan.refresh_from_db()
     assert amendment.status == Status.ACTIVE and active_plan.status == Status.SUPERSEDED
 
-    page = BeautifulSoup(login(clinician).get(f"/plans/{amendment.pk}/compare/?from=1&to=2").content, "html.parser")
-    changed = [a for a in page.select(".diff-item.diff-changed") if "Objective" in a.h3.get_text()]
-    assert len(changed) == 1
-    row = [tr for tr in changed[0].select("tbody tr") if tr.th.get_text() == "Target"][0]
-    assert [td.get_text() for td in row.select("td")] == ["Names 2 patterns", "Names 4 patterns"]
-    # The old version is still readable exactly as signed.
+
+def test_a_superseded_version_still_reads_exactly_as_signed(active_plan, clinician, login):
+    amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    _amend_target(clinician, amendment, "Names 4 patterns")
+    lifecycle.submit_plan(actor=clinician, plan=amendment)
     old_page = login(clinician).get(f"/plans/{active_plan.pk}/").content.decode()
     assert "Names 2 patterns" in old_page and "The content matches its signatures" in old_page
 
@@ -300,8 +334,6 @@ def test_transitions_record_who_when_from_to_and_comment(trainee, supervisor, tr
 def test_a_plan_viewed_in_review_then_revised_is_approved_against_its_new_content(
     trainee, supervisor, trainee_plan, login
 ):
-    from plans import services
-
     plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
     assert login(supervisor).get(f"/plans/{plan.pk}/").status_code == 200  # may cache what it computed
     plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Sharpen the target.")
