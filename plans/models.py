@@ -474,6 +474,10 @@ class Signature(models.Model):
         raise ImmutableRecordError("Signatures are never deleted.")
 
 
+class PlanQuoteQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+
 class PlanQuote(models.Model):
     """What a submitted version quotes from its client's record (the chart number and the
     presenting problems), copied when the version is frozen at submission. The client's
@@ -486,6 +490,8 @@ class PlanQuote(models.Model):
     # problems and those its objectives link to, as they read when the version was frozen.
     problems = models.JSONField(default=list)
     taken_at = models.DateTimeField()
+
+    objects = PlanQuoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -691,6 +697,10 @@ class ProgressReview(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+class ObjectiveProgressQuerySet(CaseloadQuerySet):
+    client_path = "review__plan__client"
+
+
 class ObjectiveProgress(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
@@ -707,6 +717,8 @@ class ObjectiveProgress(models.Model):
     evidence = models.TextField("evidence observed", max_length=4000, blank=True)
     # What the bound measure said at the review, e.g. "improving".
     achievement = models.CharField(max_length=20, blank=True)
+
+    objects = ObjectiveProgressQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -780,6 +792,12 @@ class BulkExport(models.Model):
         return f"Export {self.pk} of {self.practice}"
 
 
+class BulkExportItemQuerySet(CaseloadQuerySet):
+    # An item names a client's plan (and its file, named by chart number). Exports are read
+    # through BulkExport.objects.of_requester; this door is the second fence for any other read.
+    client_path = "plan__client"
+
+
 class BulkExportItem(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -795,6 +813,8 @@ class BulkExportItem(models.Model):
     pages = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = BulkExportItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
