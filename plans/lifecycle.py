@@ -280,8 +280,7 @@ def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
 def _copy_content(source: TreatmentPlan, target: TreatmentPlan) -> None:
     """Deep-copy the formulation, goals, objectives and interventions, keeping each item's lineage."""
     old = Formulation.objects.get(plan=source)
-    section_fields = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
-    new = Formulation.objects.create(plan=target, **{name: getattr(old, name) for name in section_fields})
+    new = Formulation.objects.create(plan=target, **{name: getattr(old, name) for name in Formulation.SECTION_FIELDS})
     conflicts = {}
     for c in CoreConflict.objects.current().filter(formulation=old):
         conflicts[c.pk] = CoreConflict.objects.create(

@@ -95,6 +95,9 @@ class TreatmentPlan(models.Model):
 
     objects = TreatmentPlanQuerySet.as_manager()
 
+    # What the plan's details editor changes (the form, the API's PATCH and services.update_plan_details).
+    DETAIL_FIELDS = ("start_date", "review_interval", "horizon_months", "presenting_problems")
+
     # What a signature covers on the plan row itself; status and review dates move on.
     CONTENT_FIELDS = (
         "client_id",
@@ -203,6 +206,9 @@ class Goal(PlanContent):
 
     objects = GoalQuerySet.as_manager()
 
+    # What its editor changes, defined once for the form, the API and services.update_item.
+    EDITABLE_FIELDS = ("statement", "description")
+
     class Meta:
         ordering = ["order", "pk"]
 
@@ -260,6 +266,25 @@ class Objective(PlanContent):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ObjectiveQuerySet.as_manager()
+
+    # What its editor changes, in the order the form shows them; defined once for the form, the
+    # API's serializers and services.update_item (which sets the many-to-many links apart).
+    EDITABLE_FIELDS = (
+        "statement",
+        "measure",
+        "baseline",
+        "target",
+        "target_date",
+        "responsible",
+        "status",
+        "presenting_problems",
+        "conflicts",
+        "defenses",
+        "addresses_relational_pattern",
+        "bound_measure",
+        "bound_comparator",
+        "bound_threshold",
+    )
 
     class Meta:
         ordering = ["order", "pk"]
@@ -327,6 +352,9 @@ class Intervention(PlanContent):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = InterventionQuerySet.as_manager()
+
+    # What its editor changes, in the order the form shows them.
+    EDITABLE_FIELDS = ("technique", "frequency", "rationale", "objectives")
 
     class Meta:
         ordering = ["order", "pk"]
