@@ -78,3 +78,50 @@ def test_the_formulation_editors_take_every_sections_fields():
     for section, (_, fields) in Formulation.SECTIONS.items():
         form = forms.formulation_section_form(section)
         assert [name for name in form.base_fields if name != "version"] == fields
+
+
+def _by_lineage(model, plan):
+    parent = {Objective: "goal__plan", CoreConflict: "formulation__plan", DefenseObservation: "formulation__plan"}
+    return {item.lineage: item for item in model.objects.current().filter(**{parent.get(model, "plan"): plan})}
+
+
+def _editable_values(item) -> dict:
+    values = {}
+    for name in type(item).EDITABLE_FIELDS:
+        field = type(item)._meta.get_field(name)
+        if field.many_to_many:
+            # Linked items are copies in the amendment: the same lineage stands for the same item.
+            related = getattr(item, name).all()
+            values[name] = sorted(str(getattr(r, "lineage", r.pk)) for r in related)
+        else:
+            values[name] = getattr(item, field.attname)
+    return values
+
+
+def test_an_amendment_starts_with_every_editable_field_of_every_item_as_signed(own_client, clinician):
+    from plans import lifecycle
+    from plans.models import MeasureDefinition
+    from tests.factories import make_plan
+
+    plan = make_plan(own_client)
+    objective = Objective.objects.get(goal__plan=plan)
+    services.update_item(
+        actor=clinician,
+        item=objective,
+        expected_version=objective.version,
+        values={
+            "bound_measure": MeasureDefinition.objects.get(code="phq9"),
+            "bound_comparator": "lt",
+            "bound_threshold": 10,
+            "baseline": "PHQ-9 of 17",
+        },
+    )
+    active = lifecycle.submit_plan(actor=clinician, plan=plan)
+    amendment = lifecycle.amend_plan(actor=clinician, plan=active)
+
+    for model in FORMS:
+        signed, copied = _by_lineage(model, active), _by_lineage(model, amendment)
+        assert signed and signed.keys() == copied.keys(), model.__name__
+        for lineage, item in signed.items():
+            assert _editable_values(copied[lineage]) == _editable_values(item), model.__name__
+    assert Objective.objects.get(goal__plan=amendment).bound_threshold == 10
