@@ -138,6 +138,8 @@ class Formulation(models.Model):
         "strengths": ("Strengths and resources", ["strengths"]),
         "narrative": ("Narrative hypothesis", ["narrative_hypothesis"]),
     }
+    # Every section's fields, in order: what the editor, the API and a signature's content read.
+    SECTION_FIELDS = tuple(name for _, fields in SECTIONS.values() for name in fields)
 
     def __str__(self) -> str:
         return f"Formulation of {self.plan}"
@@ -214,6 +216,9 @@ class CoreConflict(FormulationItem):
 
     objects = FormulationItemQuerySet.as_manager()
 
+    # What its editor changes, defined once for the form and services.update_item.
+    EDITABLE_FIELDS = ("conflict_type", "intensity", "mode", "description")
+
     class Meta:
         ordering = ["order", "pk"]
 
@@ -230,6 +235,9 @@ class DefenseObservation(FormulationItem):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FormulationItemQuerySet.as_manager()
+
+    # What its editor changes, defined once for the form and services.update_item.
+    EDITABLE_FIELDS = ("mechanism", "evidence")
 
     class Meta:
         ordering = ["order", "pk"]

@@ -84,7 +84,7 @@ def _content_v1(plan: TreatmentPlan) -> dict:
         .select_related("technique")
         .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current()))
     )
-    section_fields = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
+    section_fields = Formulation.SECTION_FIELDS
     return {
         "schema": SCHEMA_V1,
         "plan": {

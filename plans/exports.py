@@ -27,6 +27,7 @@ from plans.models import LOCKED_STATUSES, BulkExport, BulkExportItem, TreatmentP
 
 Status = BulkExport.Status
 ItemStatus = BulkExportItem.Status
+OUT_OF_VIEW = "no longer visible to the requesting admin"
 
 
 def plans_in_scope(export: BulkExport):
@@ -112,10 +113,10 @@ def render_item(item_id: int) -> None:
     BulkExportItem.objects.filter(pk=item.pk).update(attempts=item.attempts + 1)
     try:
         # Through the access door again: the admin may have lost their role since asking.
-        plan = TreatmentPlan.objects.visible_to(export.requested_by).filter(pk=item.plan_id).first()
-        if plan is None:
-            raise PermissionDenied("no longer visible to the requesting admin")
-        rendered = pdf.render_plan_id(plan.pk)
+        try:
+            rendered = pdf.render_plan_id(item.plan_id, user=export.requested_by)
+        except TreatmentPlan.DoesNotExist:
+            raise PermissionDenied(OUT_OF_VIEW) from None
         path = f"exports/{export.pk}/{rendered.file_name}"
         if default_storage.exists(path):
             default_storage.delete(path)
@@ -152,6 +153,17 @@ def finalize(export_id: int) -> bool:
         items = list(
             export.items.select_related("plan__client").order_by("plan__client__chart_number", "plan__version_number")
         )
+        # Through the access door again, as each item was rendered: a plan that left the requester's
+        # view since (the admin lost the role) is named nowhere in the ZIP, not even in the manifest.
+        visible = set(
+            TreatmentPlan.objects.visible_to(export.requested_by)
+            .filter(pk__in=export.items.values("plan_id"))
+            .values_list("pk", flat=True)
+        )
+        for item in items:
+            if item.plan_id not in visible and item.status != ItemStatus.FAILED:
+                item.status, item.error = ItemStatus.FAILED, f"Not exported: {OUT_OF_VIEW}."
+                BulkExportItem.objects.filter(pk=item.pk).update(status=item.status, error=item.error)
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             manifest = io.StringIO()
@@ -170,6 +182,9 @@ def finalize(export_id: int) -> bool:
                 ]
             )
             for item in items:
+                if item.plan_id not in visible:
+                    writer.writerow(["", "", "", "", "", "", "", item.status, item.error])
+                    continue
                 plan = item.plan
                 writer.writerow(
                     [

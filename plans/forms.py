@@ -57,7 +57,7 @@ class PlanDetailsForm(ServiceValidatedForm):
 
     class Meta:
         model = TreatmentPlan
-        fields = ["start_date", "review_interval", "horizon_months", "presenting_problems"]
+        fields = TreatmentPlan.DETAIL_FIELDS
         widgets = {"start_date": DateInput(), "presenting_problems": forms.CheckboxSelectMultiple}
 
     def __init__(self, *args, plan: TreatmentPlan, **kwargs):
@@ -74,7 +74,7 @@ def formulation_section_form(section: str):
 class ConflictForm(ServiceValidatedForm):
     class Meta:
         model = CoreConflict
-        fields = ["conflict_type", "intensity", "mode", "description"]
+        fields = CoreConflict.EDITABLE_FIELDS
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, practice_id: int, **kwargs):
@@ -85,7 +85,7 @@ class ConflictForm(ServiceValidatedForm):
 class DefenseForm(ServiceValidatedForm):
     class Meta:
         model = DefenseObservation
-        fields = ["mechanism", "evidence"]
+        fields = DefenseObservation.EDITABLE_FIELDS
         widgets = {"evidence": forms.Textarea(attrs={"rows": 2})}
         labels = {"mechanism": "Defense"}
 
@@ -102,7 +102,7 @@ class DefenseForm(ServiceValidatedForm):
 class GoalForm(ServiceValidatedForm):
     class Meta:
         model = Goal
-        fields = ["statement", "description"]
+        fields = Goal.EDITABLE_FIELDS
         labels = {"statement": "Goal"}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
@@ -110,22 +110,7 @@ class GoalForm(ServiceValidatedForm):
 class ObjectiveForm(ServiceValidatedForm):
     class Meta:
         model = Objective
-        fields = [
-            "statement",
-            "measure",
-            "baseline",
-            "target",
-            "target_date",
-            "responsible",
-            "status",
-            "presenting_problems",
-            "conflicts",
-            "defenses",
-            "addresses_relational_pattern",
-            "bound_measure",
-            "bound_comparator",
-            "bound_threshold",
-        ]
+        fields = Objective.EDITABLE_FIELDS
         labels = {
             "statement": "Objective",
             "presenting_problems": "Presenting problems it addresses",
@@ -154,7 +139,7 @@ class ObjectiveForm(ServiceValidatedForm):
 class InterventionForm(ServiceValidatedForm):
     class Meta:
         model = Intervention
-        fields = ["technique", "frequency", "rationale", "objectives"]
+        fields = Intervention.EDITABLE_FIELDS
         widgets = {"objectives": forms.CheckboxSelectMultiple, "rationale": forms.Textarea(attrs={"rows": 2})}
         labels = {"objectives": "Objectives it serves"}
 

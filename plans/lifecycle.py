@@ -277,61 +277,40 @@ def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     return amendment
 
 
+def _copied_fields(item) -> dict:
+    """An item's editable plain fields (its model's EDITABLE_FIELDS, the many-to-many links apart,
+    which are remapped to the copies), with its place and lineage: what an amendment carries over.
+    Copied by column (`conflict_type_id`, not `conflict_type`), so copying costs no query."""
+    model = type(item)
+    fields = [model._meta.get_field(name) for name in model.EDITABLE_FIELDS]
+    values = {f.attname: getattr(item, f.attname) for f in fields if not f.many_to_many}
+    return {**values, "order": item.order, "lineage": item.lineage}
+
+
 def _copy_content(source: TreatmentPlan, target: TreatmentPlan) -> None:
     """Deep-copy the formulation, goals, objectives and interventions, keeping each item's lineage."""
     old = Formulation.objects.get(plan=source)
-    section_fields = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
-    new = Formulation.objects.create(plan=target, **{name: getattr(old, name) for name in section_fields})
+    new = Formulation.objects.create(plan=target, **{name: getattr(old, name) for name in Formulation.SECTION_FIELDS})
     conflicts = {}
     for c in CoreConflict.objects.current().filter(formulation=old):
-        conflicts[c.pk] = CoreConflict.objects.create(
-            formulation=new,
-            conflict_type_id=c.conflict_type_id,
-            intensity=c.intensity,
-            mode=c.mode,
-            description=c.description,
-            order=c.order,
-            lineage=c.lineage,
-        )
+        conflicts[c.pk] = CoreConflict.objects.create(formulation=new, **_copied_fields(c))
     defenses = {}
     for d in DefenseObservation.objects.current().filter(formulation=old):
-        defenses[d.pk] = DefenseObservation.objects.create(
-            formulation=new, mechanism_id=d.mechanism_id, evidence=d.evidence, order=d.order, lineage=d.lineage
-        )
+        defenses[d.pk] = DefenseObservation.objects.create(formulation=new, **_copied_fields(d))
     objectives = {}
     for g in Goal.objects.current().filter(plan=source).prefetch_related("objectives"):
-        goal = Goal.objects.create(
-            plan=target, statement=g.statement, description=g.description, order=g.order, lineage=g.lineage
-        )
+        goal = Goal.objects.create(plan=target, **_copied_fields(g))
         for o in g.objectives.all():
             if o.removed_at is not None:
                 continue
-            copy = Objective.objects.create(
-                goal=goal,
-                statement=o.statement,
-                measure=o.measure,
-                baseline=o.baseline,
-                target=o.target,
-                target_date=o.target_date,
-                responsible=o.responsible,
-                status=o.status,
-                addresses_relational_pattern=o.addresses_relational_pattern,
-                order=o.order,
-                lineage=o.lineage,
-            )
+            # All its editable fields, the measure binding included (once spelled out here without it).
+            copy = Objective.objects.create(goal=goal, **_copied_fields(o))
             copy.presenting_problems.set(o.presenting_problems.all())
             copy.conflicts.set([conflicts[c.pk] for c in o.conflicts.all() if c.pk in conflicts])
             copy.defenses.set([defenses[d.pk] for d in o.defenses.all() if d.pk in defenses])
             objectives[o.pk] = copy
     for i in Intervention.objects.current().filter(plan=source).prefetch_related("objectives"):
-        copy = Intervention.objects.create(
-            plan=target,
-            technique_id=i.technique_id,
-            frequency=i.frequency,
-            rationale=i.rationale,
-            order=i.order,
-            lineage=i.lineage,
-        )
+        copy = Intervention.objects.create(plan=target, **_copied_fields(i))
         copy.objectives.set([objectives[o.pk] for o in i.objectives.all() if o.pk in objectives])
 
 

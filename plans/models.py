@@ -95,6 +95,9 @@ class TreatmentPlan(models.Model):
 
     objects = TreatmentPlanQuerySet.as_manager()
 
+    # What the plan's details editor changes (the form, the API's PATCH and services.update_plan_details).
+    DETAIL_FIELDS = ("start_date", "review_interval", "horizon_months", "presenting_problems")
+
     # What a signature covers on the plan row itself; status and review dates move on.
     CONTENT_FIELDS = (
         "client_id",
@@ -203,6 +206,9 @@ class Goal(PlanContent):
 
     objects = GoalQuerySet.as_manager()
 
+    # What its editor changes, defined once for the form, the API and services.update_item.
+    EDITABLE_FIELDS = ("statement", "description")
+
     class Meta:
         ordering = ["order", "pk"]
 
@@ -260,6 +266,25 @@ class Objective(PlanContent):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = ObjectiveQuerySet.as_manager()
+
+    # What its editor changes, in the order the form shows them; defined once for the form, the
+    # API's serializers and services.update_item (which sets the many-to-many links apart).
+    EDITABLE_FIELDS = (
+        "statement",
+        "measure",
+        "baseline",
+        "target",
+        "target_date",
+        "responsible",
+        "status",
+        "presenting_problems",
+        "conflicts",
+        "defenses",
+        "addresses_relational_pattern",
+        "bound_measure",
+        "bound_comparator",
+        "bound_threshold",
+    )
 
     class Meta:
         ordering = ["order", "pk"]
@@ -327,6 +352,9 @@ class Intervention(PlanContent):
     removed_at = models.DateTimeField(null=True, blank=True)
 
     objects = InterventionQuerySet.as_manager()
+
+    # What its editor changes, in the order the form shows them.
+    EDITABLE_FIELDS = ("technique", "frequency", "rationale", "objectives")
 
     class Meta:
         ordering = ["order", "pk"]
@@ -474,6 +502,10 @@ class Signature(models.Model):
         raise ImmutableRecordError("Signatures are never deleted.")
 
 
+class PlanQuoteQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+
 class PlanQuote(models.Model):
     """What a submitted version quotes from its client's record (the chart number and the
     presenting problems), copied when the version is frozen at submission. The client's
@@ -486,6 +518,8 @@ class PlanQuote(models.Model):
     # problems and those its objectives link to, as they read when the version was frozen.
     problems = models.JSONField(default=list)
     taken_at = models.DateTimeField()
+
+    objects = PlanQuoteQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -691,6 +725,10 @@ class ProgressReview(models.Model):
         return self.status in self.OPEN_STATUSES
 
 
+class ObjectiveProgressQuerySet(CaseloadQuerySet):
+    client_path = "review__plan__client"
+
+
 class ObjectiveProgress(models.Model):
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", "Not started"
@@ -707,6 +745,8 @@ class ObjectiveProgress(models.Model):
     evidence = models.TextField("evidence observed", max_length=4000, blank=True)
     # What the bound measure said at the review, e.g. "improving".
     achievement = models.CharField(max_length=20, blank=True)
+
+    objects = ObjectiveProgressQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -780,6 +820,12 @@ class BulkExport(models.Model):
         return f"Export {self.pk} of {self.practice}"
 
 
+class BulkExportItemQuerySet(CaseloadQuerySet):
+    # An item names a client's plan (and its file, named by chart number). Exports are read
+    # through BulkExport.objects.of_requester; this door is the second fence for any other read.
+    client_path = "plan__client"
+
+
 class BulkExportItem(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -795,6 +841,8 @@ class BulkExportItem(models.Model):
     pages = models.PositiveIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = BulkExportItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]

@@ -135,5 +135,7 @@ def _safe_file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
 
 
-def render_plan_id(plan_id: int, *, audience: str = "clinical") -> RenderedPdf:
-    return render_pdf(plan_queryset().get(pk=plan_id), audience=audience)
+def render_plan_id(plan_id: int, *, user, audience: str = "clinical") -> RenderedPdf:
+    """Render a plan by id for `user` (a task's requester), fetched through the access door:
+    a plan out of their view raises TreatmentPlan.DoesNotExist, as a plan that does not exist."""
+    return render_pdf(plan_queryset().visible_to(user).get(pk=plan_id), audience=audience)

@@ -99,8 +99,9 @@ def record_measure(
     )
 
 
-def scores_for(client_id: int) -> list[MeasureScore]:
-    return list(MeasureScore.objects.filter(client_id=client_id).select_related("definition"))
+def scores_for(user: User, client_id: int) -> list[MeasureScore]:
+    """The client's recorded scores, as far as `user` may see them: none for a client out of view."""
+    return list(MeasureScore.objects.visible_to(user).filter(client_id=client_id).select_related("definition"))
 
 
 def _lock_review(actor: User, review: ProgressReview) -> ProgressReview:
@@ -167,7 +168,7 @@ def complete_review(
             plan=plan,
             review=review,
         )
-    scores = scores_for(plan.client_id)
+    scores = scores_for(actor, plan.client_id)
     for entry in entries:
         progress = ObjectiveProgress(
             review=review,

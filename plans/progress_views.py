@@ -15,7 +15,7 @@ from plans.progress_forms import MeasureForm, ReviewForm
 from plans.selectors import plan_queryset
 
 
-def _review_form(review: ProgressReview, data=None) -> ReviewForm:
+def _review_form(user, review: ProgressReview, data=None) -> ReviewForm:
     plan = review.plan
     objectives = list(
         Objective.objects.current()
@@ -23,7 +23,7 @@ def _review_form(review: ProgressReview, data=None) -> ReviewForm:
         .select_related("goal", "bound_measure")
         .order_by("goal__order", "goal__pk", "order", "pk")
     )
-    scores = progress.scores_for(plan.client_id)
+    scores = progress.scores_for(user, plan.client_id)
     today = plan.client.practice.today()
     achievements = {o.pk: measures.achievement(o, scores, today) for o in objectives}
     available = list(MeasureDefinition.objects.available_to(plan.client.practice_id))
@@ -42,7 +42,7 @@ def review_complete(request, pk: int):
     if not review.is_open:
         messages.info(request, f"This review is {review.get_status_display().lower()}.")
         return redirect("plans:detail", pk=review.plan_id)
-    form = _review_form(review, request.POST or None)
+    form = _review_form(request.user, review, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             _, amendment = progress.complete_review(actor=request.user, review=review, record=form.review_record())

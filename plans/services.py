@@ -319,28 +319,16 @@ def _check_objectives_of_plan(plan: TreatmentPlan, objectives: list[Objective]) 
         raise ValidationError({"objectives": "Choose objectives of this plan."})
 
 
+def _plain_and_links(model: type[models.Model]) -> tuple[list[str], list[str]]:
+    """The model's editable fields (its EDITABLE_FIELDS), split into plain fields and many-to-many
+    links: the links are set after the save, once the row exists."""
+    links = [name for name in model.EDITABLE_FIELDS if model._meta.get_field(name).many_to_many]
+    return [name for name in model.EDITABLE_FIELDS if name not in links], links
+
+
 # Which plain fields and which links each item's editor may change.
 EDITABLE = {
-    Goal: (["statement", "description"], []),
-    Objective: (
-        [
-            "statement",
-            "measure",
-            "baseline",
-            "target",
-            "target_date",
-            "responsible",
-            "status",
-            "addresses_relational_pattern",
-            "bound_measure",
-            "bound_comparator",
-            "bound_threshold",
-        ],
-        ["presenting_problems", "conflicts", "defenses"],
-    ),
-    Intervention: (["technique", "frequency", "rationale"], ["objectives"]),
-    CoreConflict: (["conflict_type", "intensity", "mode", "description"], []),
-    DefenseObservation: (["mechanism", "evidence"], []),
+    model: _plain_and_links(model) for model in (Goal, Objective, Intervention, CoreConflict, DefenseObservation)
 }
 
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 from config.api.serializers import OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 
-SECTION_FIELDS = [name for _, fields in Formulation.SECTIONS.values() for name in fields]
+SECTION_FIELDS = list(Formulation.SECTION_FIELDS)
 
 
 class CoreConflictSerializer(OutputSerializer):

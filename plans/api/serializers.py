@@ -73,26 +73,11 @@ class SignatureSerializer(OutputSerializer):
 class GoalSerializer(OutputSerializer):
     class Meta:
         model = Goal
-        fields = ["id", "plan", "statement", "description", "order", "lineage", "removed_at", "version"]
+        fields = ["id", "plan", *Goal.EDITABLE_FIELDS, "order", "lineage", "removed_at", "version"]
         read_only_fields = fields
 
 
-OBJECTIVE_FIELDS = [
-    "statement",
-    "measure",
-    "baseline",
-    "target",
-    "target_date",
-    "responsible",
-    "status",
-    "presenting_problems",
-    "conflicts",
-    "defenses",
-    "addresses_relational_pattern",
-    "bound_measure",
-    "bound_comparator",
-    "bound_threshold",
-]
+OBJECTIVE_FIELDS = list(Objective.EDITABLE_FIELDS)
 
 
 class ObjectiveSerializer(OutputSerializer):
@@ -245,14 +230,14 @@ class CloseInputSerializer(serializers.Serializer):
 class GoalInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Goal
-        fields = ["statement", "description"]
+        fields = list(Goal.EDITABLE_FIELDS)
 
 
 class GoalCreateSerializer(GoalInputSerializer):
     plan = VisibleRelated(TreatmentPlan)
 
     class Meta(GoalInputSerializer.Meta):
-        fields = ["plan", "statement", "description"]
+        fields = ["plan", *Goal.EDITABLE_FIELDS]
 
 
 class ObjectiveInputSerializer(serializers.ModelSerializer):
@@ -279,14 +264,14 @@ class InterventionInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Intervention
-        fields = ["technique", "objectives", "frequency", "rationale"]
+        fields = list(Intervention.EDITABLE_FIELDS)
 
 
 class InterventionCreateSerializer(InterventionInputSerializer):
     plan = VisibleRelated(TreatmentPlan)
 
     class Meta(InterventionInputSerializer.Meta):
-        fields = ["plan", "technique", "objectives", "frequency", "rationale"]
+        fields = ["plan", *Intervention.EDITABLE_FIELDS]
 
 
 # --- Progress reviews and measures ----------------------------------------------

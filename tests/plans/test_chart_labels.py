@@ -84,4 +84,4 @@ def test_a_bulk_export_containing_such_a_plan_finishes_with_its_pdf(
     manifest = list(csv.DictReader(io.StringIO(archive.read("manifest.csv").decode())))
     assert [row["result"] for row in manifest] == ["done"]
     assert len(PdfReader(io.BytesIO(archive.read(manifest[0]["file_name"]))).pages) >= 1
-    assert pdf.render_plan_id(scored_plan.pk).pages >= 1
+    assert pdf.render_plan_id(scored_plan.pk, user=admin).pages >= 1

@@ -110,7 +110,7 @@ def test_editing_the_chart_number_and_a_problem_through_the_api_after_signing_ch
     html = pdf.render_html(plan)
     assert f"Plan v1 · {signed_chart}" in html and "Low mood" in html and "Renamed problem" not in html
     assert "F41.1" not in html and "RENUMBERED-9" not in html
-    rendered = pdf.render_plan_id(plan.pk)
+    rendered = pdf.render_plan_id(plan.pk, user=clinician)
     assert rendered.file_name == "plan-RENUMBERED-9-v1.pdf"  # files are named by today's unique chart number
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.content)).pages)
     assert f"Plan v1 · {signed_chart}" in text and "Low mood" in text and "Renamed problem" not in text

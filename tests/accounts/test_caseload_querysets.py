@@ -1,0 +1,200 @@
+"""Every model holding a client's data has the caseload door, and the rest say why they need none.
+
+The walk over `apps.get_models()` is what keeps the door complete: a new model in one of the
+project's apps fails here, by name, until it either gets a queryset subclassing
+`accounts.access.CaseloadQuerySet` (with a `client_path` that really leads to the client) or an
+entry below saying why it holds no client's data, or which other door reads it.
+"""
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from accounts.access import CaseloadQuerySet
+from clients.models import Client
+from plans import lifecycle
+from plans.models import BulkExport, BulkExportItem, ObjectiveProgress, PlanQuote, ProgressReview
+from tests.factories import ClientFactory, make_plan
+
+PROJECT_APPS = ("accounts", "clients", "formulation", "plans")
+
+# Models that hold nothing of a client's: no link leads from them to a client (the walk below
+# checks it) and no field holds clinical text.
+HOLDS_NO_CLIENT_DATA = {
+    "accounts.User": "Staff accounts: names, e-mail, credentials of the practice's people.",
+    "accounts.Practice": "The practice itself: address, timezone, sign-in rules.",
+    "accounts.Membership": "A person's roles in their practice.",
+    "accounts.Supervision": "Who supervises whom; a relation between staff, not a record of a client.",
+    "accounts.TokenSignIn": "How an API token was obtained (second factor or not).",
+    "accounts.PasswordResetRequest": "A staff address awaiting its reset mail, deleted once sent.",
+    "accounts.AccessLog": (
+        "The audit trail names records by type and id only (its client_id is a bare number, not a "
+        "link), never by name or content; read through AccessLog.objects.for_practice by admins."
+    ),
+    "formulation.ConflictType": "Catalogue (OPD-2 conflict axis plus a practice's additions).",
+    "formulation.DefenseMechanism": "Catalogue (DMRS defenses plus a practice's additions).",
+    "plans.InterventionTechnique": "Catalogue of techniques.",
+    "plans.MeasureDefinition": "Catalogue of outcome measures; the scores are MeasureScore's.",
+    "plans.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
+    "plans.BulkExport": (
+        "An admin's export request: filters (status, clinician, dates) and the ZIP's path, no client "
+        "named. Its files are read only by the admin who asked (BulkExport.objects.of_requester); "
+        "its items, which do name plans, have the caseload door."
+    ),
+}
+
+# Models that reach a client's data but are read through a door of their own, which a caseload
+# filter would contradict. Each says which door and why.
+READ_THROUGH_ANOTHER_DOOR = {
+    "plans.PlanTemplate": (
+        "A practice-wide library entry (CatalogueQuerySet.available_to). Its source_plan names the "
+        "plan it was saved from; plans.library shows that link only when the plan is visible to the "
+        "reader (TreatmentPlan.objects.visible_to). A caseload filter would hide built-in templates."
+    ),
+    "plans.GoalTemplate": "Part of a PlanTemplate (texts the admin reviewed when saving it); read with it.",
+    "plans.ObjectiveTemplate": "Part of a PlanTemplate's GoalTemplate; read with it.",
+    "accounts.Notification": (
+        "The bell: its text names a plan by chart number, and it is read only by its recipient "
+        "(Notification.objects.for_user), who was told of it because the record was theirs to act on."
+    ),
+    "accounts.ChangeRecord": (
+        "Before and after values of clinical rows, written by database triggers; it names no client "
+        "by link (table and row id only) and is read only by superusers in the read-only Django admin."
+    ),
+    "accounts.OutboxMessage": (
+        "Task names and arguments waiting for the broker (ids, and a notification's text); read only "
+        "by the relay, never shown to anyone."
+    ),
+    "accounts.IdempotencyRecord": (
+        "The stored answer to a write can quote the client record it changed, but it is scoped to the "
+        "user who made the request (the unique key is user, route and key hash) and only ever replayed "
+        "to that user, for 24 hours, on a retry carrying the key only their client knew: it gives them "
+        "back what they were already answered, nothing of anyone else's. It holds no link to a client "
+        "for a caseload filter to follow."
+    ),
+}
+
+
+def _project_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if m._meta.app_label in PROJECT_APPS]
+
+
+def _caseload_queryset(model) -> type | None:
+    queryset = type(model._default_manager.get_queryset())
+    return queryset if issubclass(queryset, CaseloadQuerySet) else None
+
+
+def _reaches_a_client(model, seen=None) -> bool:
+    """Does a chain of forward links (foreign keys, one-to-one, many-to-many) lead to a Client?"""
+    seen = seen if seen is not None else set()
+    if model is Client:
+        return True
+    if model in seen:
+        return False
+    seen.add(model)
+    for field in model._meta.get_fields():
+        if field.is_relation and not field.auto_created and field.related_model is not None:
+            related = field.related_model
+            if isinstance(related, type) and _reaches_a_client(related, seen):
+                return True
+    return False
+
+
+def _model_at_end_of(model, path: str):
+    for name in filter(None, path.split("__")):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
+def test_every_model_holding_a_clients_data_has_a_caseload_queryset():
+    exempt = HOLDS_NO_CLIENT_DATA.keys() | READ_THROUGH_ANOTHER_DOOR.keys()
+    missing = [m._meta.label for m in _project_models() if m._meta.label not in exempt and not _caseload_queryset(m)]
+    assert not missing, f"Give these a CaseloadQuerySet (or say in this file why they need none): {missing}"
+
+
+def test_each_caseload_path_leads_to_the_client():
+    wrong = {}
+    for model in _project_models():
+        queryset = _caseload_queryset(model)
+        if queryset is not None and _model_at_end_of(model, queryset.client_path) is not Client:
+            wrong[model._meta.label] = queryset.client_path
+    assert not wrong, f"client_path does not end at clients.Client: {wrong}"
+
+
+def test_models_said_to_hold_no_client_data_are_linked_to_no_client():
+    linked = [label for label in HOLDS_NO_CLIENT_DATA if _reaches_a_client(apps.get_model(label))]
+    assert not linked, f"These reach a client through their links, so they hold a client's data: {linked}"
+
+
+def test_the_exemptions_name_only_existing_models_without_a_caseload_queryset():
+    labels = {m._meta.label for m in _project_models()}
+    exempt = HOLDS_NO_CLIENT_DATA.keys() | READ_THROUGH_ANOTHER_DOOR.keys()
+    assert not HOLDS_NO_CLIENT_DATA.keys() & READ_THROUGH_ANOTHER_DOOR.keys()
+    assert exempt <= labels, f"Stale entries: {sorted(exempt - labels)}"
+    assert not [label for label in exempt if _caseload_queryset(apps.get_model(label))]
+
+
+def test_the_caseload_doors_answer_for_every_model(clinician, outsider):
+    """visible_to and editable_by build a working query on every model that has them."""
+    for model in _project_models():
+        if _caseload_queryset(model):
+            assert list(model._default_manager.visible_to(outsider).filter(pk__in=[])) == []
+            model._default_manager.visible_to(clinician).count()
+            model._default_manager.editable_by(clinician).count()
+
+
+# --- The access matrix of the models that gained the door -------------------------------------
+# Rows belong to the clinician (whom the supervisor supervises), a colleague (supervised by
+# nobody) and the outsider of another practice.
+
+OWNERS = ("clinician", "colleague", "outsider")
+# role: (whose rows it sees, whose rows it may change)
+EXPECTED = {
+    "clinician": ({"clinician"}, {"clinician"}),
+    "colleague": ({"colleague"}, {"colleague"}),
+    "supervisor": ({"clinician"}, set()),
+    "admin": ({"clinician", "colleague"}, set()),
+    "outsider": ({"outsider"}, {"outsider"}),
+}
+
+
+def _quote(plan):
+    return PlanQuote.objects.get(plan=plan)
+
+
+def _progress(plan):
+    review = ProgressReview.objects.create(plan=plan, due_date=plan.start_date, status=ProgressReview.Status.DUE)
+    objective = plan.goals.get().objectives.get()
+    return ObjectiveProgress.objects.create(
+        review=review, objective=objective, status=ObjectiveProgress.Status.PROGRESSING, rating=40, evidence="Sleeps."
+    )
+
+
+def _export_item(plan):
+    export = BulkExport.objects.create(practice=plan.practice, requested_by=plan.author)
+    return BulkExportItem.objects.create(export=export, plan=plan)
+
+
+ROWS = {PlanQuote: _quote, ObjectiveProgress: _progress, BulkExportItem: _export_item}
+
+
+@pytest.fixture
+def rows_by_owner(request, clinician, colleague, outsider):
+    people = {"clinician": clinician, "colleague": colleague, "outsider": outsider}
+    model = request.param
+    rows = {}
+    for name in OWNERS:
+        person = people[name]
+        plan = lifecycle.submit_plan(actor=person, plan=make_plan(ClientFactory(primary_clinician=person)))
+        rows[name] = ROWS[model](plan).pk
+    return model, rows
+
+
+@pytest.mark.parametrize("rows_by_owner", list(ROWS), indirect=True, ids=lambda m: m.__name__)
+@pytest.mark.parametrize("role", list(EXPECTED))
+def test_visible_to_and_editable_by_follow_the_clients_caseload(request, rows_by_owner, role, supervisor, admin):
+    model, rows = rows_by_owner
+    user = request.getfixturevalue(role)
+    sees, changes = EXPECTED[role]
+    assert set(model.objects.visible_to(user).values_list("pk", flat=True)) == {rows[n] for n in sees}
+    assert set(model.objects.editable_by(user).values_list("pk", flat=True)) == {rows[n] for n in changes}
