@@ -8,7 +8,10 @@ class PlansConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from plans import guards
+        from plans.api import etags
 
         # SQLite only: drop the signed-plan triggers around migrations (see plans/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="plans.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="plans.guards.after")
+        # The API layer (config.api) sits below the apps: they tell it their ETags and locks.
+        etags.register()

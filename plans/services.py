@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts import audit, policy
-from accounts.errors import StaleEditError
+from accounts.errors import PlanLockedError, StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
 from formulation.models import (
@@ -41,10 +41,6 @@ from plans.models import (
     TreatmentPlan,
     add_months,
 )
-
-
-class PlanLockedError(PermissionDenied):
-    """The plan is no longer a draft; changes go through an amendment."""
 
 
 def _editable_plan(actor: User, plan_id: int) -> TreatmentPlan:
