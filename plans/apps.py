@@ -5,6 +5,8 @@ class PlansConfig(AppConfig):
     name = "plans"
 
     def ready(self) -> None:
+        # Imported here, not at the top: guards and the ETag registrations import models, which Django
+        # allows only once the app registry is ready.
         from django.db.models.signals import post_migrate, pre_migrate
 
         from plans import guards

@@ -1,6 +1,7 @@
 import calendar
 import datetime as dt
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -463,8 +464,6 @@ class Signature(models.Model):
 
     @property
     def local_signed_at(self):
-        import zoneinfo
-
         return self.signed_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
 
     def delete(self, *args, **kwargs):

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts import audit, policy
 from accounts.errors import PlanLockedError, StaleEditError
@@ -557,8 +558,6 @@ def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> 
     _require_admin_of(actor, practice_id)
     entry = model(practice_id=practice_id, **fields)
     if hasattr(entry, "code") and not entry.code:
-        from django.utils.text import slugify
-
         entry.code = slugify(entry.name)[: model._meta.get_field("code").max_length] or "custom"
     if model is MeasureDefinition and entry.min_score >= entry.max_score:
         raise ValidationError({"max_score": "The highest score must be above the lowest."})

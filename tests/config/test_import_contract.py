@@ -1,6 +1,7 @@
 """The dependency direction between the apps ([tool.importlinter] in pyproject.toml) holds, so
 `make test` enforces it as `make lint` and CI do."""
 
+import ast
 import subprocess
 import sys
 import tomllib
@@ -52,3 +53,33 @@ def test_the_layers_contract_reports_an_upward_import(tmp_path):
     result = _lint_imports(str(strict))
     assert result.returncode == 1
     assert "accounts.security_views -> clients.models" in result.stdout
+
+
+APPS = ("accounts", "clients", "formulation", "plans", "config")
+
+
+def _imports_inside_functions():
+    """(path, line) of each block of imports inside a function, with the source line just above it."""
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            source = path.read_text()
+            lines = source.splitlines()
+            for func in ast.walk(ast.parse(source)):
+                if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                imports = [node for node in ast.walk(func) if isinstance(node, ast.Import | ast.ImportFrom)]
+                previous_end = None
+                for node in sorted(imports, key=lambda n: n.lineno):
+                    between = lines[previous_end : node.lineno - 1] if previous_end else None
+                    if between is None or any(line.strip() for line in between):
+                        yield path.relative_to(ROOT), node.lineno, lines[node.lineno - 2].strip()
+                    previous_end = node.end_lineno
+
+
+def test_every_import_left_inside_a_function_says_why():
+    # No import inside a function dodges a cycle; the few that stay (heavy optional libraries, Django's
+    # app loading in ready()) carry a comment right above them.
+    silent = [f"{path}:{line}" for path, line, above in _imports_inside_functions() if not above.startswith("#")]
+    assert not silent, "imports inside functions without a comment saying why: " + ", ".join(silent)
