@@ -6,6 +6,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Practices and staff"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which Django allows only once
+        # the app registry is ready, and ready() is where signal receivers are connected.
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_migrate
 

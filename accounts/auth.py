@@ -3,10 +3,13 @@ entries for sign-in, sign-out, failures and lockouts."""
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import audit, policy
+from accounts.history import set_actor
 from accounts.models import User
 
 
@@ -47,8 +50,6 @@ def two_factor_required(user) -> bool:
 
 def has_two_factor(user) -> bool:
     """Has this person an authenticator app set up (a confirmed TOTP device)?"""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -56,8 +57,6 @@ def has_two_factor(user) -> bool:
 
 
 def _log_login(sender, request, user, **kwargs) -> None:
-    from accounts.history import set_actor
-
     set_actor(user.pk)
     audit.record(action=audit.Action.LOGIN, actor=user, request=request, detail="password")
 
@@ -102,8 +101,6 @@ def _log_lockout(sender, request, username, ip_address, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    from axes.signals import user_locked_out
-
     user_logged_in.connect(_log_login, dispatch_uid="accounts.auth.log_login")
     user_logged_out.connect(_log_logout, dispatch_uid="accounts.auth.log_logout")
     user_login_failed.connect(_log_login_failed, dispatch_uid="accounts.auth.log_login_failed")

@@ -1,13 +1,13 @@
 from django.conf import settings
 
+from accounts.models import Notification
+from accounts.outbox import broker_down
+from accounts.policy import Roles
+
 
 def membership(request):
-    from accounts.models import Notification
-    from accounts.policy import Roles
-
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
-    from accounts.outbox import broker_down
 
     return {
         # Lazy: only pages that show the notice ask.

@@ -1,6 +1,6 @@
 """Errors shared by every app's services."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 
 class StaleEditError(ValidationError):
@@ -16,3 +16,13 @@ class StaleEditError(ValidationError):
             or "Someone else saved this record after you opened it. Your text is kept below "
             "next to theirs: copy what you need and save again."
         )
+
+
+# The two lock errors are raised by plans and formulation and translated by the API layer (config.api, 409),
+# so they live here, below all of them: neither formulation nor config.api may import plans.
+class ImmutableRecordError(Exception):
+    """A signed plan, or part of one, was about to change. Amend the plan instead."""
+
+
+class PlanLockedError(PermissionDenied):
+    """The plan is no longer a draft; changes go through an amendment."""

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextvars
 
+from django.db import connections
 from django.db.backends.signals import connection_created
+from django.db.migrations.recorder import MigrationRecorder
 
 # Tables whose every change is kept. Catalogues and templates are not clinical records.
 HISTORY_TABLES = [
@@ -187,9 +189,6 @@ def install(connection) -> None:
 
 def refresh_after_migrate(sender, using="default", **kwargs) -> None:
     """post_migrate: keep SQLite's column lists current and put back triggers a table rebuild dropped."""
-    from django.db import connections
-    from django.db.migrations.recorder import MigrationRecorder
-
     connection = connections[using]
     recorder = MigrationRecorder(connection)
     if not recorder.has_table() or not recorder.migration_qs.filter(app="accounts", name="0004_audit").exists():

@@ -11,6 +11,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 
 from accounts import audit
+from accounts.auth import has_two_factor, two_factor_required
 from accounts.history import reset_actor, set_actor
 from accounts.routes import CLINICAL_NAMESPACES, ROUTE_ACTIONS, resolve_subject, route_subject
 
@@ -105,8 +106,6 @@ class TwoFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        from accounts.auth import has_two_factor, two_factor_required
-
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None

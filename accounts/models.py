@@ -135,14 +135,8 @@ class Practice(models.Model):
 
 
 class MembershipQuerySet(models.QuerySet):
-    def manageable_by(self, user) -> "MembershipQuerySet":
-        """Staff records a practice admin may manage: their own practice's."""
-        # Imported here because the policy's role queries import this module.
-        from accounts import policy
-
-        if not policy.can(user, policy.Action.MANAGE_STAFF):
-            return self.none()
-        return self.filter(practice_id=policy.practice_id_of(user))
+    # Which staff records a user may manage is the role policy's answer: policy.manageable_memberships
+    # (the policy imports this module, so a queryset method here asking it would be a cycle).
 
     def clinicians(self) -> "MembershipQuerySet":
         return self.filter(is_clinician=True, user__is_active=True)

@@ -10,9 +10,14 @@ saved) does no harm.
 
 import logging
 
+import redis
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError
+
+from accounts.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -21,15 +26,8 @@ CIRCUIT_SECONDS = 30
 
 
 def _broker_errors() -> tuple[type[BaseException], ...]:
-    from kombu.exceptions import OperationalError
-
     errors: list[type[BaseException]] = [OperationalError, ConnectionError, TimeoutError, OSError]
-    try:
-        import redis
-
-        errors.append(redis.exceptions.RedisError)
-    except ImportError:  # pragma: no cover - redis is a dependency
-        pass
+    errors.append(redis.exceptions.RedisError)
     return tuple(errors)
 
 
@@ -48,18 +46,12 @@ def _open_circuit() -> None:
 
 
 def enqueue(task: str, *args, **kwargs) -> None:
-    from accounts.models import OutboxMessage
-
     message = OutboxMessage.objects.create(task=task, args=list(args), kwargs=kwargs)
     transaction.on_commit(lambda: publish(message.pk))
 
 
 def publish(message_id: int, *, force: bool = False) -> bool:
     """Try to hand one message to the broker; True when it is (or already was) sent."""
-    from django.utils.module_loading import import_string
-
-    from accounts.models import OutboxMessage
-
     message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
     if message is None:
         return True
@@ -82,8 +74,6 @@ def publish(message_id: int, *, force: bool = False) -> bool:
 
 def relay(limit: int = 500) -> tuple[int, int]:
     """Publish pending messages, oldest first. Returns (sent, still pending)."""
-    from accounts.models import OutboxMessage
-
     sent = 0
     for message_id in OutboxMessage.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)[:limit]:
         if not publish(message_id, force=True):

@@ -326,3 +326,10 @@ class Roles:
     @cached_property
     def practice_admin(self) -> bool:
         return is_practice_admin(self._user)
+
+
+def manageable_memberships(user) -> QuerySet[Membership]:
+    """Staff records a practice admin may manage: their own practice's."""
+    if not can(user, Action.MANAGE_STAFF):
+        return Membership.objects.none()
+    return Membership.objects.filter(practice_id=practice_id_of(user))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 
@@ -24,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import audit, policy
 from accounts.auth import has_two_factor, two_factor_required
 from accounts.models import AccessLog, Membership, User
+from clients.models import Client
 from config.dates import ClinicalDateFormField
 
 BACKUP_CODE_COUNT = 10
@@ -120,8 +122,6 @@ def two_factor_setup(request):
 
 
 def _base32(key: bytes) -> str:
-    import base64
-
     return base64.b32encode(key).decode().rstrip("=")
 
 
@@ -224,7 +224,6 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, admin, **kwargs):
         super().__init__(*args, **kwargs)
-        from clients.models import Client
 
         practice_id = policy.practice_id_of(admin)
         self.fields["user"].queryset = User.objects.filter(membership__practice_id=practice_id).order_by(

@@ -6,13 +6,15 @@ in one transaction, and defers email to Celery until the commit.
 
 from collections.abc import Iterable
 
+from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts import audit, policy
 from accounts.access import forget_scope
-from accounts.models import Membership, Practice, Supervision, User
+from accounts.models import Membership, PasswordResetRequest, Practice, Supervision, User
+from accounts.outbox import enqueue
 
 
 def _require_practice_admin(actor: User, practice: Practice) -> None:
@@ -85,8 +87,6 @@ def invite_staff(
         subject_practice_id=practice.pk,
         detail=f"invited as {', '.join(membership.role_names)}",
     )
-
-    from accounts.outbox import enqueue
 
     enqueue("accounts.tasks.send_staff_invitation", user.pk)
     return membership
@@ -242,8 +242,6 @@ def end_all_sessions(user: User, *, except_session_key: str | None = None) -> in
     """End every session of `user`, optionally sparing the current one, and revoke every API
     token of theirs: sign-out, a password change or reset and deactivation all come here, and a
     token must not outlive them."""
-    from django.contrib.sessions.models import Session
-
     ended = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.session_key == except_session_key:
@@ -262,8 +260,5 @@ def request_password_reset(*, email: str) -> None:
     Nothing here looks the account up: the task does, after the answer has gone, so every
     address gets the same answer in the same time.
     """
-    from accounts.models import PasswordResetRequest
-    from accounts.outbox import enqueue
-
     reset_request = PasswordResetRequest.objects.create(email=email)
     enqueue("accounts.tasks.send_password_reset", reset_request.pk)

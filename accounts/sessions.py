@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,8 +37,6 @@ def sign_out_expired_sessions(*, batch: int = 500) -> int:
     entry is written only if this call deleted the row, so a concurrent sign-out of the same
     session (the middleware's) is not logged twice.
     """
-    from django.contrib.sessions.models import Session
-
     signed_out = 0
     while True:
         expired = list(Session.objects.filter(expire_date__lte=timezone.now()).order_by("pk")[:batch])

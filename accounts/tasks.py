@@ -1,15 +1,21 @@
+from urllib.parse import urlsplit
+
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts import audit
-from accounts.models import IdempotencyRecord, User
+from accounts.models import IdempotencyRecord, Notification, PasswordResetRequest, User
+from accounts.outbox import relay
+from accounts.sessions import sign_out_expired_sessions
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -48,12 +54,6 @@ def send_password_reset(request_id: int) -> None:
     and worker logs), deletes the request when done, and returns nothing (Celery logs return
     values). Running it again after it finished does nothing.
     """
-    from urllib.parse import urlsplit
-
-    from django.contrib.auth.forms import PasswordResetForm
-
-    from accounts.models import PasswordResetRequest
-
     reset_request = PasswordResetRequest.objects.filter(pk=request_id).first()
     if reset_request is None:
         return
@@ -79,8 +79,6 @@ def send_password_reset(request_id: int) -> None:
 @shared_task
 def clear_expired_sessions() -> None:
     """Sign out (in the access log) the sessions that expired unattended, then clear the rest."""
-    from accounts.sessions import sign_out_expired_sessions
-
     sign_out_expired_sessions()
     call_command("clearsessions")
 
@@ -92,10 +90,6 @@ def deliver_notification(recipient_id: int, key: str, verb: str, text: str, url:
     Idempotent on `key`: running twice neither duplicates the notice nor re-sends the email.
     The email names no client: clinical detail stays behind the sign-in.
     """
-    from django.db import IntegrityError, transaction
-
-    from accounts.models import Notification
-
     recipient = User.objects.filter(pk=recipient_id, is_active=True).first()
     if recipient is None:
         return
@@ -118,8 +112,6 @@ def deliver_notification(recipient_id: int, key: str, verb: str, text: str, url:
 @shared_task
 def relay_outbox() -> int:
     """Publish work that was queued while the broker was down."""
-    from accounts.outbox import relay
-
     return relay()[0]
 
 

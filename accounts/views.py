@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts import audit, policy, services
 from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
 from accounts.idempotency import once_per_form
-from accounts.models import Membership, Supervision
+from accounts.models import Supervision
 
 
 class LoginView(auth_views.LoginView):
@@ -76,7 +76,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 def _managed_membership(request, pk: int | None = None):
     """The staff pages are an admin's: to everyone else they do not exist."""
-    memberships = Membership.objects.manageable_by(request.user).select_related("user", "practice")
+    memberships = policy.manageable_memberships(request.user).select_related("user", "practice")
     if pk is None:
         if not policy.can(request.user, policy.Action.MANAGE_STAFF):
             raise Http404

@@ -63,7 +63,11 @@ def update_client(*, actor: User, client: Client, expected_version: int, **field
 
 @transaction.atomic
 def discharge_client(*, actor: User, client: Client, discharged_on: dt.date, reason: str) -> Client:
-    """Archive a client and close their active plan. Nothing is deleted."""
+    """Archive a client. Nothing is deleted.
+
+    Their active plans are closed by the plan side, which calls this:
+    `plans.discharge.discharge_client_and_close_plans` is the act the pages and the API perform.
+    """
     current = Client.objects.editable_by(actor).select_for_update().filter(pk=client.pk).first()
     if current is None:
         raise PermissionDenied("Only the client's clinician can discharge them.")
@@ -78,11 +82,6 @@ def discharge_client(*, actor: User, client: Client, discharged_on: dt.date, rea
     current.discharge_reason = reason
     current.version += 1
     current.save()
-    from plans.lifecycle import close_plan
-    from plans.models import TreatmentPlan
-
-    for plan in TreatmentPlan.objects.filter(client=current, status=TreatmentPlan.Status.ACTIVE):
-        close_plan(actor=actor, plan=plan, reason=f"Client discharged: {reason}")
     return current
 
 

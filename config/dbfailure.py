@@ -30,6 +30,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.views import defaults
 
+from config.params import BadParameter
+
 logger = logging.getLogger("psyplan.database")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -112,8 +114,6 @@ def bad_parameter_response(request, message: str) -> HttpResponse:
 def bad_request(request, exception):
     """handler400: Django reports a session it could not save as SessionInterrupted (a 400), also
     when the database went away at that moment; that is an outage, not a bad request."""
-    from config.params import BadParameter
-
     cause = _database_error_behind(exception)
     if cause is not None:
         _log(request, cause)

@@ -1,7 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from clients import urls as client_urls
 from config import views
+from plans import discharge_views
+
+# Discharging a client closes their plans, so its view lives on the plan side (clients imports
+# nothing from plans); the composition root puts it back under the clients namespace.
+client_routes = [
+    *client_urls.urlpatterns,
+    path("<int:pk>/discharge/", discharge_views.client_discharge, name="discharge"),
+]
 
 
 def _superusers_only(request) -> bool:
@@ -16,9 +25,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
-    path("clients/", include("clients.urls")),
+    path("clients/", include((client_routes, client_urls.app_name))),
     path("plans/", include("plans.urls")),
-    path("api/", include("config.api.urls")),
+    path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),
 ]
 

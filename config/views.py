@@ -10,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts import policy
-from accounts.models import Membership
 from clients.models import Client
+from config.celery import app as celery_app
 from plans.models import ProgressReview
 
 
@@ -48,7 +48,7 @@ def home(request):
                 .order_by("due_date")[:20]
             )
         if roles.practice_admin:
-            context["staff_count"] = Membership.objects.manageable_by(request.user).filter(user__is_active=True).count()
+            context["staff_count"] = policy.manageable_memberships(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()
             context["overdue_reviews"] = (
                 ProgressReview.objects.visible_to(request.user)
@@ -69,10 +69,8 @@ def _database_ok() -> bool:
 
 
 def _broker_ok() -> bool:
-    from config.celery import app
-
     try:
-        with app.connection_for_write() as conn:
+        with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             return True
     except Exception:

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.access import CaseloadQuerySet
+from accounts.errors import ImmutableRecordError
 
 
 class CatalogueQuerySet(models.QuerySet):
@@ -160,15 +161,15 @@ class Formulation(models.Model):
 
 
 def _refuse_if_locked(plan_id) -> None:
-    from plans.models import LOCKED_STATUSES, ImmutableRecordError, TreatmentPlan
-
-    if plan_id and TreatmentPlan.objects.filter(pk=plan_id, status__in=LOCKED_STATUSES).exists():
+    # The plan model comes through the relation, not an import: plans sits above formulation (plans.models
+    # imports this module), and whether a plan is locked is the plan's own answer (`is_locked`).
+    plan_model = Formulation._meta.get_field("plan").related_model
+    plan = plan_model.objects.only("status").filter(pk=plan_id).first() if plan_id else None
+    if plan is not None and plan.is_locked:
         raise ImmutableRecordError(f"Plan {plan_id} is signed; amend it to change the formulation.")
 
 
 def _refuse_delete() -> None:
-    from plans.models import ImmutableRecordError
-
     raise ImmutableRecordError("Formulation records are never deleted; items are marked removed.")
 
 

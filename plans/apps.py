@@ -5,10 +5,15 @@ class PlansConfig(AppConfig):
     name = "plans"
 
     def ready(self) -> None:
+        # Imported here, not at the top: guards and the ETag registrations import models, which Django
+        # allows only once the app registry is ready.
         from django.db.models.signals import post_migrate, pre_migrate
 
         from plans import guards
+        from plans.api import etags
 
         # SQLite only: drop the signed-plan triggers around migrations (see plans/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="plans.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="plans.guards.after")
+        # The API layer (config.api) sits below the apps: they tell it their ETags and locks.
+        etags.register()

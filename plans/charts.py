@@ -25,6 +25,7 @@ PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
 def _cached(kind: str, data: object, draw) -> str:
     """The same data always draws the same SVG, so draw it once: the plan page and its PDF
     share it, and a re-download of an unchanged plan costs no matplotlib time."""
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib import rc_context
 
     # v2: labels became plain text, so a `$` in a name draws differently than before.
@@ -38,6 +39,7 @@ def _cached(kind: str, data: object, draw) -> str:
 
 
 def _render(fig) -> str:
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib import rc_context
 
     buffer = io.StringIO()
@@ -48,6 +50,7 @@ def _render(fig) -> str:
 
 
 def _figure(height: float = 2.8, right: float = 0.84):
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.6, height), dpi=100)
@@ -73,6 +76,7 @@ def measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
 
 
 def _draw_measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib.dates import DateFormatter
 
     fig, ax = _figure()
@@ -106,6 +110,7 @@ def objective_chart(series: list[tuple[str, list[tuple[dt.date, int]]]]) -> str:
 
 
 def _draw_objective_chart(series) -> str:
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib.dates import DateFormatter
 
     fig, ax = _figure(3.0, right=0.86)

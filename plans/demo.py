@@ -5,7 +5,8 @@ import datetime as dt
 from clients.models import Client
 from formulation.models import ConflictType, DefenseMechanism
 from plans import lifecycle, services
-from plans.models import InterventionTechnique, Objective, PlanTemplate
+from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
+from plans.progress import record_measure
 
 # Per chart number: template, formulation text, conflicts, defenses, interventions. All invented.
 PROFILES = {
@@ -201,9 +202,6 @@ def build_demo_plan(client: Client) -> None:
 
 def _record_demo_scores(client: Client, author, scores: dict) -> None:
     """A few synthetic past scores per measure, oldest first, so the charts have a story."""
-    from plans.models import MeasureDefinition
-    from plans.progress import record_measure
-
     today = client.practice.today()
     for code, series in scores.items():
         definition = MeasureDefinition.objects.available_to(client.practice_id).get(code=code)

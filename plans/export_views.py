@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from accounts.idempotency import once_per_form
 from accounts.models import User
+from accounts.outbox import enqueue
 from clients.forms import DateInput
 from clients.models import Client
 from config.dates import ClinicalDateFormField
@@ -84,7 +85,6 @@ def export_retry(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("plans:export_detail", pk=export.pk)
-    from accounts.outbox import enqueue
 
     with transaction.atomic():
         for item_id in failed:

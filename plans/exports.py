@@ -14,6 +14,7 @@ import hashlib
 import io
 import zipfile
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -21,8 +22,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import policy
+from accounts import audit, policy
 from accounts.models import Membership, User
+from accounts.outbox import enqueue
+from plans import pdf
 from plans.models import LOCKED_STATUSES, BulkExport, BulkExportItem, TreatmentPlan
 
 Status = BulkExport.Status
@@ -68,8 +71,6 @@ def request_export(
         date_from=date_from,
         date_to=date_to,
     )
-    from accounts import audit
-    from accounts.outbox import enqueue
 
     audit.record(
         action=audit.Action.BULK_EXPORT,
@@ -104,8 +105,6 @@ def start(export_id: int) -> list[int]:
 
 def render_item(item_id: int) -> None:
     """Render one plan's PDF into private storage. A second delivery of a done item does nothing."""
-    from plans import pdf
-
     item = BulkExportItem.objects.select_related("export__requested_by").filter(pk=item_id).first()
     if item is None or item.status == ItemStatus.DONE:
         return
@@ -135,8 +134,6 @@ def render_item(item_id: int) -> None:
 
 
 def _reason(exc: Exception) -> str:
-    from celery.exceptions import SoftTimeLimitExceeded
-
     if isinstance(exc, SoftTimeLimitExceeded):
         return "Rendering took too long and was stopped."
     if isinstance(exc, PermissionDenied):

@@ -18,6 +18,8 @@ breaks the migration. DELETE guards are left out on SQLite, where Django's test 
 rows; the application never deletes these rows.
 """
 
+from django.db import connections
+
 LOCKED = "('in_review', 'active', 'superseded', 'closed')"
 
 OBJECTIVE_PLAN = (
@@ -189,8 +191,6 @@ def drop_sqlite(cursor) -> None:
 
 
 def before_migrate(sender, using="default", **kwargs) -> None:
-    from django.db import connections
-
     connection = connections[using]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -198,8 +198,6 @@ def before_migrate(sender, using="default", **kwargs) -> None:
 
 
 def after_migrate(sender, using="default", **kwargs) -> None:
-    from django.db import connections
-
     connection = connections[using]
     if connection.vendor != "sqlite":
         return

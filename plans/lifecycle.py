@@ -30,6 +30,7 @@ from plans.models import (
     Intervention,
     Objective,
     PlanTransition,
+    ProgressReview,
     Signature,
     TreatmentPlan,
     add_months,
@@ -71,10 +72,17 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
     )
     plan.status = to_status
     if to_status in (Status.SUPERSEDED, Status.CLOSED):
-        from plans.progress import cancel_open_reviews
-
         cancel_open_reviews(plan)
     return transition
+
+
+def cancel_open_reviews(plan: TreatmentPlan) -> int:
+    """A plan that stops being active has nothing left to review.
+
+    Here rather than in plans.progress, which builds on the lifecycle (a review's "revise" decision
+    amends the plan), so that the lifecycle does not import it back.
+    """
+    return plan.reviews.open().update(status=ProgressReview.Status.CANCELLED)
 
 
 def _signed_content(plan: TreatmentPlan) -> dict:

@@ -1,6 +1,7 @@
 import calendar
 import datetime as dt
 import uuid
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.db.models import Q
 
 from accounts import policy
 from accounts.access import CaseloadQuerySet
+from accounts.errors import ImmutableRecordError
 from config.dates import ClinicalDateField
 from formulation.models import CatalogueQuerySet
 
@@ -18,10 +20,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-class ImmutableRecordError(Exception):
-    """A signed plan, or part of one, was about to change. Amend the plan instead."""
 
 
 # Once submitted, a version's content is fixed: in review it waits for the
@@ -494,8 +492,6 @@ class Signature(models.Model):
 
     @property
     def local_signed_at(self):
-        import zoneinfo
-
         return self.signed_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
 
     def delete(self, *args, **kwargs):

@@ -41,6 +41,7 @@ PLAIN_TECHNIQUES = {
 
 @lru_cache(maxsize=1)
 def font_config():
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -53,6 +54,7 @@ def _data_uri(svg: str) -> str:
 def _url_fetcher():
     """Only data: URIs: a PDF never reaches the network or the file system, and a broken
     chart fails the render instead of silently leaving a gap in a clinical record."""
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
     from weasyprint.urls import URLFetcher
 
     return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
@@ -114,6 +116,7 @@ class RenderedPdf:
 
 def html_to_pdf(html: str) -> tuple[bytes, int]:
     """Raw WeasyPrint on ready HTML, with the shared font configuration."""
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=settings.SITE_URL, url_fetcher=_url_fetcher()).render(

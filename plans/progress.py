@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.access import can_edit
 from accounts.models import User
 from clients.models import Client
-from plans import measures
+from plans import lifecycle, measures
+from plans.discharge import discharge_client_and_close_plans
 from plans.models import (
     MeasureDefinition,
     MeasureScore,
@@ -196,16 +197,12 @@ def complete_review(
     if decision == ProgressReview.Decision.REVISE:
         amendment = _amend_from_review(actor, plan, review)
     elif decision == ProgressReview.Decision.DISCHARGE:
-        from clients.services import discharge_client
-
-        discharge_client(actor=actor, client=plan.client, discharged_on=today, reason=discharge_reason)
+        discharge_client_and_close_plans(actor=actor, client=plan.client, discharged_on=today, reason=discharge_reason)
     return review, amendment
 
 
 def _amend_from_review(actor: User, plan: TreatmentPlan, review: ProgressReview) -> TreatmentPlan:
     """Start an amendment whose objectives carry the statuses the review found."""
-    from plans import lifecycle
-
     amendment = lifecycle.amend_plan(actor=actor, plan=plan)
     by_lineage = {e.objective.lineage: e.status for e in review.entries.select_related("objective")}
     for objective in Objective.objects.filter(goal__plan=amendment):
@@ -213,8 +210,3 @@ def _amend_from_review(actor: User, plan: TreatmentPlan, review: ProgressReview)
         if status:
             Objective.objects.filter(pk=objective.pk).update(status=OBJECTIVE_STATUS_AFTER_REVIEW[status])
     return amendment
-
-
-def cancel_open_reviews(plan: TreatmentPlan) -> int:
-    """A plan that stops being active has nothing left to review."""
-    return plan.reviews.open().update(status=Status.CANCELLED)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -15,10 +16,11 @@ from accounts import policy
 from accounts.access import get_visible_or_404
 from accounts.idempotency import once_per_form
 from accounts.models import Notification
+from formulation.models import Formulation
 from plans import lifecycle
 from plans.compare import compare_versions
 from plans.models import Comment, ProgressReview, TreatmentPlan
-from plans.selectors import plan_queryset
+from plans.selectors import load_plan_page, plan_queryset
 
 
 class CommentForm(forms.Form):
@@ -106,8 +108,6 @@ def close(request, pk: int):
 
 def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
     """Every part of the plan a comment can be anchored to: value -> (kind, key, label)."""
-    from formulation.models import Formulation
-
     choices = {"plan:": ("plan", "", "The plan as a whole")}
     for key, (title, _) in Formulation.SECTIONS.items():
         choices[f"section:{key}"] = ("section", key, f"Formulation: {title}")
@@ -133,8 +133,6 @@ def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
 @require_POST
 @once_per_form
 def comment_add(request, pk: int):
-    from plans.selectors import load_plan_page
-
     plan = _visible_plan(request, pk)
     choices = anchor_choices(load_plan_page(plan, today=plan.client.practice.today()))
     anchor = request.POST.get("anchor", "plan:")
@@ -159,8 +157,6 @@ def comment_add(request, pk: int):
 
 
 def plan_detail_url(plan) -> str:
-    from django.urls import reverse
-
     return reverse("plans:detail", args=[plan.pk])
 
 

@@ -1,13 +1,24 @@
 """Reading a whole plan in a fixed number of queries, whatever its size."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.core.cache import cache
+from django.db.models import Count, Max, Prefetch
 
 from formulation.models import CoreConflict, DefenseObservation
-from plans import quotes
-from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans import canonical, measures, quotes
+from plans.models import (
+    Goal,
+    Intervention,
+    MeasureDefinition,
+    MeasureScore,
+    Objective,
+    ObjectiveProgress,
+    ProgressReview,
+    TreatmentPlan,
+)
 from plans.smart import Finding, check_objective
 
 
@@ -70,7 +81,6 @@ def load_plan_page(plan: TreatmentPlan, *, today: dt.date, content_hash: str | N
     now; a comment or the day turning also makes a new page."""
     if not plan.is_final:
         return _load_plan_page(plan, today=today)
-    from django.core.cache import cache
 
     key = locked_page_key(plan, today, content_hash=content_hash)
     page = cache.get(key)
@@ -84,12 +94,6 @@ def load_plan_page(plan: TreatmentPlan, *, today: dt.date, content_hash: str | N
 def locked_page_key(plan: TreatmentPlan, today: dt.date, *, content_hash: str | None = None) -> str:
     """What a final version's page depends on: its content as the database holds it now (the
     canonical hash, computed afresh), the day (SMART checks look at dates) and its comments."""
-    import hashlib
-
-    from django.db.models import Count, Max
-
-    from plans import canonical
-
     cached = getattr(plan, "_locked_page_key", None)
     if cached and cached[0] == (today, content_hash):
         return cached[1]
@@ -189,9 +193,6 @@ class ProgressData:
 
 
 def load_progress(plan: TreatmentPlan, page: PlanPage, *, today: dt.date) -> ProgressData:
-    from plans import measures
-    from plans.models import MeasureDefinition, MeasureScore, ObjectiveProgress, ProgressReview
-
     reviews = list(
         ProgressReview.objects.filter(plan__lineage=plan.lineage, plan__client_id=plan.client_id)
         .select_related("completed_by", "plan")

@@ -17,9 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts import audit, policy
-from accounts.errors import StaleEditError
+from accounts.errors import PlanLockedError, StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
 from formulation.models import (
@@ -41,10 +42,6 @@ from plans.models import (
     TreatmentPlan,
     add_months,
 )
-
-
-class PlanLockedError(PermissionDenied):
-    """The plan is no longer a draft; changes go through an amendment."""
 
 
 def _editable_plan(actor: User, plan_id: int) -> TreatmentPlan:
@@ -549,8 +546,6 @@ def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> 
     _require_admin_of(actor, practice_id)
     entry = model(practice_id=practice_id, **fields)
     if hasattr(entry, "code") and not entry.code:
-        from django.utils.text import slugify
-
         entry.code = slugify(entry.name)[: model._meta.get_field("code").max_length] or "custom"
     if model is MeasureDefinition and entry.min_score >= entry.max_score:
         raise ValidationError({"max_score": "The highest score must be above the lowest."})

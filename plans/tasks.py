@@ -2,9 +2,12 @@ import datetime as dt
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
 from accounts.models import Practice
-from plans import scheduling
+from accounts.outbox import enqueue
+from plans import exports, scheduling
+from plans.models import BulkExportItem
 
 
 @shared_task
@@ -28,11 +31,6 @@ def schedule_practice_reviews(practice_id: int, run_date: str) -> dict | None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def start_bulk_export(export_id: int) -> int:
-    from django.db import transaction
-
-    from accounts.outbox import enqueue
-    from plans import exports
-
     pending = exports.start(export_id)
     with transaction.atomic():
         for item_id in pending:
@@ -48,9 +46,6 @@ def start_bulk_export(export_id: int) -> int:
 )
 def render_export_item(item_id: int) -> None:
     """One plan's PDF; its own soft time limit so a pathological plan cannot stall the batch."""
-    from plans import exports
-    from plans.models import BulkExportItem
-
     exports.render_item(item_id)
     export_id = BulkExportItem.objects.filter(pk=item_id).values_list("export_id", flat=True).first()
     if export_id is not None:
@@ -59,6 +54,4 @@ def render_export_item(item_id: int) -> None:
 
 @shared_task
 def purge_expired_exports() -> int:
-    from plans import exports
-
     return exports.purge_expired()

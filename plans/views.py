@@ -3,6 +3,7 @@ formulation edited inline through htmx. Every write goes through services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from accounts.idempotency import once_per_form
 from clients.models import Client
 from config.params import choice_param, int_param
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import services
+from plans import canonical, quotes, services
 from plans.forms import (
     ConflictForm,
     DefenseForm,
@@ -30,6 +31,7 @@ from plans.forms import (
     formulation_section_form,
 )
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans.review import anchor_choices
 from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
 from plans.smart import check_objective
 
@@ -129,9 +131,6 @@ def plan_create(request, client_pk: int):
 
 @login_required
 def plan_detail(request, pk: int):
-    from plans import canonical, quotes
-    from plans.review import anchor_choices
-
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
     user = request.user
     writable = can_edit(user, plan)
@@ -159,8 +158,6 @@ def plan_detail(request, pk: int):
         # A final version renders the same structure for everyone until its content (as verified
         # just now), a comment or the day changes (nobody can edit it), so the rendered fragment is
         # cached with the page.
-        from django.core.cache import cache
-
         key = locked_page_key(plan, _today(plan), content_hash=verification.current_hash) + ":html"
         context["structure_html"] = cache.get(key)
         if context["structure_html"] is None:

@@ -9,7 +9,6 @@ from clients.api.serializers import (
     ClientInputSerializer,
     ClientSearchSerializer,
     ClientSerializer,
-    DischargeInputSerializer,
     PresentingProblemCreateSerializer,
     PresentingProblemInputSerializer,
     PresentingProblemSerializer,
@@ -42,8 +41,9 @@ class ClientViewSet(mixins.ListModelMixin, ScopedViewSet):
     filterset_class = ClientFilter
     ordering_fields = ["family_name", "given_name", "chart_number", "intake_date", "id"]
     ordering = ["family_name", "given_name", "id"]
-    if_match = {"partial_update": True, "discharge": False}
-    etag_actions = {"retrieve", "create", "partial_update", "discharge"}
+    # The discharge action is added on the plan side (plans/api/discharge.py), because it closes plans.
+    if_match = {"partial_update": True}
+    etag_actions = {"retrieve", "create", "partial_update"}
 
     def base_queryset(self):
         return Client.objects.all()
@@ -82,18 +82,6 @@ class ClientViewSet(mixins.ListModelMixin, ScopedViewSet):
         client = self.fetch_for_change()
         values = self.validated(ClientInputSerializer, partial=True)
         client = services.update_client(actor=request.user, client=client, expected_version=client.version, **values)
-        return self.respond(client)
-
-    @extend_schema(
-        summary="Discharge a client (archives the record and closes the active plan)", request=DischargeInputSerializer
-    )
-    @action(detail=True, methods=["post"])
-    def discharge(self, request, pk=None):
-        client = self.fetch_for_change(if_match_required=False)
-        values = self.validated(DischargeInputSerializer)
-        client = services.discharge_client(
-            actor=request.user, client=client, discharged_on=values["discharged_on"], reason=values["reason"]
-        )
         return self.respond(client)
 
 

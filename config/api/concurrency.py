@@ -19,50 +19,18 @@ If-Match is looked at: RFC 9110 section 13.2.1 evaluates preconditions only for 
 would otherwise succeed, and the lock is the real reason it cannot.
 """
 
-from django.utils.http import parse_etags, quote_etag
+from django.utils.http import parse_etags
 
+from accounts.errors import PlanLockedError
 from config.api.errors import PreconditionFailed, PreconditionRequired
+from config.api.etags import etag_for, plan_of
 
-
-def etag_for(obj) -> str | None:
-    from clients.models import Client, PresentingProblem
-    from formulation.models import Formulation
-    from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
-
-    if isinstance(obj, TreatmentPlan):
-        return quote_etag(f"plan-{obj.pk}-v{obj.version}-{obj.status}")
-    if isinstance(obj, Formulation):
-        sections = "-".join(f"{name}{obj.section_version(name)}" for name in Formulation.SECTIONS)
-        return quote_etag(f"formulation-{obj.pk}-{sections}")
-    if isinstance(obj, ProgressReview):
-        return quote_etag(f"review-{obj.pk}-{obj.status}")
-    kinds = {Client: "client", PresentingProblem: "problem", Goal: "goal", Objective: "objective"}
-    kinds[Intervention] = "intervention"
-    kind = kinds.get(type(obj))
-    if kind is None:
-        return None
-    return quote_etag(f"{kind}-{obj.pk}-v{obj.version}")
-
-
-def _plan_of(obj):
-    from formulation.models import Formulation
-    from plans.models import TreatmentPlan
-    from plans.services import plan_id_of
-
-    if isinstance(obj, TreatmentPlan):
-        return obj
-    try:
-        plan_id = obj.plan_id if isinstance(obj, Formulation) else plan_id_of(obj)
-    except TypeError:  # clients and presenting problems belong to no plan
-        return None
-    return TreatmentPlan.objects.only("status").get(pk=plan_id)
+__all__ = ["check_if_match", "check_not_locked", "etag_for", "with_etag"]
 
 
 def check_not_locked(obj) -> None:
     """Raise the 409 a change to a plan that is no longer a draft gets, as the service would."""
-    from plans.services import PlanLockedError
-
-    plan = _plan_of(obj)
+    plan = plan_of(obj)
     if plan is not None and not plan.is_editable:
         raise PlanLockedError(f"This plan is {plan.get_status_display().lower()}: amend it to make changes.")
 

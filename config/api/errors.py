@@ -18,9 +18,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.errors import StaleEditError
-from plans.models import ImmutableRecordError
-from plans.services import PlanLockedError
+from accounts.errors import ImmutableRecordError, PlanLockedError, StaleEditError
+from config.api.etags import etag_for
 
 LOCKED_MESSAGE = "This plan is no longer a draft, so it cannot change: amend it (POST /api/v1/plans/{id}/amend/)."
 
@@ -83,8 +82,6 @@ def _first_message(data) -> str | None:
 def exception_handler(exc, context):
     headers = {}
     if isinstance(exc, StaleEditError):
-        from config.api.concurrency import etag_for
-
         etag = etag_for(exc.current)
         if etag:
             headers["ETag"] = etag

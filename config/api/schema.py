@@ -13,6 +13,7 @@ and its 409 (still in flight) and 422 (key reused with another body).
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.permissions import AllowAny
 
 from config.api.errors import ErrorSerializer
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
@@ -110,6 +111,4 @@ class AutoSchema(SpectacularAutoSchema):
         return self.method == "POST" and isinstance(self.view, IdempotentPostMixin)
 
     def _requires_auth(self) -> bool:
-        from rest_framework.permissions import AllowAny
-
         return not any(p is AllowAny or isinstance(p, AllowAny) for p in self.view.get_permissions())

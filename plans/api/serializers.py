@@ -13,6 +13,7 @@ from accounts import policy
 from clients.models import Client, PresentingProblem
 from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
+from plans.canonical import verify
 from plans.models import (
     Goal,
     Intervention,
@@ -187,8 +188,6 @@ class PlanDetailSerializer(PlanSerializer):
 
     @extend_schema_field(VerificationSerializer)
     def get_verification(self, plan) -> dict:
-        from plans.canonical import verify
-
         verification = self.context.get("verification")
         if verification is None or verification.plan_id != plan.pk:
             verification = verify(plan)

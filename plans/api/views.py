@@ -1,15 +1,20 @@
 import django_filters
+from django.core.cache import cache
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api.concurrency import check_if_match
+from config.api.concurrency import check_if_match, with_etag
 from config.api.views import ScopedViewSet
 from plans import fhir, lifecycle, pdf, progress, services
 from plans.api import serializers as s
+from plans.canonical import verify
 from plans.models import Goal, Intervention, MeasureScore, Objective, ProgressReview, Signature, TreatmentPlan
 from plans.pdf_views import pdf_response
 
@@ -97,19 +102,12 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def retrieve(self, request, *args, **kwargs):
         # A final (signed, immutable) version reads the same for everyone who may see it:
         # serialize its tree once and serve it from the cache.
-        from django.core.cache import cache
-        from django.http import Http404
-        from django.shortcuts import get_object_or_404
-
-        from config.api.concurrency import with_etag
-
         pk = str(kwargs[self.lookup_field])
         if not pk.isascii() or not pk.isdigit():
             raise Http404
         plan = get_object_or_404(TreatmentPlan.objects.visible_to(request.user).select_related("client"), pk=int(pk))
         if not plan.is_final:
             return super().retrieve(request, *args, **kwargs)
-        from plans.canonical import verify
 
         # The cached tree is keyed by the content hash computed afresh, so it is only served for
         # exactly the content the database holds now; the verification is never cached.
@@ -235,8 +233,6 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         plan = self.get_object()
         audience = request.query_params.get("audience", "clinical")
         if audience not in pdf.AUDIENCES:
-            from rest_framework.exceptions import ValidationError
-
             raise ValidationError({"audience": ["Choose clinical or client."]})
         return pdf_response(pdf.render_pdf(plan, audience=audience))
 

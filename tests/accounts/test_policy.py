@@ -181,8 +181,8 @@ def test_a_deactivated_admin_cannot_request_a_bulk_export(deactivated):
 
 def test_a_deactivated_admin_reaches_neither_staff_records_nor_their_old_exports(deactivated, admin, practice):
     export = BulkExport.objects.create(practice=practice, requested_by=deactivated)
-    assert Membership.objects.manageable_by(admin).filter(user=deactivated).exists()
-    assert not Membership.objects.manageable_by(deactivated).exists()
+    assert policy.manageable_memberships(admin).filter(user=deactivated).exists()
+    assert not policy.manageable_memberships(deactivated).exists()
     assert not BulkExport.objects.of_requester(deactivated).filter(pk=export.pk).exists()
 
 

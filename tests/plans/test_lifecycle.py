@@ -9,6 +9,7 @@ from accounts.models import Notification
 from accounts.tasks import deliver_notification
 from plans import lifecycle, services
 from plans.canonical import content_hash
+from plans.discharge import discharge_client_and_close_plans
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
 
@@ -224,9 +225,9 @@ def test_status_can_still_move_on_from_active(active_plan, clinician):
 
 
 def test_discharging_a_client_closes_their_active_plan(active_plan, clinician):
-    from clients.services import discharge_client
-
-    discharge_client(actor=clinician, client=active_plan.client, discharged_on=active_plan.start_date, reason="Moved")
+    discharge_client_and_close_plans(
+        actor=clinician, client=active_plan.client, discharged_on=active_plan.start_date, reason="Moved"
+    )
     active_plan.refresh_from_db()
     assert active_plan.status == Status.CLOSED
     assert "Client discharged" in active_plan.transitions.last().comment

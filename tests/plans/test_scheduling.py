@@ -8,6 +8,7 @@ import time_machine
 
 from accounts.models import Notification
 from plans import lifecycle, scheduling
+from plans.discharge import discharge_client_and_close_plans
 from plans.models import Objective, ObjectiveProgress, ProgressReview, ReviewSchedulerRun, TreatmentPlan
 from plans.progress import EntryInput, ReviewRecord, complete_review
 from tests.conftest import wait_for
@@ -42,9 +43,9 @@ def test_a_year_of_daily_runs_schedules_four_reviews_marks_them_and_escalates_on
         old = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
         lifecycle.submit_plan(actor=colleague, plan=lifecycle.amend_plan(actor=colleague, plan=old))
         discharged = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
-        from clients.services import discharge_client
-
-        discharge_client(actor=colleague, client=discharged.client, discharged_on=start.date(), reason="Moved away")
+        discharge_client_and_close_plans(
+            actor=colleague, client=discharged.client, discharged_on=start.date(), reason="Moved away"
+        )
 
         first_seen: dict[tuple[int, str], dt.date] = {}
         day, end = start.date(), dt.date(2027, 11, 29)

@@ -1,11 +1,16 @@
+import base64
 import datetime as dt
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Membership, Practice, Supervision, User
+from accounts.security_views import new_backup_codes
 from clients.models import Client, PresentingProblem
+from plans.demo import build_demo_plan
+from plans.scale import build
 
 DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
 # The demo admin's authenticator key (base32, as apps take it), documented in the README so the
@@ -200,8 +205,6 @@ class Command(BaseCommand):
             self._extend(clients, users)
             codes = self._two_factor(users["admin@demo.test"])
         if scale:
-            from plans.scale import build
-
             build(scale)
             self.stdout.write(f"Scale Practice: {scale} more synthetic clients with plans and a year of reviews.")
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(users)} accounts, password {DEMO_PASSWORD!r}."))
@@ -214,12 +217,6 @@ class Command(BaseCommand):
 
     def _two_factor(self, admin: User) -> list[str]:
         """Practice admins must use two-factor: give the demo admin the documented key and fresh backup codes."""
-        import base64
-
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        from accounts.security_views import new_backup_codes
-
         key = base64.b32decode(DEMO_TOTP_SECRET + "=" * (-len(DEMO_TOTP_SECRET) % 8)).hex()
         TOTPDevice.objects.update_or_create(user=admin, name="authenticator", defaults={"key": key, "confirmed": True})
         return new_backup_codes(admin)
@@ -283,7 +280,5 @@ class Command(BaseCommand):
         return made
 
     def _extend(self, clients: list[Client], users: dict[str, User]) -> None:
-        from plans.demo import build_demo_plan
-
         for client in clients:
             build_demo_plan(client)

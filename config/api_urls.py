@@ -4,9 +4,10 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from clients.api.views import ClientViewSet, PresentingProblemViewSet
+from clients.api.views import PresentingProblemViewSet
 from config.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
+from plans.api.discharge import ClientViewSet
 from plans.api.views import (
     GoalViewSet,
     InterventionViewSet,
@@ -18,6 +19,7 @@ from plans.api.views import (
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# The client API with its discharge action, which closes plans and so is composed on the plan side.
 router.register("clients", ClientViewSet, basename="client")
 router.register("presenting-problems", PresentingProblemViewSet, basename="presenting-problem")
 router.register("plans", PlanViewSet, basename="plan")

@@ -1,0 +1,28 @@
+"""How the API spells the ETags of plans, their content and progress reviews, and which plan locks
+each record, the formulation's included (see config/api/etags.py)."""
+
+from config.api import etags
+from formulation.models import CoreConflict, DefenseObservation, Formulation
+from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
+from plans.services import plan_id_of
+
+
+def _plan(plan_id: int) -> TreatmentPlan:
+    return TreatmentPlan.objects.only("status").get(pk=plan_id)
+
+
+def register() -> None:
+    # A plan's status is part of its ETag: submitting or approving changes what may be done to it.
+    etags.register(
+        TreatmentPlan, token=lambda obj: f"plan-{obj.pk}-v{obj.version}-{obj.status}", plan_of=lambda obj: obj
+    )
+    etags.register(ProgressReview, token=lambda obj: f"review-{obj.pk}-{obj.status}")
+    for model, kind in ((Goal, "goal"), (Objective, "objective"), (Intervention, "intervention")):
+        etags.register(
+            model,
+            token=lambda obj, kind=kind: f"{kind}-{obj.pk}-v{obj.version}",
+            plan_of=lambda obj: _plan(plan_id_of(obj)),
+        )
+    etags.register(Formulation, plan_of=lambda obj: _plan(obj.plan_id))
+    for model in (CoreConflict, DefenseObservation):
+        etags.register(model, plan_of=lambda obj: _plan(plan_id_of(obj)))
