@@ -10,8 +10,8 @@ the code checked out now, and prove that nothing was lost on the way.
    activity through the old services (ACTIVITY: a scheduler run per practice, a bulk export, a
    comment, the queued notices, an idempotency key) and `write_audit_checkpoint`.
 3. Before: every public table's row count, the content types, every index, constraint and
-   trigger name, each signature's verification by the old code's canonical module (valid,
-   voided or mismatch), `verify_signatures` and `verify_audit_log`.
+   trigger name, each signature's state by the old code's `verify_signatures` (valid, voided,
+   or mismatch where it names the signature) and `verify_audit_log`.
 4. `migrate` with the code checked out now, then the same figures recorded by the new code.
 5. `compare` decides: every table keeps its row count (`django_migrations` excepted, and its new
    rows printed); new tables are empty; content types keep their ids (relabels are listed); no
@@ -50,39 +50,35 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Tables whose row count may change by design, with the reason printed beside them.
 EXCLUDED = {"django_migrations": "grows by design: the new head's migrations are recorded in it"}
+# Mismatches printed one by one; a migration that breaks every signature would otherwise print thousands.
+SHOWN = 40
 # A signature in one of these states has been checked and is what it claims to be.
 SOUND = {"valid", "voided"}
 
-# Run by each tree's own code, from that tree: every signature's state by the canonical module's
-# `verify`, wherever the tree keeps it (found by file name, so a move to another app is followed).
-SIGNATURES = r"""
-import importlib, json, os, sys
+# Run by each tree's own code, from that tree, in one process: where its apps were imported from,
+# and its `verify_signatures` (every signature recomputed from the rows, mismatches listed by id)
+# and `verify_audit_log`. Management commands keep their names when their apps move.
+CHECKS = r"""
+import io, json, os
 import django
 django.setup()
 from django.apps import apps
+from django.core.management import call_command, get_commands
+from django.core.management.base import CommandError
 root = os.path.realpath(os.getcwd())
-ours = [a for a in apps.get_app_configs() if os.path.realpath(a.path).startswith(root + os.sep)]
-names = []
-for app in ours:
-    for folder, dirs, files in os.walk(app.path):
-        dirs[:] = [d for d in dirs if d not in ("migrations", "__pycache__")]
-        if "canonical.py" in files:
-            names.append(os.path.relpath(os.path.join(folder, "canonical"), root).replace(os.sep, "."))
-modules = [m for m in map(importlib.import_module, names) if callable(getattr(m, "verify", None))]
-if len(modules) != 1:
-    sys.exit(f"expected one canonical module with verify(), found {names}")
-canonical = modules[0]
-model = {m.__name__: m for m in apps.get_models()}
-Signature, TreatmentPlan = model["Signature"], model["TreatmentPlan"]
-states = {pk: "unchecked" for pk in Signature.objects.values_list("pk", flat=True)}
-for plan_id in Signature.objects.order_by("plan_id").values_list("plan_id", flat=True).distinct():
-    for check in canonical.verify(TreatmentPlan(pk=plan_id)).checks:
-        states[check.signature.pk] = check.state
-print("DRILL " + json.dumps({
-    "apps": {a.name: a.path for a in ours},
-    "canonical": f"{canonical.__name__} ({canonical.__file__})",
-    "signatures": states,
-}))
+found = {"apps": {
+    a.name: a.path for a in apps.get_app_configs() if os.path.realpath(a.path).startswith(root + os.sep)
+}}
+for name in ("verify_signatures", "verify_audit_log"):
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(name, stdout=out, stderr=err)
+        code = 0
+    except CommandError as exc:
+        code = 1
+        err.write(f"{exc}\n")
+    found[name] = {"app": get_commands()[name], "code": code, "stdout": out.getvalue(), "stderr": err.getvalue()}
+print("DRILL " + json.dumps(found))
 """
 
 # Run by the old code after seed_demo: a little of what people do, through the old services, so that
@@ -226,16 +222,23 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
         problems.append(f"signature {pk} is gone")
     for pk in sorted(new_ids - old_ids):
         problems.append(f"signature {pk} is new")
+    # One line per kind of change, naming the signatures: a broken migration can break hundreds.
+    changes: dict[str, list[int]] = {}
     for pk in sorted(old_ids):
         old = before.signatures[pk]
         if old not in SOUND:
-            problems.append(f"signature {pk} does not verify even before migrating ({old}): the baseline is broken")
+            changes.setdefault(f"did not verify even before migrating ({old}), so the baseline is broken", []).append(
+                pk
+            )
         elif pk in after.signatures and after.signatures[pk] != old:
-            problems.append(f"signature {pk}: {old} before migrating, {after.signatures[pk]} after")
+            changes.setdefault(f"{old} before migrating, {after.signatures[pk]} after", []).append(pk)
+    for change, ids in changes.items():
+        named = ", ".join(map(str, ids[:20])) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+        problems.append(f"{len(ids)} signature{'s' if len(ids) > 1 else ''} {change}: {named}")
     changed = sum(1 for pk in old_ids & new_ids if before.signatures[pk] != after.signatures[pk])
     rows.append(
         (
-            "signatures (canonical.verify)",
+            "signatures (verify_signatures)",
             _count_signatures(before.signatures),
             _count_signatures(after.signatures),
             "same" if not changed and old_ids == new_ids else "MISMATCH",
@@ -346,27 +349,37 @@ def database_figures(url: str) -> Snapshot:
     return Snapshot(tables=counts(url), migrations=migrations, content_types=content_types, schema=schema)
 
 
+def signature_states(ids: dict[int, bool], command: dict) -> dict[int, str]:
+    """Each signature's state by `verify_signatures`: "mismatch" where it names it, else voided or valid."""
+    mismatched = {int(m) for m in re.findall(r"^MISMATCH plan \d+, signature (\d+)", command["stderr"], re.M)}
+    return {pk: "mismatch" if pk in mismatched else ("voided" if voided else "valid") for pk, voided in ids.items()}
+
+
 def snapshot(tree: Path, env: dict[str, str], label: str) -> Snapshot:
     figures = database_figures(env["DATABASE_URL"])
-    done = run(tree, env, "-c", SIGNATURES)
+    done = run(tree, env, "-c", CHECKS)
     line = next((x for x in done.stdout.splitlines() if x.startswith("DRILL ")), None)
     if line is None:
-        raise DrillError(f"the signature check printed nothing usable:\n{done.stdout}{done.stderr}")
+        raise DrillError(f"the {label} code's checks printed nothing usable:\n{done.stdout}{done.stderr}")
     found = json.loads(line[len("DRILL ") :])
     for app, path in found["apps"].items():
         if not Path(path).resolve().is_relative_to(tree.resolve()):
-            raise DrillError(f"{label}: app {app} was imported from {path}, not from {tree}")
-    print(f"  {label} code: plans from {found['apps'].get('plans')}; canonical {found['canonical']}")
-    figures.signatures = {int(pk): state for pk, state in found["signatures"].items()}
-    command = manage(tree, env, "verify_signatures", check=False)
-    output = (command.stdout + command.stderr).strip().splitlines()
-    figures.signature_command = (command.returncode, output[-1] if output else "")
-    audit = manage(tree, env, "verify_audit_log", check=False)
-    lines = (audit.stdout if audit.returncode == 0 else audit.stderr).strip().splitlines()
-    entries = re.search(r"intact: (\d+) entries", audit.stdout)
-    message = lines[0] if audit.returncode == 0 and lines else (lines[-1] if lines else "no output")
-    figures.audit = (audit.returncode, int(entries.group(1)) if entries else None, message)
-    print(f"  {label}: {figures.signature_command[1]}\n  {label}: {message}")
+            raise DrillError(f"{label} code: app {app} was imported from {path}, not from {tree}")
+    signatures, audit = found["verify_signatures"], found["verify_audit_log"]
+    print(
+        f"  {label} code: plans from {found['apps'].get('plans')}; "
+        f"verify_signatures from {signatures['app']}, verify_audit_log from {audit['app']}"
+    )
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        ids = dict(conn.execute("SELECT id, voided_at IS NOT NULL FROM plans_signature").fetchall())
+    figures.signatures = signature_states(ids, signatures)
+    lines = (signatures["stdout"] + signatures["stderr"]).strip().splitlines()
+    figures.signature_command = (signatures["code"], lines[-1] if lines else "no output")
+    lines = (audit["stdout"] if audit["code"] == 0 else audit["stderr"]).strip().splitlines()
+    entries = re.search(r"intact: (\d+) entries", audit["stdout"])
+    message = (lines[0] if audit["code"] == 0 else lines[-1]) if lines else "no output"
+    figures.audit = (audit["code"], int(entries.group(1)) if entries else None, message)
+    print(f"  {label} code: {figures.signature_command[1]}\n  {label} code: {message}")
     return figures
 
 
@@ -443,8 +456,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(v for k, v in before.tables.items() if k not in EXCLUDED)
     step(f"{len(before.tables)} tables, {rows} rows, {len(before.signatures)} signatures compared")
     if not verdict.ok:
-        for problem in verdict.problems:
+        for problem in verdict.problems[:SHOWN]:
             print(f"MISMATCH: {problem}")
+        if len(verdict.problems) > SHOWN:
+            print(f"MISMATCH: ... and {len(verdict.problems) - SHOWN} more")
         print(f"FAIL: {len(verdict.problems)} mismatches; database {args.database} kept for inspection")
         return 1
     with psycopg.connect(admin, autocommit=True) as conn:

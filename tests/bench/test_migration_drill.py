@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from bench.migration_drill import BASE_COMMIT, DrillError, Snapshot, compare, resolve
+from bench.migration_drill import BASE_COMMIT, DrillError, Snapshot, compare, resolve, signature_states
 
 SUMMARY = "3 signatures on 2 plan versions checked; 0 do not match"
 
@@ -97,9 +97,9 @@ def test_a_failing_signature_fails_naming_it():
     after.signatures[12] = "mismatch"
     after.signature_command = (1, "3 signatures on 2 plan versions checked; 1 do not match")
     verdict = compare(snapshot(), after)
-    assert "signature 12: valid before migrating, mismatch after" in verdict.problems
+    assert "1 signature valid before migrating, mismatch after: 12" in verdict.problems
     assert any(p.startswith("verify_signatures failed after migrating") for p in verdict.problems)
-    (row,) = [r for r in verdict.rows if r[0] == "signatures (canonical.verify)"]
+    (row,) = [r for r in verdict.rows if r[0] == "signatures (verify_signatures)"]
     assert row[1:] == ("2 valid, 1 voided", "1 mismatch, 1 valid, 1 voided", "MISMATCH")
 
 
@@ -116,7 +116,7 @@ def test_a_baseline_whose_signatures_do_not_verify_fails():
     before = snapshot()
     before.signatures[10] = "mismatch"
     problems = compare(before, copy.deepcopy(before)).problems
-    assert problems == ["signature 10 does not verify even before migrating (mismatch): the baseline is broken"]
+    assert problems == ["1 signature did not verify even before migrating (mismatch), so the baseline is broken: 10"]
 
 
 def test_verify_signatures_checking_fewer_signatures_after_fails():
@@ -169,3 +169,24 @@ def test_the_base_commit_is_a_full_hash_so_a_clone_resolves_it_unambiguously():
 def test_a_base_commit_missing_from_the_clone_fails_with_a_clear_message():
     with pytest.raises(DrillError, match="is not in this clone's history, so there is nothing to migrate from"):
         resolve("0123456789abcdef0123456789abcdef01234567")
+
+
+def test_signature_states_come_from_the_mismatches_verify_signatures_names():
+    command = {
+        "code": 1,
+        "stdout": "",
+        "stderr": "MISMATCH plan 7, signature 12 (authored, 2026-10-01): the content in the database does not "
+        "hash to the signed hash [changed: goals[0].statement]\n"
+        "3 signatures on 2 plan versions checked; 1 do not match\n",
+    }
+    assert signature_states({10: False, 11: True, 12: False}, command) == {10: "valid", 11: "voided", 12: "mismatch"}
+
+
+def test_many_broken_signatures_make_one_line_naming_the_first_twenty():
+    before = snapshot()
+    before.signatures = {pk: "valid" for pk in range(1, 31)}
+    after = copy.deepcopy(before)
+    after.signatures = {pk: "mismatch" for pk in range(1, 31)}
+    problems = compare(before, after).problems
+    expected = "30 signatures valid before migrating, mismatch after: " + ", ".join(map(str, range(1, 21)))
+    assert expected + " and 10 more" in problems
