@@ -387,7 +387,7 @@ def print_table(rows: list[tuple[str, str, str, str]]) -> None:
     headers = ("table / check", "before", "after", "verdict")
     widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(4)]
     line = "  ".join("{:<" + str(w) + "}" for w in widths)
-    print(line.format(*headers))
+    print(line.format(*headers).rstrip())
     print(line.format(*("-" * w for w in widths)))
     for row in rows:
         print(line.format(*row).rstrip())
