@@ -59,16 +59,13 @@ SOUND = {"valid", "voided"}
 # and its `verify_signatures` (every signature recomputed from the rows, mismatches listed by id)
 # and `verify_audit_log`. Management commands keep their names when their apps move.
 CHECKS = r"""
-import io, json, os
+import io, json
 import django
 django.setup()
 from django.apps import apps
 from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
-root = os.path.realpath(os.getcwd())
-found = {"apps": {
-    a.name: a.path for a in apps.get_app_configs() if os.path.realpath(a.path).startswith(root + os.sep)
-}}
+found = {"apps": {a.name: a.path for a in apps.get_app_configs()}}
 for name in ("verify_signatures", "verify_audit_log"):
     out, err = io.StringIO(), io.StringIO()
     try:
@@ -355,6 +352,19 @@ def signature_states(ids: dict[int, bool], command: dict) -> dict[int, str]:
     return {pk: "mismatch" if pk in mismatched else ("voided" if voided else "valid") for pk, voided in ids.items()}
 
 
+def imported_from(app_paths: dict[str, str], tree: Path, label: str) -> None:
+    """The project is installed in the venv in editable mode, pointing at the current checkout: each
+    of our apps (everything not from site-packages) must really have been imported from `tree`."""
+    ours = {
+        app: path for app, path in app_paths.items() if not {"site-packages", "dist-packages"} & set(Path(path).parts)
+    }
+    for app, path in ours.items():
+        if not Path(path).resolve().is_relative_to(tree.resolve()):
+            raise DrillError(f"{label} code: app {app} was imported from {path}, not from {tree}")
+    if "plans" not in ours:
+        raise DrillError(f"{label} code: no plans app among {sorted(ours)}")
+
+
 def snapshot(tree: Path, env: dict[str, str], label: str) -> Snapshot:
     figures = database_figures(env["DATABASE_URL"])
     done = run(tree, env, "-c", CHECKS)
@@ -362,9 +372,7 @@ def snapshot(tree: Path, env: dict[str, str], label: str) -> Snapshot:
     if line is None:
         raise DrillError(f"the {label} code's checks printed nothing usable:\n{done.stdout}{done.stderr}")
     found = json.loads(line[len("DRILL ") :])
-    for app, path in found["apps"].items():
-        if not Path(path).resolve().is_relative_to(tree.resolve()):
-            raise DrillError(f"{label} code: app {app} was imported from {path}, not from {tree}")
+    imported_from(found["apps"], tree, label)
     signatures, audit = found["verify_signatures"], found["verify_audit_log"]
     print(
         f"  {label} code: plans from {found['apps'].get('plans')}; "

@@ -2,10 +2,19 @@
 calls a match and what a loss, without building a database."""
 
 import copy
+from pathlib import Path
 
 import pytest
 
-from bench.migration_drill import BASE_COMMIT, DrillError, Snapshot, compare, resolve, signature_states
+from bench.migration_drill import (
+    BASE_COMMIT,
+    DrillError,
+    Snapshot,
+    compare,
+    imported_from,
+    resolve,
+    signature_states,
+)
 
 SUMMARY = "3 signatures on 2 plan versions checked; 0 do not match"
 
@@ -190,3 +199,18 @@ def test_many_broken_signatures_make_one_line_naming_the_first_twenty():
     problems = compare(before, after).problems
     expected = "30 signatures valid before migrating, mismatch after: " + ", ".join(map(str, range(1, 21)))
     assert expected + " and 10 more" in problems
+
+
+def test_the_old_code_imported_from_the_current_checkout_stops_the_drill(tmp_path):
+    old_tree = tmp_path / "base"
+    apps = {
+        "django.contrib.auth": "/venv/lib/python3.11/site-packages/django/contrib/auth",
+        "accounts": str(old_tree / "accounts"),
+        "plans": "/work/checkout/plans",
+    }
+    with pytest.raises(DrillError, match="app plans was imported from /work/checkout/plans, not from"):
+        imported_from(apps, old_tree, "old")
+    apps["plans"] = str(old_tree / "plans")
+    imported_from(apps, old_tree, "old")
+    with pytest.raises(DrillError, match="no plans app"):
+        imported_from({"accounts": str(old_tree / "accounts")}, Path(old_tree), "old")
