@@ -66,7 +66,7 @@ backup-drill: $(STAMP)
 	$(BIN)/python -m bench.backup_drill
 
 # A PostgreSQL database built and seeded by the code before the plans split (issue 13), migrated by
-# this checkout: every table's rows, every signature and the audit chain compared. About 1.5 minutes.
+# this checkout: every table's rows, every signature and the audit chain compared. One to two minutes.
 migration-drill: $(STAMP)
 	$(BIN)/python -m bench.migration_drill
 

@@ -44,7 +44,8 @@ from bench.backup_drill import counts
 # main before the plans split (issue 13): the schema every deployment had when the split shipped.
 BASE_COMMIT = "9c8231be901897b6710bf6bc16234a5406b737a4"
 SCRATCH = "psyplan_migration_drill"
-# bench.load's scale: 500 synthetic clients, about 85,000 rows; the drill takes about 1.5 minutes on two cores.
+# bench.load's scale: 500 synthetic clients, about 85,000 rows; the drill takes under a minute alone on
+# two cores, about two minutes while other work shares them.
 SCALE = 500
 ROOT = Path(__file__).resolve().parent.parent
 
