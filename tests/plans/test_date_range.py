@@ -95,7 +95,7 @@ def _subclasses(cls):
 
 
 def _checks_range(field) -> bool:
-    from config.dates import validate_clinical_date
+    from core.dates import validate_clinical_date
 
     return validate_clinical_date in field.validators
 
