@@ -10,12 +10,12 @@ database), of its fields and the previous row's MAC, so that someone who can wri
 cannot rewrite it into a chain that verifies. Deleting the newest rows leaves a chain that
 still verifies, so checkpoints (entry count and head MAC) are appended daily to a file
 outside the database, and verification compares the table with the latest one (`verify`).
-The `hash` and `prev_hash` columns keep their names from the days of plain SHA-256; migration
+The `hash` and `prev_hash` columns keep their names from the days of plain SHA-256; accounts migration
 0008_access_log_hmac_chain re-chained the rows written then. Appends are serialised so that
 two writers never chain to the same predecessor: on PostgreSQL with a transaction-scoped
 advisory lock, on SQLite by its single writer lock (our connections open transactions with
 BEGIN IMMEDIATE). The table refuses UPDATE (and, on PostgreSQL, DELETE) through triggers
-(migration 0004); TRUNCATE and disabling those triggers need the table owner's rights, which
+(accounts migration 0004); TRUNCATE and disabling those triggers need the table owner's rights, which
 the application's database role must not have (`manage.py audit_db_roles` prints the SQL).
 
 No PHI is written: records are named by type and id, people by their staff email.
