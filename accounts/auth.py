@@ -8,9 +8,10 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, policy
-from accounts.history import set_actor
+from accounts import policy
 from accounts.models import User
+from audit import log
+from audit.history import set_actor
 
 
 def axes_username(request, credentials) -> str:
@@ -26,7 +27,7 @@ def axes_username(request, credentials) -> str:
 
 
 def axes_client_ip(request) -> str:
-    return audit.client_ip(request) or ""
+    return log.client_ip(request) or ""
 
 
 # --- Two-factor policy ----------------------------------------------------------
@@ -58,22 +59,22 @@ def has_two_factor(user) -> bool:
 
 def _log_login(sender, request, user, **kwargs) -> None:
     set_actor(user.pk)
-    audit.record(action=audit.Action.LOGIN, actor=user, request=request, detail="password")
+    log.record(action=log.Action.LOGIN, actor=user, request=request, detail="password")
 
 
 def _log_logout(sender, request, user, **kwargs) -> None:
     if user is None:
         return
     reason = getattr(request, "_psyplan_logout_reason", "signed out") if request is not None else ""
-    audit.record(action=audit.Action.LOGOUT, actor=user, request=request, detail=reason)
+    log.record(action=log.Action.LOGOUT, actor=user, request=request, detail=reason)
 
 
 def _log_login_failed(sender, credentials, request=None, **kwargs) -> None:
     typed = str(credentials.get("username", "")).strip().lower()[:254]
     known = User.objects.filter(email__iexact=typed).select_related("membership").first() if typed else None
-    audit.record(
-        action=audit.Action.LOGIN_FAILED,
-        outcome=audit.FAILED,
+    log.record(
+        action=log.Action.LOGIN_FAILED,
+        outcome=log.FAILED,
         actor=None,
         actor_email=typed,
         request=request,
@@ -86,9 +87,9 @@ def _log_login_failed(sender, credentials, request=None, **kwargs) -> None:
 def _log_lockout(sender, request, username, ip_address, **kwargs) -> None:
     typed = str(username or "").strip().lower()[:254]
     known = User.objects.filter(email__iexact=typed).select_related("membership").first() if typed else None
-    audit.record(
-        action=audit.Action.LOCKOUT,
-        outcome=audit.DENIED,
+    log.record(
+        action=log.Action.LOCKOUT,
+        outcome=log.DENIED,
         actor=None,
         actor_email=typed,
         request=request,

@@ -1,8 +1,8 @@
 from django.conf import settings
 
 from accounts.models import Notification
-from accounts.outbox import broker_down
 from accounts.policy import Roles
+from core.outbox import broker_down
 
 
 def membership(request):

@@ -10,10 +10,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 
-from accounts import audit
 from accounts.auth import has_two_factor, two_factor_required
-from accounts.history import reset_actor, set_actor
-from accounts.routes import CLINICAL_NAMESPACES, ROUTE_ACTIONS, resolve_subject, route_subject
 
 # Requests the page makes on its own (polling the notification bell, the
 # idle-warning check) send this header and do not count as activity.
@@ -125,64 +122,6 @@ class TwoFactorMiddleware:
             response["HX-Redirect"] = url
             return response
         return redirect(url)
-
-
-class AuditMiddleware:
-    """Write the access log entries the route and the response imply.
-
-    - a successful GET of a route about a clinical record is a read of that record;
-    - any 403 or 404 from a resolved route, for a signed-in person, is a denied request.
-
-    It also names the signed-in person as the actor for the database's change history
-    (`accounts.history`) and makes the request available to `audit.record`.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = request.user
-        actor_token = set_actor(user.pk if user.is_authenticated else None)
-        request_token = audit._current_request.set(request)
-        try:
-            response = self.get_response(request)
-            # The API authenticates inside the view (DRF sets request.user there); a sign-out
-            # inside the view leaves the person who made the request in `user`.
-            actor = user if user.is_authenticated else getattr(request, "user", user)
-            if actor.is_authenticated:
-                self._audit(request, response, actor)
-            return response
-        finally:
-            audit._current_request.reset(request_token)
-            reset_actor(actor_token)
-
-    def _audit(self, request, response, user) -> None:
-        match = getattr(request, "resolver_match", None)
-        if match is None:
-            return
-        status = response.status_code
-        safe = request.method in ("GET", "HEAD")
-        denied = status in (403, 404)
-        namespace = match.namespaces[0] if match.namespaces else ""
-        read = safe and 200 <= status < 300 and namespace in CLINICAL_NAMESPACES
-        if not (denied or read):
-            return
-        kind, object_id = route_subject(match) or ("", "")
-        if read and not kind:
-            return
-        subject = resolve_subject(kind, object_id) if kind else audit.Subject()
-        if denied:
-            action = audit.Action.READ if safe else audit.Action.WRITE
-        else:
-            action = ROUTE_ACTIONS.get(match.view_name, audit.Action.READ)
-        audit.record(
-            action=action,
-            outcome=audit.DENIED if denied else audit.OK,
-            request=request,
-            actor=user,
-            subject=subject,
-            detail=f"{match.view_name} {status}" if denied else match.view_name,
-        )
 
 
 class PracticeTimezoneMiddleware:

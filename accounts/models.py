@@ -1,18 +1,13 @@
-import datetime as dt
-import hashlib
-import hmac
-import json
 import zoneinfo
 from functools import cached_property
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.dates import ClinicalDateField
+from core.dates import ClinicalDateField
 
 
 def validate_timezone(value: str) -> None:
@@ -248,140 +243,6 @@ class Notification(models.Model):
         return self.text
 
 
-class AccessLogQuerySet(models.QuerySet):
-    def for_practice(self, practice_id: int) -> "AccessLogQuerySet":
-        """Entries a practice's admin may read: their staff's actions, and anyone's attempts on their records."""
-        return self.filter(models.Q(practice_id=practice_id) | models.Q(subject_practice_id=practice_id))
-
-
-class AccessLog(models.Model):
-    """One line of the append-only access log. Written only through `accounts.audit.record`.
-
-    Each row's `hash` is the HMAC-SHA256, under `AUDIT_HMAC_KEY`, of its own fields and the
-    previous row's hash, so changing, removing or reordering a row breaks the chain, and
-    without the key (which is not in the database) nobody can compute a chain that verifies
-    (`manage.py verify_audit_log`; checkpoints outside the database catch a removed tail).
-    No row ever holds PHI: records are named by type and id, never by name or content.
-    """
-
-    class Outcome(models.TextChoices):
-        OK = "ok", "Succeeded"
-        DENIED = "denied", "Denied"
-        FAILED = "failed", "Failed"
-
-    at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    # Who it was at the time (or the address typed into a failed sign-in).
-    actor_email = models.CharField(max_length=254, blank=True)
-    # The actor's practice, and the practice of the record acted on: an admin sees both.
-    practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    subject_practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=40, db_index=True)
-    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.OK)
-    object_type = models.CharField(max_length=40, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    # The client the record belongs to, for "everything about this client"; an id, not a link,
-    # so the log outlives anything it mentions.
-    client_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    # The route or a short non-clinical note ("lockout after 5 failures", "roles: clinician -> supervisor").
-    detail = models.CharField(max_length=300, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    objects = AccessLogQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["practice", "at"]), models.Index(fields=["subject_practice", "at"])]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.object_type} {self.object_id}"
-
-    def chain_payload(self) -> bytes:
-        """The bytes hashed for this row: canonical JSON of every field except the hash itself."""
-        fields = {
-            "at": self.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-            "actor_id": self.actor_id,
-            "actor_email": self.actor_email,
-            "practice_id": self.practice_id,
-            "subject_practice_id": self.subject_practice_id,
-            "action": self.action,
-            "outcome": self.outcome,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "client_id": self.client_id,
-            "ip": self.ip,
-            "user_agent": self.user_agent,
-            "detail": self.detail,
-            "prev_hash": self.prev_hash,
-        }
-        return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-    def compute_hash(self) -> str:
-        """The row's MAC: HMAC-SHA256 of `chain_payload()` under `AUDIT_HMAC_KEY`."""
-        return hmac.new(settings.AUDIT_HMAC_KEY.encode(), self.chain_payload(), hashlib.sha256).hexdigest()
-
-
-class ChangeRecord(models.Model):
-    """Before and after values of one row of a clinical table, written by database triggers.
-
-    The triggers (installed by migration 0004 and refreshed after every migrate, see
-    `accounts.history`) fire for ORM saves, bulk updates and raw SQL alike. `actor` is
-    whoever the application says is acting on that connection; NULL means a path
-    outside the application (a shell, psql) or a background task. For an UPDATE,
-    PostgreSQL keeps only the columns that changed; SQLite keeps whole rows.
-    """
-
-    at = models.DateTimeField(db_index=True)
-    table = models.CharField(max_length=63)
-    row_id = models.CharField(max_length=64)
-    operation = models.CharField(max_length=6)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["table", "row_id"])]
-
-    def __str__(self) -> str:
-        return f"{self.operation} {self.table}#{self.row_id}"
-
-    def changed_fields(self) -> dict[str, tuple]:
-        """{column: (before, after)} for the columns this change touched."""
-        before, after = self.before or {}, self.after or {}
-        return {
-            k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)
-        }
-
-
-class OutboxMessage(models.Model):
-    """A background task, recorded in the same transaction as the change it belongs to.
-
-    Published to the broker after commit; if the broker is down, it waits here and the relay
-    publishes it once the broker is back, so no work is lost to a Redis outage.
-    """
-
-    task = models.CharField(max_length=200)
-    args = models.JSONField(default=list)
-    kwargs = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent")]
-
-    def __str__(self) -> str:
-        return f"{self.task} ({'sent' if self.sent_at else 'pending'})"
-
-
 class TokenSignIn(models.Model):
     """How an API token was obtained: with a second factor or with the password alone.
 
@@ -415,46 +276,3 @@ class PasswordResetRequest(models.Model):
 
     def __str__(self) -> str:
         return f"password reset request {self.pk}"
-
-
-# A repeated request finds the first answer for this long (the IETF idempotency-key draft's 24 hours).
-IDEMPOTENCY_TTL = dt.timedelta(hours=24)
-
-
-class IdempotencyRecordQuerySet(models.QuerySet):
-    def live(self):
-        """Records that still answer for their key."""
-        return self.filter(created_at__gte=timezone.now() - IDEMPOTENCY_TTL)
-
-    def expired(self):
-        return self.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL)
-
-
-class IdempotencyRecord(models.Model):
-    """A write done once: a used `Idempotency-Key` (API) or one-time form id (HTML), with its answer.
-
-    Created in the transaction of the write itself (accounts/idempotency.py), so a committed write
-    always has its stored answer. Only a hash of the key is kept. `status_code` is empty only
-    inside that transaction, while the write is running.
-    """
-
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
-    scope = models.CharField(max_length=255, help_text="Method and path, e.g. 'POST /api/v1/goals/'.")
-    key_hash = models.CharField(max_length=64)
-    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request body as parsed.")
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    body = models.BinaryField(default=b"", blank=True)
-    # HTML forms: the flash messages the first answer queued, shown again with its replay.
-    messages = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    objects = IdempotencyRecordQuerySet.as_manager()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "scope", "key_hash"], name="idempotency_key_once_per_user_route")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} ({self.status_code or 'running'})"

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import base64
-import csv
-import datetime as dt
 
 import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -22,11 +18,10 @@ from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, policy
+from accounts import policy
 from accounts.auth import has_two_factor, two_factor_required
-from accounts.models import AccessLog, Membership, User
-from clients.models import Client
-from config.dates import ClinicalDateFormField
+from accounts.models import Membership, User
+from audit import log
 
 BACKUP_CODE_COUNT = 10
 
@@ -69,9 +64,9 @@ def two_factor_verify(request):
         if device is not None:
             otp_login(request, device)
             request.session.cycle_key()
-            audit.record(action=audit.Action.TWO_FACTOR, detail=f"verified with {type(device).__name__}")
+            log.record(action=log.Action.TWO_FACTOR, detail=f"verified with {type(device).__name__}")
             return redirect(_safe_next(request))
-        audit.record(action=audit.Action.TWO_FACTOR, outcome=audit.FAILED, detail="wrong or reused code")
+        log.record(action=log.Action.TWO_FACTOR, outcome=log.FAILED, detail="wrong or reused code")
         form.add_error("token", "That code is not right, or was already used. Try the next one.")
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": _safe_next(request)})
 
@@ -101,7 +96,7 @@ def two_factor_setup(request):
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
                 codes = new_backup_codes(user)
-                audit.record(action=audit.Action.TWO_FACTOR_ENROLLED, object_type="user", object_id=user.pk)
+                log.record(action=log.Action.TWO_FACTOR_ENROLLED, object_type="user", object_id=user.pk)
             otp_login(request, device)
             request.session.cycle_key()
             return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": _safe_next(request)})
@@ -131,7 +126,7 @@ def two_factor_backup_codes(request):
     if not (has_two_factor(request.user) and request.user.is_verified()):
         raise Http404
     codes = new_backup_codes(request.user)
-    audit.record(action=audit.Action.TWO_FACTOR_ENROLLED, detail="new backup codes")
+    log.record(action=log.Action.TWO_FACTOR_ENROLLED, detail="new backup codes")
     return render(request, "accounts/two_factor_codes.html", {"codes": codes, "next": "/"})
 
 
@@ -144,7 +139,7 @@ def two_factor_disable(request):
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
-        audit.record(action=audit.Action.TWO_FACTOR_DISABLED, object_type="user", object_id=user.pk)
+        log.record(action=log.Action.TWO_FACTOR_DISABLED, object_type="user", object_id=user.pk)
     messages.success(request, "Two-factor sign-in is off.")
     return redirect("home")
 
@@ -179,8 +174,8 @@ def security_settings(request):
             practice.require_two_factor = form.cleaned_data["require_two_factor"]
             practice.require_two_factor_for_admins = form.cleaned_data["require_two_factor_for_admins"]
             practice.save(update_fields=["require_two_factor", "require_two_factor_for_admins"])
-            audit.record(
-                action=audit.Action.SECURITY_SETTINGS,
+            log.record(
+                action=log.Action.SECURITY_SETTINGS,
                 object_type="practice",
                 object_id=practice.pk,
                 subject_practice_id=practice.pk,
@@ -189,150 +184,3 @@ def security_settings(request):
         messages.success(request, "Security settings saved.")
         return redirect("accounts:security_settings")
     return render(request, "accounts/security_settings.html", {"form": form})
-
-
-# --- The audit page ------------------------------------------------------------
-
-SORTS = {
-    "at": ("at", "pk"),
-    "-at": ("-at", "-pk"),
-    "actor": ("actor_email", "-at"),
-    "-actor": ("-actor_email", "-at"),
-    "action": ("action", "-at"),
-    "-action": ("-action", "-at"),
-}
-
-
-class AuditFilterForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Anyone")
-    client = forms.TypedChoiceField(choices=(), required=False, coerce=int, empty_value=None)
-    action = forms.ChoiceField(choices=[("", "Any action"), *audit.Action.CHOICES], required=False)
-    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AccessLog.Outcome.choices], required=False)
-    date_from = ClinicalDateFormField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = ClinicalDateFormField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    sort = forms.ChoiceField(
-        choices=[
-            ("-at", "Newest first"),
-            ("at", "Oldest first"),
-            ("actor", "Person A–Z"),
-            ("-actor", "Person Z–A"),
-            ("action", "Action A–Z"),
-            ("-action", "Action Z–A"),
-        ],
-        required=False,
-    )
-
-    def __init__(self, *args, admin, **kwargs):
-        super().__init__(*args, **kwargs)
-
-        practice_id = policy.practice_id_of(admin)
-        self.fields["user"].queryset = User.objects.filter(membership__practice_id=practice_id).order_by(
-            "family_name", "given_name"
-        )
-        self.fields["client"].choices = [("", "Any client")] + [
-            (pk, f"{chart} · {given} {family}")
-            for pk, chart, given, family in Client.objects.visible_to(admin)
-            .order_by("chart_number")
-            .values_list("pk", "chart_number", "given_name", "family_name")
-        ]
-
-    def filter(self, queryset):
-        data = self.cleaned_data
-        if data.get("user"):
-            queryset = queryset.filter(actor=data["user"])
-        if data.get("client"):
-            queryset = queryset.filter(client_id=data["client"])
-        if data.get("action"):
-            queryset = queryset.filter(action=data["action"])
-        if data.get("outcome"):
-            queryset = queryset.filter(outcome=data["outcome"])
-        tz = timezone.get_current_timezone()
-        if data.get("date_from"):
-            queryset = queryset.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz))
-        if data.get("date_to"):
-            end = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-            queryset = queryset.filter(at__lt=end)
-        return queryset.order_by(*SORTS.get(data.get("sort") or "-at", SORTS["-at"]))
-
-
-CSV_COLUMNS = [
-    "id",
-    "at_utc",
-    "actor_email",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "client_id",
-    "ip",
-    "user_agent",
-    "detail",
-    "hash",
-]
-
-
-def _csv_cell(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in text a user could have chosen."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-@login_required
-def audit_log(request):
-    """The practice's access log for its admins: filter, sort, page and export as CSV."""
-    membership = _admin_membership(request, policy.Action.VIEW_AUDIT)
-    form = AuditFilterForm(request.GET or None, admin=request.user)
-    entries = AccessLog.objects.for_practice(membership.practice_id).select_related("actor")
-    entries = form.filter(entries) if form.is_valid() else entries.order_by(*SORTS["-at"])
-    if request.GET.get("format") == "csv" and (form.is_valid() or not request.GET):
-        params = {k: v for k, v in request.GET.items() if k != "format" and v}
-        audit.record(
-            action=audit.Action.AUDIT_EXPORT,
-            object_type="access_log",
-            subject_practice_id=membership.practice_id,
-            detail="filters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
-        )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="psyplan-audit-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
-        for e in entries.iterator(chunk_size=2000):
-            writer.writerow(
-                [
-                    _csv_cell(v)
-                    for v in (
-                        e.pk,
-                        e.at.astimezone(dt.UTC).isoformat(),
-                        e.actor_email,
-                        e.action,
-                        e.outcome,
-                        e.object_type,
-                        e.object_id,
-                        e.client_id,
-                        e.ip,
-                        e.user_agent,
-                        e.detail,
-                        e.hash,
-                    )
-                ]
-            )
-        return response
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
-    labels = dict(audit.Action.CHOICES)
-    rows = list(page.object_list)
-    for entry in rows:
-        entry.action_label = labels.get(entry.action, entry.action)
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
-    return render(
-        request,
-        "accounts/audit_log.html",
-        {
-            "form": form,
-            "page": page,
-            "entries": rows,
-            "query": query.urlencode(),
-        },
-    )

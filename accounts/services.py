@@ -11,10 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import audit, policy
+from accounts import policy
 from accounts.access import forget_scope
 from accounts.models import Membership, PasswordResetRequest, Practice, Supervision, User
-from accounts.outbox import enqueue
+from audit import log
+from core.outbox import enqueue
 
 
 def _require_practice_admin(actor: User, practice: Practice) -> None:
@@ -79,8 +80,8 @@ def invite_staff(
         requires_cosignature=requires_cosignature,
     )
     set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
-    audit.record(
-        action=audit.Action.STAFF_CHANGE,
+    log.record(
+        action=log.Action.STAFF_CHANGE,
         actor=actor,
         object_type="user",
         object_id=user.pk,
@@ -152,8 +153,8 @@ def update_staff_roles(
     set_supervisors(actor=actor, supervisee=membership, supervisors=supervisors)
     if not is_supervisor:
         Supervision.objects.current().filter(supervisor=membership.user).update(ended_on=timezone.localdate())
-    audit.record(
-        action=audit.Action.ROLE_CHANGE,
+    log.record(
+        action=log.Action.ROLE_CHANGE,
         actor=actor,
         object_type="user",
         object_id=membership.user_id,
@@ -213,8 +214,8 @@ def deactivate_staff(*, actor: User, membership: Membership) -> None:
     user.save(update_fields=["is_active"])
     Supervision.objects.current().filter(supervisor=user).update(ended_on=timezone.localdate())
     end_all_sessions(user)
-    audit.record(
-        action=audit.Action.STAFF_CHANGE,
+    log.record(
+        action=log.Action.STAFF_CHANGE,
         actor=actor,
         object_type="user",
         object_id=user.pk,
@@ -228,8 +229,8 @@ def reactivate_staff(*, actor: User, membership: Membership) -> None:
     _require_practice_admin(actor, membership.practice)
     membership.user.is_active = True
     membership.user.save(update_fields=["is_active"])
-    audit.record(
-        action=audit.Action.STAFF_CHANGE,
+    log.record(
+        action=log.Action.STAFF_CHANGE,
         actor=actor,
         object_type="user",
         object_id=membership.user_id,

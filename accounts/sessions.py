@@ -15,8 +15,8 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import audit
 from accounts.models import User
+from audit import log
 
 
 def expiry_reason(data: dict) -> str:
@@ -51,8 +51,8 @@ def sign_out_expired_sessions(*, batch: int = 500) -> int:
                     continue
                 last = data.get("last_activity")
                 when = dt.datetime.fromtimestamp(last, dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if last else "unknown"
-                audit.record(
-                    action=audit.Action.LOGOUT,
+                log.record(
+                    action=log.Action.LOGOUT,
                     actor=user,
                     detail=f"{expiry_reason(data)} (session expired unattended; last activity {when})",
                 )

@@ -12,9 +12,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts import audit
-from accounts.models import IdempotencyRecord, Notification, PasswordResetRequest, User
-from accounts.outbox import relay
+from accounts.models import Notification, PasswordResetRequest, User
 from accounts.sessions import sign_out_expired_sessions
 
 
@@ -107,29 +105,3 @@ def deliver_notification(recipient_id: int, key: str, verb: str, text: str, url:
         from_email=None,
         recipient_list=[recipient.email],
     )
-
-
-@shared_task
-def relay_outbox() -> int:
-    """Publish work that was queued while the broker was down."""
-    return relay()[0]
-
-
-@shared_task
-def purge_idempotency_records() -> int:
-    """Forget idempotency keys and form ids older than 24 hours (a repeat then counts as new).
-
-    Safe to run twice: it only deletes what has expired, and the second run finds nothing.
-    """
-    deleted, _ = IdempotencyRecord.objects.expired().delete()
-    return deleted
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
-def write_audit_checkpoint() -> int:
-    """Beat's daily checkpoint of the access log; answers the number of entries it covers.
-
-    Safe to run twice: a second line records the same or a later head. A log that does not
-    verify gets no checkpoint, and the task fails with the reason (ChainBroken) in the worker's log.
-    """
-    return audit.write_checkpoint().entries

@@ -13,7 +13,6 @@ urlpatterns = [
     path("two-factor/backup-codes/", security_views.two_factor_backup_codes, name="two_factor_backup_codes"),
     path("two-factor/disable/", security_views.two_factor_disable, name="two_factor_disable"),
     path("security/", security_views.security_settings, name="security_settings"),
-    path("audit/", security_views.audit_log, name="audit_log"),
     path("password/change/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(

@@ -7,10 +7,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
-from accounts import audit, policy, services
+from accounts import policy, services
 from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
-from accounts.idempotency import once_per_form
 from accounts.models import Supervision
+from audit import log
+from core.idempotency import once_per_form
 
 
 class LoginView(auth_views.LoginView):
@@ -36,7 +37,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit.record(action=audit.Action.PASSWORD_CHANGE, object_type="user", object_id=self.request.user.pk)
+        log.record(action=log.Action.PASSWORD_CHANGE, object_type="user", object_id=self.request.user.pk)
         # A changed password ends every other session of this person.
         services.end_all_sessions(self.request.user, except_session_key=self.request.session.session_key)
         messages.success(self.request, "Your password has been changed. Other sessions have been signed out.")
@@ -62,8 +63,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit.record(
-            action=audit.Action.PASSWORD_CHANGE,
+        log.record(
+            action=log.Action.PASSWORD_CHANGE,
             actor=form.user,
             object_type="user",
             object_id=form.user.pk,
@@ -162,9 +163,9 @@ def staff_edit(request, pk: int):
             form.add_error(None, exc)
             if is_self:
                 # A refused attempt on one's own roles is worth an admin's attention in the log.
-                audit.record(
-                    action=audit.Action.ROLE_CHANGE,
-                    outcome=audit.DENIED,
+                log.record(
+                    action=log.Action.ROLE_CHANGE,
+                    outcome=log.DENIED,
                     object_type="user",
                     object_id=membership.user_id,
                     subject_practice_id=membership.practice_id,

@@ -354,7 +354,8 @@ def pg_restart(editors: int = 6, before: float = 6, down: float = 4, after: floa
         stack.setup_django(env)
         from django.db import connections
 
-        from accounts.models import ChangeRecord, Membership, User
+        from accounts.models import Membership, User
+        from audit.models import ChangeRecord
         from bench import data
         from formulation.models import Formulation
         from plans.models import Goal

@@ -84,8 +84,8 @@ def main() -> int:
         from django.test import Client
 
         from accounts.models import Notification
-        from accounts.outbox import relay
         from bench.pdf_bench import _start_worker
+        from core.outbox import relay
         from tests.factories import ClientFactory, PracticeFactory, SupervisionFactory, make_plan, staff
 
         practice = PracticeFactory(name="Drill Practice")
@@ -126,7 +126,7 @@ def main() -> int:
         health = web.get("/healthz")
         health_time = time.monotonic() - started
         check(health.status_code == 503 and health_time < 6, f"/healthz answered 503 in {health_time:.2f} s")
-        from accounts.models import OutboxMessage
+        from core.models import OutboxMessage
 
         pending = OutboxMessage.objects.filter(sent_at__isnull=True).count()
         check(pending >= 1, f"{pending} message(s) waited in the outbox, none lost")

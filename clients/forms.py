@@ -1,7 +1,7 @@
 from django import forms
 
 from clients.models import Client, PresentingProblem
-from config.dates import ClinicalDateFormField
+from core.dates import ClinicalDateFormField
 
 
 class DateInput(forms.DateInput):

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.access import CaseloadQuerySet
-from config.dates import ClinicalDateField
+from core.dates import ClinicalDateField
 
 # ICD-10-CM: a letter (not U), two characters, then up to four after a dot, e.g. F33.1, F43.10.
 validate_icd10cm = RegexValidator(

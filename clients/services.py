@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import policy
-from accounts.errors import StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
+from core.errors import StaleEditError
 
 CLIENT_FIELDS = [
     "chart_number",

@@ -6,11 +6,11 @@ from django.shortcuts import redirect, render
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
-from accounts.errors import StaleEditError
-from accounts.idempotency import once_per_form
 from clients import services
 from clients.forms import ClientForm, PresentingProblemForm
 from clients.models import Client
+from core.errors import StaleEditError
+from core.idempotency import once_per_form
 
 
 @login_required

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from clients.api.views import PresentingProblemViewSet
-from config.api.views import NotFoundView
+from core.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
 from plans.api.discharge import ClientViewSet
 from plans.api.views import (

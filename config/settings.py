@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "axes",
     "csp",
+    "core",
+    "audit",
     "accounts",
     "clients",
     "formulation",
@@ -57,7 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A database that is down or restarting answers 503 with a clear message (and, for the
     # framework's own errors raised in middleware, config.urls.handler500 does the same).
-    "config.dbfailure.DatabaseUnavailableMiddleware",
+    "core.dbfailure.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -71,12 +73,12 @@ MIDDLEWARE = [
     "accounts.middleware.IdleTimeoutMiddleware",
     "accounts.middleware.TwoFactorMiddleware",
     # Records reads and denied requests (404/403) from the route and the status.
-    "accounts.middleware.AuditMiddleware",
+    "audit.middleware.AuditMiddleware",
     "accounts.middleware.PracticeTimezoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # A NUL character in any parameter is a 400 (PostgreSQL cannot store one in text).
-    "config.params.RefuseNulCharactersMiddleware",
+    "core.params.RefuseNulCharactersMiddleware",
     # Last, as django-axes requires: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -105,7 +107,7 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
 # A connection kept across requests is checked before reuse, so a database restart costs one
-# clean error (see config/dbfailure.py), not a process that fails until it is restarted.
+# clean error (see core/dbfailure.py), not a process that fails until it is restarted.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share one file: wait for a lock rather than fail.
@@ -242,12 +244,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": 60 * 60,
     },
-    # Publishes work that waited in the outbox while the broker was down.
+    # Publishes work that waited in the outbox while the broker was down (core.tasks; the task keeps
+    # the name it had under accounts, which beat schedules and outbox rows hold).
     "relay-outbox": {
         "task": "accounts.tasks.relay_outbox",
         "schedule": 30,
     },
-    # Idempotency keys and one-time form ids answer for 24 hours (accounts/idempotency.py).
+    # Idempotency keys and one-time form ids answer for 24 hours (core/idempotency.py; core.tasks, named as
+    # under accounts).
     "purge-idempotency-records": {
         "task": "accounts.tasks.purge_idempotency_records",
         "schedule": 60 * 60,
@@ -321,6 +325,7 @@ if not AUDIT_HMAC_KEY:
 # Checkpoints of the chain (entry count, head MAC, time), one JSON line each, appended daily by
 # beat and by `manage.py write_audit_checkpoint`. Keep it where the database's users cannot write.
 AUDIT_CHECKPOINT_PATH = Path(env.str("AUDIT_CHECKPOINT_PATH", default=str(VAR_DIR / "audit-checkpoints.jsonl")))
+# The task is audit.tasks.write_audit_checkpoint, registered under the name it had in accounts.
 CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
     "task": "accounts.tasks.write_audit_checkpoint",
     "schedule": dt.timedelta(days=1),
@@ -372,16 +377,16 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "accounts.api.permissions.TwoFactorSatisfied",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Our JSONParser refuses absurdly nested bodies with a 400 (config/api/parsers.py).
-    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
+    # Our JSONParser refuses absurdly nested bodies with a 400 (core/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
 }
 REST_KNOX = {
     # API tokens last a working day by default and are stored only as a hash.

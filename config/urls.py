@@ -24,6 +24,8 @@ admin.site.site_header = "Psyplan administration (superusers)"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # The audit page kept its address under /accounts/ when it moved to the audit app.
+    path("accounts/audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
     path("clients/", include((client_routes, client_urls.app_name))),
     path("plans/", include("plans.urls")),
@@ -32,6 +34,6 @@ urlpatterns = [
 ]
 
 # A database outage raised outside a view (e.g. loading the session) answers 503, not 500.
-handler500 = "config.dbfailure.server_error"
+handler500 = "core.dbfailure.server_error"
 # ... and so does one that stops the session being saved (Django reports that as a 400).
-handler400 = "config.dbfailure.bad_request"
+handler400 = "core.dbfailure.bad_request"

@@ -13,13 +13,8 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.access import CaseloadQuerySet
-from accounts.errors import ImmutableRecordError
-
-
-class CatalogueQuerySet(models.QuerySet):
-    def available_to(self, practice_id: int | None):
-        """Built-in entries plus the practice's own additions."""
-        return self.filter(Q(practice__isnull=True) | Q(practice_id=practice_id), is_active=True)
+from core.catalogue import CatalogueQuerySet
+from core.errors import ImmutableRecordError
 
 
 class ConflictType(models.Model):

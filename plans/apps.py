@@ -15,5 +15,5 @@ class PlansConfig(AppConfig):
         # SQLite only: drop the signed-plan triggers around migrations (see plans/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="plans.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="plans.guards.after")
-        # The API layer (config.api) sits below the apps: they tell it their ETags and locks.
+        # The API layer (core.api) sits below the apps: they tell it their ETags and locks.
         etags.register()

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from accounts.idempotency import once_per_form
 from accounts.models import User
-from accounts.outbox import enqueue
 from clients.forms import DateInput
 from clients.models import Client
-from config.dates import ClinicalDateFormField
+from core.dates import ClinicalDateFormField
+from core.idempotency import once_per_form
+from core.outbox import enqueue
 from plans import exports
 from plans.models import BulkExport
 

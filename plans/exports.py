@@ -22,9 +22,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import audit, policy
+from accounts import policy
 from accounts.models import Membership, User
-from accounts.outbox import enqueue
+from audit import log
+from core.outbox import enqueue
 from plans import pdf
 from plans.models import LOCKED_STATUSES, BulkExport, BulkExportItem, TreatmentPlan
 
@@ -72,8 +73,8 @@ def request_export(
         date_to=date_to,
     )
 
-    audit.record(
-        action=audit.Action.BULK_EXPORT,
+    log.record(
+        action=log.Action.BULK_EXPORT,
         actor=actor,
         object_type="bulk_export",
         object_id=export.pk,

@@ -2,7 +2,7 @@ from django import forms
 
 from clients.forms import DateInput
 from clients.models import PresentingProblem
-from config.dates import ClinicalDateFormField
+from core.dates import ClinicalDateFormField
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
 from plans.models import (
     Goal,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import get_visible_or_404
-from accounts.idempotency import once_per_form
+from core.idempotency import once_per_form
 from formulation.models import ConflictType, DefenseMechanism
 from plans import services
 from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate, TreatmentPlan

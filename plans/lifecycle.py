@@ -17,10 +17,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import audit, policy
+from accounts import policy
 from accounts.access import can_edit
 from accounts.models import User
-from accounts.notify import notify
+from audit import log
+from core.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import quotes
 from plans.canonical import canonical_json, verify
@@ -55,7 +56,7 @@ def _require_status(plan: TreatmentPlan, *allowed: str, action: str) -> None:
 
 def _audit(plan: TreatmentPlan, actor: User, action: str) -> None:
     """The access-log entry for a sign, approve, request-changes, revise, amend or close."""
-    audit.record(
+    log.record(
         action=action,
         actor=actor,
         object_type="plan",
@@ -160,7 +161,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         _record(plan, actor, Status.ACTIVE, "Signed by the author; no co-signature required.")
         _activate(plan, actor)
         plan.save(update_fields=["status", "submitted_at", "activated_at", "next_review_date", "updated_at"])
-    _audit(plan, actor, audit.Action.SIGN)
+    _audit(plan, actor, log.Action.SIGN)
     return plan
 
 
@@ -186,7 +187,7 @@ def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> Treatm
         f"for {plan.client.chart_number}.",
         url=_plan_url(plan),
     )
-    _audit(plan, actor, audit.Action.REQUEST_CHANGES)
+    _audit(plan, actor, log.Action.REQUEST_CHANGES)
     return plan
 
 
@@ -198,7 +199,7 @@ def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         raise TransitionError("Only the plan's author can revise it.")
     _record(plan, actor, Status.DRAFT, "Revising after review.")
     plan.save(update_fields=["status", "updated_at"])
-    _audit(plan, actor, audit.Action.REVISE)
+    _audit(plan, actor, log.Action.REVISE)
     return plan
 
 
@@ -231,7 +232,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
         f"for {plan.client.chart_number}.",
         url=_plan_url(plan),
     )
-    _audit(plan, actor, audit.Action.APPROVE)
+    _audit(plan, actor, log.Action.APPROVE)
     return plan
 
 
@@ -246,7 +247,7 @@ def close_plan(*, actor: User, plan: TreatmentPlan, reason: str) -> TreatmentPla
     _record(plan, actor, Status.CLOSED, reason)
     plan.closed_at = timezone.now()
     plan.save(update_fields=["status", "closed_at", "updated_at"])
-    _audit(plan, actor, audit.Action.CLOSE)
+    _audit(plan, actor, log.Action.CLOSE)
     return plan
 
 
@@ -281,7 +282,7 @@ def amend_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
         to_status=Status.DRAFT,
         comment=f"Amendment of version {plan.version_number}.",
     )
-    _audit(amendment, actor, audit.Action.AMEND)
+    _audit(amendment, actor, log.Action.AMEND)
     return amendment
 
 
@@ -386,7 +387,7 @@ def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: st
         raise TransitionError({"client_name": "Type the name the client signed with."})
     if plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT, voided_at__isnull=True).exists():
         raise TransitionError("The client's agreement is already recorded for this version.")
-    _audit(plan, actor, audit.Action.SIGN)
+    _audit(plan, actor, log.Action.SIGN)
     return Signature.objects.create(
         plan=plan,
         signer=None,

@@ -10,9 +10,9 @@ from django.db.models import Q
 
 from accounts import policy
 from accounts.access import CaseloadQuerySet
-from accounts.errors import ImmutableRecordError
-from config.dates import ClinicalDateField
-from formulation.models import CatalogueQuerySet
+from core.catalogue import CatalogueQuerySet
+from core.dates import ClinicalDateField
+from core.errors import ImmutableRecordError
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -80,7 +80,7 @@ class TreatmentPlan(models.Model):
     )
     review_interval = models.PositiveSmallIntegerField(choices=ReviewInterval, default=ReviewInterval.QUARTERLY)
     # Computed from the start date and interval, never entered: it may fall a few months past the
-    # clinical range's end (config/dates.py) for a plan starting at its very end.
+    # clinical range's end (core/dates.py) for a plan starting at its very end.
     next_review_date = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)

@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_visible_or_404
-from accounts.idempotency import once_per_form
+from core.idempotency import once_per_form
 from plans import lifecycle, pdf
 from plans.selectors import plan_queryset
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from config.dates import ClinicalDateFormField
+from core.dates import ClinicalDateFormField
 from plans.measures import ITEMS, RESPONSES, SUGGESTED_STATUS
 from plans.models import ObjectiveProgress, ProgressReview
 from plans.progress import EntryInput, MeasureInput, ReviewRecord

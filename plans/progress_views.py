@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_editable_or_403, get_visible_or_404
-from accounts.idempotency import once_per_form
+from core.idempotency import once_per_form
 from plans import charts, measures, progress
 from plans.models import MeasureDefinition, MeasureScore, Objective, ObjectiveProgress, ProgressReview, TreatmentPlan
 from plans.progress_forms import MeasureForm, ReviewForm

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import get_visible_or_404
-from accounts.idempotency import once_per_form
 from accounts.models import Notification
+from core.idempotency import once_per_form
 from formulation.models import Formulation
 from plans import lifecycle
 from plans.compare import compare_versions

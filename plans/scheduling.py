@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import Practice
-from accounts.notify import notify
+from core.notify import notify
 from plans.models import ProgressReview, ReviewSchedulerRun, TreatmentPlan
 
 BATCH = 500

@@ -19,10 +19,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts import audit, policy
-from accounts.errors import PlanLockedError, StaleEditError
+from accounts import policy
 from accounts.models import User
+from audit import log
 from clients.models import Client, PresentingProblem
+from core.errors import PlanLockedError, StaleEditError
 from formulation.models import (
     ConflictType,
     CoreConflict,
@@ -518,8 +519,8 @@ def publish_plan_as_template(
             )
             objective_template.full_clean(exclude=["goal"])
             objective_template.save()
-    audit.record(
-        action=audit.Action.TEMPLATE_PUBLISH,
+    log.record(
+        action=log.Action.TEMPLATE_PUBLISH,
         actor=actor,
         object_type="plan_template",
         object_id=template.pk,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Practice
-from accounts.outbox import enqueue
+from core.outbox import enqueue
 from plans import exports, scheduling
 from plans.models import BulkExportItem
 

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
-from accounts.errors import StaleEditError
-from accounts.idempotency import once_per_form
 from clients.models import Client
-from config.params import choice_param, int_param
+from core.errors import StaleEditError
+from core.idempotency import once_per_form
+from core.params import choice_param, int_param
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import canonical, quotes, services
 from plans.forms import (

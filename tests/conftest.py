@@ -17,7 +17,7 @@ from tests.two_factor import backup_code
 def _no_acting_user():
     """client.login()/force_login() name an actor outside any request (the request middleware
     scopes it in real use); each test starts with nobody acting, as a fresh thread would."""
-    from accounts.history import reset_actor, set_actor
+    from audit.history import reset_actor, set_actor
 
     token = set_actor(None)
     yield

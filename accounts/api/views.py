@@ -25,12 +25,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from accounts import audit
 from accounts.api.permissions import needs_second_factor
 from accounts.auth import has_two_factor
 from accounts.lockout import LOCKOUT_CODE, LOCKOUT_MESSAGE, retry_after_seconds
 from accounts.models import TokenSignIn
-from config.api.errors import ErrorSerializer
+from audit import log
+from core.api.errors import ErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -59,7 +59,7 @@ class TokenRequestThrottle(AnonRateThrottle):
         return settings.API_TOKEN_THROTTLE_RATE
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": audit.client_ip(request) or "unknown"}
+        return self.cache_format % {"scope": self.scope, "ident": log.client_ip(request) or "unknown"}
 
 
 class TokenSerializer(serializers.Serializer):
@@ -128,16 +128,16 @@ class TokenView(APIView):
             )
         device = match_token(user, code.replace(" ", ""))
         if device is None:
-            audit.record(
-                action=audit.Action.TWO_FACTOR,
-                outcome=audit.FAILED,
+            log.record(
+                action=log.Action.TWO_FACTOR,
+                outcome=log.FAILED,
                 actor=user,
                 request=request._request,
                 detail="API token: wrong or reused code",
             )
             raise ValidationError({"otp": ["That code is not right, or was already used. Try the next one."]})
-        audit.record(
-            action=audit.Action.TWO_FACTOR,
+        log.record(
+            action=log.Action.TWO_FACTOR,
             actor=user,
             request=request._request,
             detail=f"API token: verified with {type(device).__name__}",

@@ -5,12 +5,12 @@
   TRUNCATE is not refused: Django's test flush on PostgreSQL uses it, and it needs the
   table owner's rights, which a production application role should not hold.
 - Every INSERT, UPDATE and DELETE on the clinical tables writes a ChangeRecord with the
-  row before and after and the acting user (see accounts/history.py).
+  row before and after and the acting user (see audit/history.py).
 """
 
 from django.db import migrations
 
-from accounts import history
+from audit import history
 
 APPEND_ONLY = ["accounts_accesslog", "accounts_changerecord"]
 

@@ -124,7 +124,7 @@ class _AppendOnlySetAside:
 
 
 def _lock(schema_editor):
-    # The same advisory lock accounts.audit.record takes: no append may slip in mid-way.
+    # The same advisory lock audit.log.record takes: no append may slip in mid-way.
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("SELECT pg_advisory_xact_lock(%s)", [0x5053_5950_4C41_4E01])
 

@@ -1,7 +1,7 @@
-"""How the API spells the ETags of clients and presenting problems (see config/api/etags.py)."""
+"""How the API spells the ETags of clients and presenting problems (see core/api/etags.py)."""
 
 from clients.models import Client, PresentingProblem
-from config.api import etags
+from core.api import etags
 
 
 def register() -> None:

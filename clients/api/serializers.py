@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from clients.models import Client, PresentingProblem
 from clients.services import CLIENT_FIELDS, PROBLEM_FIELDS
-from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
+from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 
 
 class ClientSerializer(OutputSerializer):

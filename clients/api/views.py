@@ -14,7 +14,7 @@ from clients.api.serializers import (
     PresentingProblemSerializer,
 )
 from clients.models import Client, PresentingProblem
-from config.api.views import ScopedViewSet
+from core.api.views import ScopedViewSet
 
 
 class ClientFilter(django_filters.FilterSet):

@@ -1,6 +1,6 @@
-"""How the API spells a formulation's ETag: every section's version (see config/api/etags.py)."""
+"""How the API spells a formulation's ETag: every section's version (see core/api/etags.py)."""
 
-from config.api import etags
+from core.api import etags
 from formulation.models import Formulation
 
 

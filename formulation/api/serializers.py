@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from config.api.serializers import OutputSerializer
+from core.api.serializers import OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 
 SECTION_FIELDS = list(Formulation.SECTION_FIELDS)

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from config.api.views import ScopedViewSet
+from core.api.views import ScopedViewSet
 from formulation.api.serializers import FormulationInputSerializer, FormulationSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import services

@@ -1,7 +1,7 @@
 """How the API spells the ETags of plans, their content and progress reviews, and which plan locks
-each record, the formulation's included (see config/api/etags.py)."""
+each record, the formulation's included (see core/api/etags.py)."""
 
-from config.api import etags
+from core.api import etags
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
 from plans.services import plan_id_of

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts import policy
 from clients.models import Client, PresentingProblem
-from config.api.serializers import ClinicalDateSerializerField, OutputSerializer
+from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
 from plans.canonical import verify
 from plans.models import (

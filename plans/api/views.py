@@ -10,8 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from config.api.concurrency import check_if_match, with_etag
-from config.api.views import ScopedViewSet
+from core.api.concurrency import check_if_match, with_etag
+from core.api.views import ScopedViewSet
 from plans import fhir, lifecycle, pdf, progress, services
 from plans.api import serializers as s
 from plans.canonical import verify

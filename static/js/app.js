@@ -29,8 +29,8 @@
   }
 
   // The server answers 503 with this event when the database is briefly unavailable
-  // (config/dbfailure.py): nothing on the page is replaced, so say why the save did not happen.
-  // A malformed request (config/params.py) answers 400 with psyplan:bad-request, shown the same way.
+  // (core/dbfailure.py): nothing on the page is replaced, so say why the save did not happen.
+  // A malformed request (core/params.py) answers 400 with psyplan:bad-request, shown the same way.
   const showNotice = function (event) {
     const main = document.getElementById("main") || body;
     let notice = document.getElementById("unavailable-notice");

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client as WebClient
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import OutboxMessage, PasswordResetRequest
+from accounts.models import PasswordResetRequest
+from core.models import OutboxMessage
 from tests.factories import PASSWORD
 
 RESET = "/accounts/password/reset/"

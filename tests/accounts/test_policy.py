@@ -13,9 +13,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 
 from accounts import policy
-from accounts.models import Membership, OutboxMessage, User
+from accounts.models import Membership, User
 from accounts.policy import Action, can
 from clients.models import Client
+from core.models import OutboxMessage
 from formulation.models import DefenseMechanism
 from plans import exports, lifecycle, scheduling, services
 from plans.models import BulkExport, PlanTemplate, ProgressReview, TreatmentPlan

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client as WebClient
 
-from accounts.models import AccessLog
 from accounts.tasks import clear_expired_sessions
+from audit.models import AccessLog
 from tests.factories import PASSWORD
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

@@ -37,7 +37,7 @@ def test_deeply_nested_json_to_an_authenticated_endpoint_is_a_400_and_changes_no
 
 
 def test_json_nested_to_the_allowed_depth_still_reaches_the_serializer(api, clinician, own_client):
-    from config.api.parsers import MAX_DEPTH
+    from core.api.parsers import MAX_DEPTH
 
     caller = api(clinician)
     url = f"/api/v1/clients/{own_client.pk}/"

@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on API POSTs (config/api/idempotency.py), and 409 for writes to locked records."""
+"""`Idempotency-Key` on API POSTs (core/api/idempotency.py), and 409 for writes to locked records."""
 
 import datetime as dt
 import json
@@ -8,8 +8,8 @@ import time_machine
 from django.db.models.signals import post_save
 from rest_framework.test import APIClient
 
-from accounts.models import IdempotencyRecord
-from config.dbfailure import MESSAGE as UNAVAILABLE
+from core.dbfailure import MESSAGE as UNAVAILABLE
+from core.models import IdempotencyRecord
 from plans import lifecycle
 from plans.models import Goal, Signature, TreatmentPlan
 from tests.factories import make_plan

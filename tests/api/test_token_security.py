@@ -10,7 +10,8 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_MESSAGE
-from accounts.models import AccessLog, TokenSignIn
+from accounts.models import TokenSignIn
+from audit.models import AccessLog
 from tests.factories import PASSWORD
 from tests.two_factor import backup_code, current_code, enroll
 
@@ -253,7 +254,7 @@ def test_every_api_endpoint_applies_the_two_factor_permission():
 
     from accounts.api.permissions import TwoFactorSatisfied
     from accounts.api.views import AllTokensView, TokenView
-    from config.api.views import NotFoundView
+    from core.api.views import NotFoundView
 
     # Only revoking and creating tokens, and the JSON 404, may do without it.
     exempt = {TokenView, AllTokensView, NotFoundView}

@@ -1,4 +1,4 @@
-"""A malformed editor request (config/params.py) leaves the page as it was and says why."""
+"""A malformed editor request (core/params.py) leaves the page as it was and says why."""
 
 import pytest
 from playwright.sync_api import expect

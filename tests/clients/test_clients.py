@@ -46,7 +46,7 @@ def test_the_same_chart_number_is_allowed_in_another_practice(clinician, outside
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        # Outside the range every date keeps (config/dates.py), the shared message answers first.
+        # Outside the range every date keeps (core/dates.py), the shared message answers first.
         ("date_of_birth", "1850-01-01", "between 1900-01-01 and 2200-12-31"),
         ("date_of_birth", "2099-01-01", "between 1900 and today"),
         ("given_name", "x" * 151, "at most 150 characters"),

@@ -31,8 +31,23 @@ def test_the_layers_run_from_plans_down_to_accounts():
     layers = next(c for c in _contracts()["contracts"] if c["id"] == "layers")["layers"]
     apps = [layer for layer in layers if layer in {"plans", "formulation", "clients"}]
     assert apps == ["plans", "formulation", "clients"]
-    assert layers.index("clients") < layers.index("accounts : config.api")
+    assert layers.index("clients") < layers.index("accounts")
     assert layers[0].startswith("config.urls")
+
+
+def test_audit_sits_between_accounts_and_core_at_the_bottom():
+    # Every app writes to the audit log, accounts included, and core imports no app of ours.
+    layers = next(c for c in _contracts()["contracts"] if c["id"] == "layers")["layers"]
+    assert layers[-3:] == ["accounts", "audit", "core"]
+    assert not [layer for layer in layers if layer.startswith(("config.api", "config.dates", "config.params"))]
+
+
+def test_only_the_audit_page_reaches_above_audit():
+    # The page needs the role policy and the client list; the writer, chain and middleware need nothing above.
+    ignores = next(c for c in _contracts()["contracts"] if c["id"] == "layers")["ignore_imports"]
+    audit_edges = [line for line in ignores if line.startswith("audit")]
+    assert audit_edges == ["audit.views -> accounts.policy", "audit.views -> clients.models"]
+    assert not [line for line in ignores if line.startswith("core")]
 
 
 def test_clients_import_nothing_from_plans_without_an_ignore():
@@ -52,10 +67,10 @@ def test_the_layers_contract_reports_an_upward_import(tmp_path):
     strict.write_text("\n".join(lines) + "\n")
     result = _lint_imports(str(strict))
     assert result.returncode == 1
-    assert "accounts.security_views -> clients.models" in result.stdout
+    assert "audit.views -> clients.models" in result.stdout
 
 
-APPS = ("accounts", "clients", "formulation", "plans", "config")
+APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "config")
 
 
 def _imports_inside_functions():

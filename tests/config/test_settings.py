@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from accounts.audit import DEVELOPMENT_KEY
+from audit.log import DEVELOPMENT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {

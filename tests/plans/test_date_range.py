@@ -74,7 +74,7 @@ def test_model_validation_refuses_a_date_outside_the_range(plan):
 # Dates the application computes, never takes from input (a plan starting at the range's very
 # end has its first review a few months later).
 COMPUTED_DATES = {"plans.TreatmentPlan.next_review_date", "plans.ProgressReview.due_date"}
-OUR_APPS = ("accounts", "clients", "formulation", "plans", "config")
+OUR_APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "config")
 
 
 def _our_modules():
@@ -95,7 +95,7 @@ def _subclasses(cls):
 
 
 def _checks_range(field) -> bool:
-    from config.dates import validate_clinical_date
+    from core.dates import validate_clinical_date
 
     return validate_clinical_date in field.validators
 

@@ -158,7 +158,7 @@ def test_bulk_export_of_all_demo_plans_runs_through_a_real_worker(
 def test_requesting_and_downloading_an_export_are_both_audited(
     admin, signed_plans, login, django_capture_on_commit_callbacks
 ):
-    from accounts.models import AccessLog
+    from audit.models import AccessLog
 
     web = login(admin)
     with django_capture_on_commit_callbacks(execute=True):

@@ -12,8 +12,8 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts import audit
-from accounts.models import AccessLog
+from audit import log
+from audit.models import AccessLog
 from plans import services
 from plans.models import GoalTemplate, ObjectiveTemplate, PlanTemplate
 from tests.factories import ClientFactory, make_plan, staff
@@ -118,7 +118,7 @@ def test_the_template_records_who_made_it_when_and_from_which_plan_version(admin
     assert template.created_by == admin
     assert template.created_at >= before
     assert (template.source_plan_id, template.source_version_number) == (plan.pk, plan.version_number)
-    entry = AccessLog.objects.get(action=audit.Action.TEMPLATE_PUBLISH)
+    entry = AccessLog.objects.get(action=log.Action.TEMPLATE_PUBLISH)
     assert (entry.object_type, entry.object_id, entry.client_id) == ("plan_template", str(template.pk), plan.client_id)
 
 

@@ -203,7 +203,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "accounts:staff_edit": ("admin", lambda: [url(pk=i["colleague_membership"])]),
         "accounts:staff_set_active": ("admin", lambda: [url(pk=i["colleague_membership"])]),
         "accounts:security_settings": ("admin", lambda: [url()]),
-        "accounts:audit_log": ("admin", lambda: [url()]),
+        "audit:log": ("admin", lambda: [url()]),
         "accounts:two_factor_disable": ("colleague", lambda: [url()]),
         "accounts:two_factor_backup_codes": ("admin", lambda: [url()]),
         "accounts:two_factor_verify": ("pending_two_factor", lambda: [url()]),

@@ -6,7 +6,7 @@ from django.test import Client as WebClient
 from rest_framework.test import APIClient
 
 from accounts.lockout import LOCKOUT_MESSAGE
-from accounts.models import AccessLog
+from audit.models import AccessLog
 from tests.config.test_settings import PRODUCTION_ENV, _run_with_settings
 from tests.factories import PASSWORD, staff
 

@@ -8,7 +8,7 @@ answer and never the stored one.
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.idempotency import FORM_ID_FIELD
+from core.idempotency import FORM_ID_FIELD
 from tests.factories import make_plan
 
 CANARY = "canary-goal-replayed-5521"

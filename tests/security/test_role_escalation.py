@@ -10,7 +10,8 @@ from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
 
 from accounts import services
-from accounts.models import AccessLog, Membership, Supervision
+from accounts.models import Membership, Supervision
+from audit.models import AccessLog
 from plans import lifecycle
 from plans.lifecycle import TransitionError
 from plans.models import Signature, TreatmentPlan

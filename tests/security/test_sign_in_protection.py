@@ -7,7 +7,7 @@ import time_machine
 from django.conf import settings
 from django.test import Client as WebClient
 
-from accounts.models import AccessLog
+from audit.models import AccessLog
 from tests.factories import PASSWORD
 from tests.two_factor import backup_code, current_code, enroll
 

@@ -1,0 +1,173 @@
+"""The audit page: a practice's access log for its admins, filtered, sorted, paged and exported as CSV.
+
+The one part of audit that looks upward: who may read the page is the role policy's answer
+(accounts.policy) and the client filter lists the admin's clients (clients.models). The
+import-linter contract allows exactly these two imports, from this module only; the rest of
+audit stays below accounts, which writes to the log.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts import policy
+from audit import log
+from audit.models import AccessLog
+from clients.models import Client
+from core.dates import ClinicalDateFormField
+
+SORTS = {
+    "at": ("at", "pk"),
+    "-at": ("-at", "-pk"),
+    "actor": ("actor_email", "-at"),
+    "-actor": ("-actor_email", "-at"),
+    "action": ("action", "-at"),
+    "-action": ("-action", "-at"),
+}
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, empty_label="Anyone")
+    client = forms.TypedChoiceField(choices=(), required=False, coerce=int, empty_value=None)
+    action = forms.ChoiceField(choices=[("", "Any action"), *log.Action.CHOICES], required=False)
+    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *AccessLog.Outcome.choices], required=False)
+    date_from = ClinicalDateFormField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = ClinicalDateFormField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    sort = forms.ChoiceField(
+        choices=[
+            ("-at", "Newest first"),
+            ("at", "Oldest first"),
+            ("actor", "Person A–Z"),
+            ("-actor", "Person Z–A"),
+            ("action", "Action A–Z"),
+            ("-action", "Action Z–A"),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args, admin, **kwargs):
+        super().__init__(*args, **kwargs)
+
+        practice_id = policy.practice_id_of(admin)
+        self.fields["user"].queryset = (
+            get_user_model().objects.filter(membership__practice_id=practice_id).order_by("family_name", "given_name")
+        )
+        self.fields["client"].choices = [("", "Any client")] + [
+            (pk, f"{chart} · {given} {family}")
+            for pk, chart, given, family in Client.objects.visible_to(admin)
+            .order_by("chart_number")
+            .values_list("pk", "chart_number", "given_name", "family_name")
+        ]
+
+    def filter(self, queryset):
+        data = self.cleaned_data
+        if data.get("user"):
+            queryset = queryset.filter(actor=data["user"])
+        if data.get("client"):
+            queryset = queryset.filter(client_id=data["client"])
+        if data.get("action"):
+            queryset = queryset.filter(action=data["action"])
+        if data.get("outcome"):
+            queryset = queryset.filter(outcome=data["outcome"])
+        tz = timezone.get_current_timezone()
+        if data.get("date_from"):
+            queryset = queryset.filter(at__gte=dt.datetime.combine(data["date_from"], dt.time.min, tzinfo=tz))
+        if data.get("date_to"):
+            end = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+            queryset = queryset.filter(at__lt=end)
+        return queryset.order_by(*SORTS.get(data.get("sort") or "-at", SORTS["-at"]))
+
+
+CSV_COLUMNS = [
+    "id",
+    "at_utc",
+    "actor_email",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "client_id",
+    "ip",
+    "user_agent",
+    "detail",
+    "hash",
+]
+
+
+def _csv_cell(value) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) in text a user could have chosen."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def audit_log(request):
+    """The practice's access log for its admins: filter, sort, page and export as CSV."""
+    # The page is an admin's: to everyone else it does not exist.
+    if not policy.can(request.user, policy.Action.VIEW_AUDIT):
+        raise Http404
+    membership = policy.membership_of(request.user)
+    form = AuditFilterForm(request.GET or None, admin=request.user)
+    entries = AccessLog.objects.for_practice(membership.practice_id).select_related("actor")
+    entries = form.filter(entries) if form.is_valid() else entries.order_by(*SORTS["-at"])
+    if request.GET.get("format") == "csv" and (form.is_valid() or not request.GET):
+        params = {k: v for k, v in request.GET.items() if k != "format" and v}
+        log.record(
+            action=log.Action.AUDIT_EXPORT,
+            object_type="access_log",
+            subject_practice_id=membership.practice_id,
+            detail="filters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
+        )
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="psyplan-audit-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(CSV_COLUMNS)
+        for e in entries.iterator(chunk_size=2000):
+            writer.writerow(
+                [
+                    _csv_cell(v)
+                    for v in (
+                        e.pk,
+                        e.at.astimezone(dt.UTC).isoformat(),
+                        e.actor_email,
+                        e.action,
+                        e.outcome,
+                        e.object_type,
+                        e.object_id,
+                        e.client_id,
+                        e.ip,
+                        e.user_agent,
+                        e.detail,
+                        e.hash,
+                    )
+                ]
+            )
+        return response
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    labels = dict(log.Action.CHOICES)
+    rows = list(page.object_list)
+    for entry in rows:
+        entry.action_label = labels.get(entry.action, entry.action)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(
+        request,
+        "audit/audit_log.html",
+        {
+            "form": form,
+            "page": page,
+            "entries": rows,
+            "query": query.urlencode(),
+        },
+    )
