@@ -23,13 +23,7 @@ from accounts import audit, policy
 from accounts.errors import PlanLockedError, StaleEditError
 from accounts.models import User
 from clients.models import Client, PresentingProblem
-from formulation.models import (
-    ConflictType,
-    CoreConflict,
-    DefenseMechanism,
-    DefenseObservation,
-    Formulation,
-)
+from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.models import (
     Goal,
     GoalTemplate,
@@ -173,67 +167,9 @@ def update_plan_details(
     return current
 
 
-# --- Formulation ------------------------------------------------------------
-
-
-@transaction.atomic
-def save_formulation_section(
-    *, actor: User, formulation: Formulation, section: str, expected_version: int, values: dict
-) -> Formulation:
-    """Save one section of the formulation; another section's edits are untouched."""
-    if section not in Formulation.SECTIONS:
-        raise ValidationError(f"Unknown formulation section {section!r}.")
-    current = Formulation.objects.editable_by(actor).select_for_update().filter(pk=formulation.pk).first()
-    if current is None:
-        raise PermissionDenied("Only the client's clinician can change this formulation.")
-    _editable_plan(actor, current.plan_id)
-    if current.section_version(section) != expected_version:
-        raise StaleEditError(current)
-    fields = Formulation.SECTIONS[section][1]
-    for name in fields:
-        setattr(current, name, values.get(name, ""))
-    current.full_clean()
-    current.section_versions = {**current.section_versions, section: expected_version + 1}
-    current.save()
-    return current
-
-
 def _check_catalogue(queryset, practice_id: int, obj, field: str, label: str) -> None:
     if not queryset.available_to(practice_id).filter(pk=obj.pk).exists():
         raise ValidationError({field: f"Choose a {label} from your practice's catalogue."})
-
-
-@transaction.atomic
-def add_conflict(
-    *, actor: User, formulation: Formulation, conflict_type: ConflictType, intensity: str, mode: str, description: str
-) -> CoreConflict:
-    plan = _editable_plan(actor, formulation.plan_id)
-    _check_catalogue(ConflictType.objects, plan.client.practice_id, conflict_type, "conflict_type", "conflict type")
-    conflict = CoreConflict(
-        formulation=formulation,
-        conflict_type=conflict_type,
-        intensity=intensity,
-        mode="" if not conflict_type.assessable_as_conflict else mode,
-        description=description,
-        order=_next_order(formulation.conflicts.all()),
-    )
-    conflict.full_clean()
-    conflict.save()
-    return conflict
-
-
-@transaction.atomic
-def add_defense(
-    *, actor: User, formulation: Formulation, mechanism: DefenseMechanism, evidence: str
-) -> DefenseObservation:
-    plan = _editable_plan(actor, formulation.plan_id)
-    _check_catalogue(DefenseMechanism.objects, plan.client.practice_id, mechanism, "mechanism", "defense")
-    observation = DefenseObservation(
-        formulation=formulation, mechanism=mechanism, evidence=evidence, order=_next_order(formulation.defenses.all())
-    )
-    observation.full_clean()
-    observation.save()
-    return observation
 
 
 # --- Goals, objectives, interventions ----------------------------------------
@@ -323,15 +259,14 @@ def _plain_and_links(model: type[models.Model]) -> tuple[list[str], list[str]]:
     return [name for name in model.EDITABLE_FIELDS if name not in links], links
 
 
-# Which plain fields and which links each item's editor may change.
-EDITABLE = {
-    model: _plain_and_links(model) for model in (Goal, Objective, Intervention, CoreConflict, DefenseObservation)
-}
+# Which plain fields and which links each item's editor may change (the formulation's own items are
+# changed by formulation.services).
+EDITABLE = {model: _plain_and_links(model) for model in (Goal, Objective, Intervention)}
 
 
 @transaction.atomic
 def update_item(*, actor: User, item: models.Model, expected_version: int, values: dict):
-    """Save an edited goal, objective, intervention, conflict or defense observation."""
+    """Save an edited goal, objective or intervention."""
     model = type(item)
     fields, links = EDITABLE[model]
     current = _locked_item(model, actor, item.pk, expected_version)
@@ -377,10 +312,6 @@ def _siblings(item):
         return Objective.objects.filter(goal_id=item.goal_id)
     if isinstance(item, Intervention):
         return Intervention.objects.filter(plan_id=item.plan_id)
-    if isinstance(item, CoreConflict):
-        return CoreConflict.objects.filter(formulation_id=item.formulation_id)
-    if isinstance(item, DefenseObservation):
-        return DefenseObservation.objects.filter(formulation_id=item.formulation_id)
     raise TypeError(type(item))
 
 

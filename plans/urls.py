@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from plans import export_views, library, pdf_views, progress_views, review, views
 
 app_name = "plans"
+
+register_converter(views.KindConverter, "plan_item_kind")
 
 urlpatterns = [
     path("new/for-client/<int:client_pk>/", views.plan_create, name="create"),
@@ -35,10 +37,9 @@ urlpatterns = [
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/details/", views.plan_details_save, name="details_save"),
     path("<int:pk>/structure/", views.plan_structure, name="structure"),
-    path("<int:pk>/formulation/<slug:section>/", views.formulation_section_save, name="formulation_section"),
     path("<int:pk>/smart/", views.smart_preview, name="smart_preview"),
-    path("<int:pk>/<slug:kind>/add/", views.item_add, name="item_add"),
-    path("items/<slug:kind>/<int:item_pk>/edit/", views.item_edit, name="item_edit"),
-    path("items/<slug:kind>/<int:item_pk>/remove/", views.item_remove, name="item_remove"),
-    path("items/<slug:kind>/<int:item_pk>/move/<slug:direction>/", views.item_move, name="item_move"),
+    path("<int:pk>/<plan_item_kind:kind>/add/", views.item_add, name="item_add"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/edit/", views.item_edit, name="item_edit"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/remove/", views.item_remove, name="item_remove"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/move/<slug:direction>/", views.item_move, name="item_move"),
 ]

@@ -187,9 +187,10 @@ def test_move_reorders_goals(clinician, plan, login):
 
 
 def test_golden_thread_flags_unaddressed_formulation_items_and_loose_objectives(clinician, plan, login):
+    from formulation import services as formulation_services
     from plans import services
 
-    services.add_conflict(
+    formulation_services.add_conflict(
         actor=clinician,
         formulation=plan.formulation,
         conflict_type=ConflictType.objects.get(code="guilt"),

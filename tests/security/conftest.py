@@ -35,6 +35,7 @@ def canary_records(clinician, supervisor) -> Hidden:
     through comment, signature and amendment, so every kind of clinical record exists."""
     from accounts.models import Membership
     from clients.models import PresentingProblem
+    from formulation import services as formulation_services
     from formulation.models import CoreConflict, DefenseObservation, Formulation
     from plans import lifecycle, services
     from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
@@ -51,7 +52,7 @@ def canary_records(clinician, supervisor) -> Hidden:
     PresentingProblemFactory(client=client, title=CANARIES["problem_title"], clients_words=CANARIES["clients_words"])
     plan = make_plan(client)
     formulation = plan.formulation
-    services.save_formulation_section(
+    formulation_services.save_formulation_section(
         actor=clinician,
         formulation=formulation,
         section="narrative",

@@ -61,14 +61,15 @@ def all_routes() -> list[Route]:
 def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     """Keyword arguments to try for a route, and whether they name hidden records."""
     from formulation.models import Formulation
+    from formulation.views import ITEMS as FORMULATION_ITEMS
     from plans.library import CATALOGUES
-    from plans.views import ITEMS
+    from plans.views import ITEMS as PLAN_ITEMS
 
     ids = sorted(hidden.all_ids)
     if route.name.startswith("admin:"):
         ids = ids[:1]  # non-superusers are sent to the admin sign-in before any lookup
     slugs = {
-        "kind": sorted(set(ITEMS) | set(CATALOGUES)),
+        "kind": sorted(set(PLAN_ITEMS) | set(FORMULATION_ITEMS) | set(CATALOGUES)),
         "section": sorted(Formulation.SECTIONS),
         "direction": ["up", "down"],
         "uidb64": [urlsafe_base64_encode(force_bytes(victim.pk))],
@@ -134,7 +135,7 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
     assert leaks == []
     assert web.get("/").status_code == 200, "the attacker stayed signed in for the whole walk"
     assert statuses.get(404, 0) > 0
-    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "plans")}
+    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "formulation", "plans")}
     assert clinical <= exercised, f"clinical routes not walked: {sorted(clinical - exercised)}"
 
 

@@ -136,6 +136,9 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
 
 def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
     """(role, URLs) for a route: a person who may use it, and URLs naming records of theirs."""
+    from formulation.views import ITEMS as FORMULATION_ITEMS
+    from plans.views import ITEMS as PLAN_ITEMS
+
     i = w.ids
 
     def url(**kwargs) -> str:
@@ -172,17 +175,24 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "clients:discharge": ("clinician", lambda: [url(pk=i["client"])]),
         "clients:problem_create": ("clinician", lambda: [url(pk=i["client"])]),
         "plans:create": ("clinician", lambda: [url(client_pk=i["client"])]),
-        "plans:formulation_section": ("clinician", lambda: [url(pk=i["draft"], section=s) for s in i["sections"]]),
+        "formulation:section": ("clinician", lambda: [url(pk=i["draft"], section=s) for s in i["sections"]]),
         "plans:item_add": (
             "clinician",
             lambda: (
-                [url(pk=i["draft"], kind=k) for k in kinds if k != "objective"]
+                [url(pk=i["draft"], kind=k) for k in PLAN_ITEMS if k != "objective"]
                 + [url(pk=i["draft"], kind="objective") + f"?goal={i['goal']}"]
             ),
         ),
-        "plans:item_edit": ("clinician", lambda: [url(kind=k, item_pk=pk) for k, pk in kinds.items()]),
+        "plans:item_edit": ("clinician", lambda: [url(kind=k, item_pk=kinds[k]) for k in PLAN_ITEMS]),
         "plans:item_remove": ("clinician", lambda: [url(kind="goal", item_pk=kinds["goal"])]),
         "plans:item_move": ("clinician", lambda: [url(kind="goal", item_pk=kinds["goal"], direction="down")]),
+        "formulation:item_add": ("clinician", lambda: [url(pk=i["draft"], kind=k) for k in FORMULATION_ITEMS]),
+        "formulation:item_edit": ("clinician", lambda: [url(kind=k, item_pk=kinds[k]) for k in FORMULATION_ITEMS]),
+        "formulation:item_remove": ("clinician", lambda: [url(kind="conflict", item_pk=kinds["conflict"])]),
+        "formulation:item_move": (
+            "clinician",
+            lambda: [url(kind="conflict", item_pk=kinds["conflict"], direction="down")],
+        ),
         "plans:comment_resolve": ("clinician", lambda: [url(pk=i["comment"])]),
         "plans:review_complete": ("clinician", lambda: [url(pk=i["review"])]),
         "plans:measure_record": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
@@ -406,7 +416,7 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
     assert outcome.unreached == set(UNREACHED)
     # Forms were found and fuzzed field by field for the routes that have them.
     form_routes = {"clients:create", "clients:edit", "plans:create", "plans:details_save", "plans:item_edit"}
-    form_routes |= {"plans:formulation_section", "plans:measure_record", "plans:review_complete", "accounts:login"}
+    form_routes |= {"formulation:section", "plans:measure_record", "plans:review_complete", "accounts:login"}
     form_routes |= {"plans:catalogue_add", "plans:comment_add", "accounts:staff_edit", "accounts:password_change"}
     assert form_routes.isdisjoint(outcome.without_fields)
     assert "GET /accounts/audit/" in forms, sorted(k for k in forms if k.startswith("GET"))
