@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "clients",
     "formulation",
     "plans",
+    "demo",
 ]
 
 MIDDLEWARE = [

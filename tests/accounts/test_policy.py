@@ -256,8 +256,8 @@ ANYWHERE_IN = {
     "accounts/access.py",
     "accounts/forms.py",
     "accounts/admin.py",
-    "accounts/management/commands/seed_demo.py",
-    "plans/scale.py",
+    "demo/management/commands/seed_demo.py",
+    "demo/scale.py",
 }
 IN_FUNCTIONS = {
     "accounts/services.py": {
