@@ -168,7 +168,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
 def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> TreatmentPlan:
     plan = _lock(plan)
     _require_status(plan, Status.IN_REVIEW, action="request changes to")
-    _require_reviewer(actor, plan)
+    _require_signoff_supervisor(actor, plan)
     if not comment.strip():
         raise TransitionError({"comment": "Say what needs to change: a comment is required."})
     transition = _record(plan, actor, Status.CHANGES_REQUESTED, comment)
@@ -202,7 +202,7 @@ def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     return plan
 
 
-def _require_reviewer(actor: User, plan: TreatmentPlan) -> None:
+def _require_signoff_supervisor(actor: User, plan: TreatmentPlan) -> None:
     if actor.pk == plan.author_id:
         raise TransitionError("Nobody approves or reviews their own plan.")
     if not policy.can(actor, Action.APPROVE, plan):
@@ -214,7 +214,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     """The supervisor co-signs; the plan becomes active and any version it amends is superseded."""
     plan = _lock(plan)
     _require_status(plan, Status.IN_REVIEW, action="approve")
-    _require_reviewer(actor, plan)
+    _require_signoff_supervisor(actor, plan)
     authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).first()
     # Checked afresh against the stored JSON and the hash, as the plan page checks it.
     if authored is None or not verify(plan).matches:

@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
+from django.views.generic import RedirectView
 
-from plans import export_views, library, pdf_views, progress_views, review, views
+from plans import export_views, library, pdf_views, progress_views, signoff, views
 
 app_name = "plans"
 
@@ -16,17 +17,19 @@ urlpatterns = [
     path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
     path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
-    path("reviews/", review.review_queue, name="review_queue"),
-    path("notifications/", review.notifications, name="notifications"),
-    path("comments/<int:pk>/resolve/", review.comment_resolve, name="comment_resolve"),
-    path("<int:pk>/submit/", review.submit, name="submit"),
-    path("<int:pk>/request-changes/", review.request_changes, name="request_changes"),
-    path("<int:pk>/revise/", review.revise, name="revise"),
-    path("<int:pk>/approve/", review.approve, name="approve"),
-    path("<int:pk>/amend/", review.amend, name="amend"),
-    path("<int:pk>/close/", review.close, name="close"),
-    path("<int:pk>/comments/", review.comment_add, name="comment_add"),
-    path("<int:pk>/compare/", review.compare, name="compare"),
+    path("sign-off/", signoff.signoff_queue, name="signoff_queue"),
+    # The queue's old address, for bookmarks: "reviews" now means only the progress reviews.
+    path("reviews/", RedirectView.as_view(pattern_name="plans:signoff_queue", permanent=True)),
+    path("notifications/", signoff.notifications, name="notifications"),
+    path("comments/<int:pk>/resolve/", signoff.comment_resolve, name="comment_resolve"),
+    path("<int:pk>/submit/", signoff.submit, name="submit"),
+    path("<int:pk>/request-changes/", signoff.request_changes, name="request_changes"),
+    path("<int:pk>/revise/", signoff.revise, name="revise"),
+    path("<int:pk>/approve/", signoff.approve, name="approve"),
+    path("<int:pk>/amend/", signoff.amend, name="amend"),
+    path("<int:pk>/close/", signoff.close, name="close"),
+    path("<int:pk>/comments/", signoff.comment_add, name="comment_add"),
+    path("<int:pk>/compare/", signoff.compare, name="compare"),
     path("progress-reviews/<int:pk>/", progress_views.review_complete, name="review_complete"),
     path("<int:pk>/reviews/start/", progress_views.review_start, name="review_start"),
     path("<int:pk>/measures/<slug:code>/", progress_views.measure_record, name="measure_record"),

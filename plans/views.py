@@ -23,7 +23,7 @@ from formulation.views import PlanPage
 from plans import canonical, quotes, services
 from plans.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.review import anchor_choices
+from plans.signoff import anchor_choices
 from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
 from plans.smart import check_objective
 
@@ -131,7 +131,7 @@ def plan_detail(request, pk: int):
     verification = canonical.verify(plan)
     context = _page_context(request, plan, writable=writable, content_hash=verification.current_hash)
     is_author = plan.author_id == user.pk
-    is_reviewer = not is_author and policy.can(user, policy.Action.APPROVE, plan)
+    can_sign_off = not is_author and policy.can(user, policy.Action.APPROVE, plan)
     context.update(
         {
             "verification": verification,
@@ -139,10 +139,10 @@ def plan_detail(request, pk: int):
             "transitions": plan.transitions.select_related("actor"),
             "versions": TreatmentPlan.objects.visible_to(user).filter(lineage=plan.lineage).order_by("version_number"),
             "is_author": is_author,
-            "is_reviewer": is_reviewer,
+            "can_sign_off": can_sign_off,
             "can_write_plan": writable,
             "needs_cosignature": policy.needs_cosignature(plan.author),
-            "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
+            "anchors": anchor_choices(context["page"]) if (is_author or can_sign_off) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
             "progress": load_progress(plan, context["page"], today=_today(plan)),
         }

@@ -144,7 +144,7 @@ def _supervisor_pages(clinician, trainee, supervisor, admin):
     plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     return supervisor, [
         Visit("home", "/"),
-        Visit("review-queue", "/plans/reviews/"),
+        Visit("signoff-queue", "/plans/sign-off/"),
         Visit("plan-in-review", f"/plans/{plan.pk}/"),
         Visit("notifications", "/plans/notifications/"),
     ]

@@ -303,16 +303,22 @@ def test_colleague_cannot_comment_on_a_plan_outside_their_caseload(colleague, tr
     assert not trainee_plan.comments.exists()
 
 
-def test_review_queue_lists_supervisees_plans_oldest_first(trainee, clinician, supervisor, login):
+def test_signoff_queue_lists_supervisees_plans_oldest_first(trainee, clinician, supervisor, login):
     first = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     supervisor_membership = clinician.membership
     supervisor_membership.requires_cosignature = True
     supervisor_membership.save()
     second = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
-    assert list(TreatmentPlan.objects.awaiting_review_by(supervisor)) == [first, second]
-    page = BeautifulSoup(login(supervisor).get("/plans/reviews/").content, "html.parser")
+    assert list(TreatmentPlan.objects.awaiting_signoff_by(supervisor)) == [first, second]
+    page = BeautifulSoup(login(supervisor).get("/plans/sign-off/").content, "html.parser")
     links = [a["href"] for a in page.select("section")[0].select("tbody a")]
     assert links == [f"/plans/{first.pk}/", f"/plans/{second.pk}/"]
+
+
+def test_the_signoff_queues_old_address_redirects_permanently(supervisor, login):
+    response = login(supervisor).get("/plans/reviews/")
+    assert response.status_code == 301
+    assert response["Location"] == "/plans/sign-off/"
 
 
 def test_delivering_a_notification_twice_sends_it_once(clinician):

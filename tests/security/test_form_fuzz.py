@@ -207,7 +207,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "plans:export_download": ("admin", lambda: [url(pk=i["export"])]),
         "plans:exports": ("admin", lambda: [url()]),
         "plans:library": ("admin", lambda: [url()]),
-        "plans:review_queue": ("supervisor", lambda: [url()]),
+        "plans:signoff_queue": ("supervisor", lambda: [url()]),
         "accounts:staff_list": ("admin", lambda: [url()]),
         "accounts:staff_invite": ("admin", lambda: [url()]),
         "accounts:staff_edit": ("admin", lambda: [url(pk=i["colleague_membership"])]),
