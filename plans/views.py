@@ -23,8 +23,8 @@ from formulation.views import PlanPage
 from plans import canonical, quotes, services
 from plans.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.signoff import anchor_choices
 from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
+from plans.signoff import anchor_choices
 from plans.smart import check_objective
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
