@@ -7,7 +7,8 @@ from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
 from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle, services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition
 from plans.progress import record_measure
 

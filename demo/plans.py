@@ -5,7 +5,8 @@ import datetime as dt
 from clients.models import Client
 from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle, services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
 from plans.progress import record_measure
 

@@ -8,7 +8,7 @@ from formulation.models import ConflictType, CoreConflict, DefenseMechanism, Def
 class ServiceValidatedForm(forms.ModelForm):
     """Field-level checks here; whole-record validation in the service, mapped back onto fields.
 
-    The base of every editor form that carries a version, the plan editor's (plans/forms.py) included."""
+    The base of every editor form that carries a version, the plan editor's (plans/editor/forms.py) included."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -1,6 +1,6 @@
 """Writing a plan's formulation: its text sections, core conflicts and defense observations.
 
-The same rules as the plan editor's services (plans/services.py): every function takes the acting
+The same rules as the plan editor's services (plans/editor/services.py): every function takes the acting
 user, fetches through `editable_by` (only the client's clinician writes), refuses a formulation
 whose plan is no longer a draft, checks the optimistic-concurrency version the editor loaded, and
 runs in one transaction. The plan is reached through the formulation's relation, never imported:

@@ -10,11 +10,11 @@ class PlansConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from formulation import views as formulation_views
-        from plans import guards
         from plans.api import etags
-        from plans.views import FORMULATION_PAGE
+        from plans.editor.views import FORMULATION_PAGE
+        from plans.lifecycle import guards
 
-        # SQLite only: drop the signed-plan triggers around migrations (see plans/guards.py).
+        # SQLite only: drop the signed-plan triggers around migrations (see plans/lifecycle/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="plans.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="plans.guards.after")
         # The API layer (config.api) sits below the apps: they tell it their ETags and locks.

@@ -1,7 +1,10 @@
 from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
-from plans import export_views, library, pdf_views, progress_views, signoff, views
+from plans import export_views, pdf_views, progress_views
+from plans.editor import views
+from plans.library import views as library
+from plans.lifecycle import views as signoff
 
 app_name = "plans"
 

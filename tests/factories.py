@@ -89,7 +89,7 @@ def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int
     """A draft plan of the given size, built through the services as a clinician would."""
     from formulation import services as formulation_services
     from formulation.models import ConflictType, DefenseMechanism
-    from plans import services
+    from plans.editor import services
     from plans.models import InterventionTechnique
 
     problem = PresentingProblemFactory(client=client)

@@ -17,7 +17,8 @@ from accounts.models import Membership, OutboxMessage, User
 from accounts.policy import Action, can
 from clients.models import Client
 from formulation.models import DefenseMechanism
-from plans import exports, lifecycle, scheduling, services
+from plans import exports, lifecycle, scheduling
+from plans.library import services as library_services
 from plans.models import BulkExport, PlanTemplate, ProgressReview, TreatmentPlan
 from tests.factories import ClientFactory, SupervisionFactory, make_plan, staff
 
@@ -166,10 +167,10 @@ def test_actions_are_named_by_the_enum_and_unknown_ones_are_refused(clinician, o
 def test_a_deactivated_admin_cannot_add_to_the_practice_library(deactivated, admin):
     entry = {"model": DefenseMechanism, "level": DefenseMechanism.Level.HIGH_ADAPTIVE}
     with pytest.raises(PermissionDenied):
-        services.add_catalogue_entry(actor=deactivated, name="Sublimation (ours)", **entry)
+        library_services.add_catalogue_entry(actor=deactivated, name="Sublimation (ours)", **entry)
     assert not DefenseMechanism.objects.filter(name="Sublimation (ours)").exists()
     # The same entry from an active admin is added: only the actor made the difference.
-    services.add_catalogue_entry(actor=admin, name="Sublimation (ours)", **entry)
+    library_services.add_catalogue_entry(actor=admin, name="Sublimation (ours)", **entry)
     assert DefenseMechanism.objects.filter(name="Sublimation (ours)").exists()
 
 

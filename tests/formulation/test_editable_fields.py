@@ -5,7 +5,7 @@ import pytest
 from formulation import forms
 from formulation.api.serializers import FormulationInputSerializer, FormulationSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import services as plan_services
+from plans.editor import services as plan_services
 
 
 @pytest.mark.parametrize("model", [CoreConflict, DefenseObservation], ids=lambda m: m.__name__)

@@ -11,7 +11,7 @@ import uuid
 from clients.models import PresentingProblem
 from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans import services
+from plans.editor import services
 from plans.models import Goal, Intervention, InterventionTechnique, MeasureDefinition, Objective, TreatmentPlan
 from tests.factories import ClientFactory, PresentingProblemFactory
 

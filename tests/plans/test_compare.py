@@ -1,4 +1,4 @@
-"""What changed between two versions of a plan (plans/compare.py), one behaviour per test.
+"""What changed between two versions of a plan (plans/lifecycle/compare.py), one behaviour per test.
 
 Each test compares an active version with its amendment (a fresh draft of the same content),
 after changing one thing in the amendment through the services, as a clinician would.
@@ -9,8 +9,9 @@ from bs4 import BeautifulSoup
 
 from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation
-from plans import lifecycle, services
-from plans.compare import Change, compare_versions
+from plans import lifecycle
+from plans.editor import services
+from plans.lifecycle.compare import Change, compare_versions
 from plans.models import Goal, Intervention, InterventionTechnique, Objective
 from tests.factories import make_plan
 

@@ -10,8 +10,8 @@ import pytest
 
 from formulation import forms as formulation_forms
 from formulation.models import CoreConflict, DefenseObservation
-from plans import forms, services
 from plans.api import serializers as api
+from plans.editor import forms, services
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 
 FORMS = {

@@ -7,9 +7,10 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Notification
 from accounts.tasks import deliver_notification
-from plans import lifecycle, services
-from plans.canonical import content_hash
+from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
+from plans.editor import services
+from plans.lifecycle.canonical import content_hash
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
 

@@ -8,7 +8,8 @@ from pypdf import PdfReader
 
 from accounts.models import Practice
 from formulation import services as formulation_services
-from plans import lifecycle, services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import Objective
 from tests.factories import ClientFactory, make_plan
 

@@ -166,7 +166,7 @@ def test_move_reorders_goals(clinician, plan, login):
 
 def test_golden_thread_flags_unaddressed_formulation_items_and_loose_objectives(clinician, plan, login):
     from formulation import services as formulation_services
-    from plans import services
+    from plans.editor import services
 
     formulation_services.add_conflict(
         actor=clinician,

@@ -37,7 +37,9 @@ def canary_records(clinician, supervisor) -> Hidden:
     from clients.models import PresentingProblem
     from formulation import services as formulation_services
     from formulation.models import CoreConflict, DefenseObservation, Formulation
-    from plans import lifecycle, services
+    from plans import lifecycle
+    from plans.editor import services
+    from plans.lifecycle import comments
     from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
     from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 
@@ -60,7 +62,7 @@ def canary_records(clinician, supervisor) -> Hidden:
         values={"narrative_hypothesis": CANARIES["narrative"]},
     )
     services.add_goal(actor=clinician, plan=plan, statement=CANARIES["goal"])
-    lifecycle.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
+    comments.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
     plan = lifecycle.submit_plan(actor=clinician, plan=plan)
     amendment = lifecycle.amend_plan(actor=clinician, plan=plan)
     plans = [plan, amendment]

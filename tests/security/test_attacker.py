@@ -62,8 +62,8 @@ def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     """Keyword arguments to try for a route, and whether they name hidden records."""
     from formulation.models import Formulation
     from formulation.views import ITEMS as FORMULATION_ITEMS
-    from plans.library import CATALOGUES
-    from plans.views import ITEMS as PLAN_ITEMS
+    from plans.editor.views import ITEMS as PLAN_ITEMS
+    from plans.library.views import CATALOGUES
 
     ids = sorted(hidden.all_ids)
     if route.name.startswith("admin:"):
@@ -158,18 +158,22 @@ def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_
 ):
     """The admin shares a hidden client's plan as a template, rewording the goal as the review asks:
     the colleague reads the template in the library, but nothing of the client, nor which plan it was."""
-    from plans import services
+    from plans.library import services as library_services
 
     plan = canary_records.plans[0]
     web = login(admin)
     form = web.get(f"/plans/{plan.pk}/save-as-template/").context["form"]
     assert CANARIES["goal"] in [form[name].value() for name in form.fields], "the review shows the client's text"
-    services.publish_plan_as_template(
+    library_services.publish_plan_as_template(
         actor=admin,
         plan=plan,
-        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
         name="Shared from a hidden plan",
-        goals=[services.GoalText(statement="Reviewed goal", objectives=(services.ObjectiveText("Reviewed"),))],
+        goals=[
+            library_services.GoalText(
+                statement="Reviewed goal", objectives=(library_services.ObjectiveText("Reviewed"),)
+            )
+        ],
         confirmed=True,
     )
     page = login(colleague).get("/plans/library/").content.decode()

@@ -76,6 +76,7 @@ class World:
 def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     from formulation.models import Formulation
     from plans import exports, lifecycle, progress
+    from plans.lifecycle import comments
     from plans.models import MeasureDefinition, PlanTemplate
     from tests.two_factor import enroll
 
@@ -85,7 +86,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     in_review = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     returned = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     returned = lifecycle.request_changes(actor=supervisor, plan=returned, comment="Please name the conflict.")
-    comment = lifecycle.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
+    comment = comments.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
     review = progress.start_review_now(actor=clinician, plan=active)
     template = PlanTemplate.objects.create(practice=practice, name="Practice template", created_by=admin)
     export = exports.request_export(actor=admin)
@@ -137,7 +138,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
 def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
     """(role, URLs) for a route: a person who may use it, and URLs naming records of theirs."""
     from formulation.views import ITEMS as FORMULATION_ITEMS
-    from plans.views import ITEMS as PLAN_ITEMS
+    from plans.editor.views import ITEMS as PLAN_ITEMS
 
     i = w.ids
 

@@ -20,12 +20,13 @@ from clients.models import Client
 from config.params import choice_param, int_param
 from formulation.forms import conflict_fields, errors_to_form, expected_version, section_forms
 from formulation.views import PlanPage
-from plans import canonical, quotes, services
-from plans.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
+from plans.editor import services
+from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
+from plans.editor.smart import check_objective
+from plans.lifecycle import canonical, quotes
+from plans.lifecycle.views import anchor_choices
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
-from plans.signoff import anchor_choices
-from plans.smart import check_objective
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {

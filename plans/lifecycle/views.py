@@ -21,7 +21,8 @@ from accounts.idempotency import once_per_form
 from accounts.models import Notification
 from formulation.models import Formulation
 from plans import lifecycle
-from plans.compare import compare_versions
+from plans.lifecycle import comments
+from plans.lifecycle.compare import compare_versions
 from plans.models import Comment, ProgressReview, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
 
@@ -144,7 +145,7 @@ def comment_add(request, pk: int):
         return redirect("plans:detail", pk=plan.pk)
     kind, key, label = choices[anchor]
     try:
-        comment = lifecycle.add_comment(
+        comment = comments.add_comment(
             actor=request.user,
             plan=plan,
             body=request.POST.get("body", ""),
@@ -168,7 +169,7 @@ def plan_detail_url(plan) -> str:
 def comment_resolve(request, pk: int):
     comment = get_object_or_404(Comment.objects.visible_to(request.user), pk=pk)
     try:
-        lifecycle.resolve_comment(actor=request.user, comment=comment)
+        comments.resolve_comment(actor=request.user, comment=comment)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
