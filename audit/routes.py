@@ -47,6 +47,9 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     "plans:template_from_plan": ("plan", "pk"),
     "plans:comment_resolve": ("comment", "pk"),
     "plans:catalogue_add": ("catalogue", None),
+    # The formulation editor's routes name the plan whose formulation they change.
+    "formulation:section": ("plan", "pk"),
+    "formulation:item_add": ("plan", "pk"),
     "plans:review_complete": ("progress_review", "pk"),
     "plans:exports": ("bulk_export_list", None),
     "plans:export_detail": ("bulk_export", "pk"),

@@ -5,8 +5,10 @@ import itertools
 
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
+from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle, services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition
 from plans.progress import record_measure
 
@@ -61,10 +63,10 @@ def plan(
     )
     for section in ("development", "relational", "transference", "strengths", "narrative"):
         values = {name: LOREM for name in p.formulation.SECTIONS[section][1] if name != "attachment_pattern"}
-        services.save_formulation_section(
+        formulation_services.save_formulation_section(
             actor=clinician, formulation=p.formulation, section=section, expected_version=0, values=values
         )
-    conflict = services.add_conflict(
+    conflict = formulation_services.add_conflict(
         actor=clinician,
         formulation=p.formulation,
         conflict_type=ConflictType.objects.get(code="self-worth"),
@@ -72,7 +74,7 @@ def plan(
         mode="passive",
         description=LOREM,
     )
-    defense = services.add_defense(
+    defense = formulation_services.add_defense(
         actor=clinician,
         formulation=p.formulation,
         mechanism=DefenseMechanism.objects.get(name="Isolation of affect"),

@@ -27,7 +27,7 @@ from pathlib import Path
 from bench import stack
 
 DATABASE = "psyplan_load"
-PASSWORD = "scale-password-123"  # noqa: S105 - plans.scale's synthetic clinicians (published: scratch data only)
+PASSWORD = "scale-password-123"  # noqa: S105 - demo.scale's synthetic clinicians (published: scratch data only)
 
 
 def prepare(scale: int) -> dict:

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "clients",
     "formulation",
     "plans",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,8 @@ urlpatterns = [
     path("accounts/audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
     path("clients/", include((client_routes, client_urls.app_name))),
+    # The formulation is edited on the plan page, so its editor's routes sit under /plans/ too.
+    path("plans/", include("formulation.urls")),
     path("plans/", include("plans.urls")),
     path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

@@ -151,6 +151,16 @@ class Formulation(models.Model):
         return int(self.section_versions.get(section, 0))
 
     @property
+    def is_editable(self) -> bool:
+        """Whether its plan is still a draft: the plan's own answer, read through the relation."""
+        return self.plan.is_editable
+
+    @property
+    def practice_id(self) -> int:
+        """The practice whose catalogues its conflicts and defenses choose from."""
+        return self.plan.client.practice_id
+
+    @property
     def has_relational_pattern(self) -> bool:
         return bool(self.ccrt_wish or self.ccrt_response_of_other or self.ccrt_response_of_self)
 
@@ -212,7 +222,7 @@ class CoreConflict(FormulationItem):
 
     objects = FormulationItemQuerySet.as_manager()
 
-    # What its editor changes, defined once for the form and services.update_item.
+    # What its editor changes, defined once for the form and formulation.services.update_item.
     EDITABLE_FIELDS = ("conflict_type", "intensity", "mode", "description")
 
     class Meta:
@@ -232,7 +242,7 @@ class DefenseObservation(FormulationItem):
 
     objects = FormulationItemQuerySet.as_manager()
 
-    # What its editor changes, defined once for the form and services.update_item.
+    # What its editor changes, defined once for the form and formulation.services.update_item.
     EDITABLE_FIELDS = ("mechanism", "evidence")
 
     class Meta:

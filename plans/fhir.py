@@ -19,7 +19,8 @@ import uuid
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from plans import measures, quotes
+from plans import measures
+from plans.lifecycle import quotes
 from plans.models import (
     Goal,
     Intervention,

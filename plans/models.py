@@ -36,7 +36,7 @@ class TreatmentPlanQuerySet(CaseloadQuerySet):
     def drafts(self):
         return self.filter(status=TreatmentPlan.Status.DRAFT)
 
-    def awaiting_review_by(self, user):
+    def awaiting_signoff_by(self, user):
         """Plans in review whose author this user currently supervises, oldest submission first."""
         return (
             self.visible_to(user)

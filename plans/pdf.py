@@ -15,7 +15,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from plans import canonical, charts, measures, quotes
+from plans import charts, measures
+from plans.lifecycle import canonical, quotes
 from plans.models import ProgressReview, Signature, TreatmentPlan
 from plans.selectors import load_plan_page, load_progress, plan_queryset
 
@@ -83,7 +84,7 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
         "progress": progress,
         "charts": chart_uris,
         "verification": verification,
-        # A submitted version prints the chart number it was signed with (plans/quotes.py).
+        # A submitted version prints the chart number it was signed with (plans/lifecycle/quotes.py).
         "chart_number": quotes.chart_number(plan),
         "generated_at": now,
         "audience": audience,

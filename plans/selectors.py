@@ -8,7 +8,9 @@ from django.core.cache import cache
 from django.db.models import Count, Max, Prefetch
 
 from formulation.models import CoreConflict, DefenseObservation
-from plans import canonical, measures, quotes
+from plans import measures
+from plans.editor.smart import Finding, check_objective
+from plans.lifecycle import canonical, quotes
 from plans.models import (
     Goal,
     Intervention,
@@ -19,7 +21,6 @@ from plans.models import (
     ProgressReview,
     TreatmentPlan,
 )
-from plans.smart import Finding, check_objective
 
 
 @dataclass
@@ -27,7 +28,7 @@ class ObjectiveView:
     objective: Objective
     findings: list[Finding]
     interventions: list[Intervention] = field(default_factory=list)
-    # The problems it is linked to, as the version quotes them (plans/quotes.py).
+    # The problems it is linked to, as the version quotes them (plans/lifecycle/quotes.py).
     problems: list = field(default_factory=list)
 
     @property

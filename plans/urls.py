@@ -1,8 +1,14 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.views.generic import RedirectView
 
-from plans import export_views, library, pdf_views, progress_views, review, views
+from plans import export_views, pdf_views, progress_views
+from plans.editor import views
+from plans.library import views as library
+from plans.lifecycle import views as signoff
 
 app_name = "plans"
+
+register_converter(views.KindConverter, "plan_item_kind")
 
 urlpatterns = [
     path("new/for-client/<int:client_pk>/", views.plan_create, name="create"),
@@ -14,17 +20,19 @@ urlpatterns = [
     path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
     path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
-    path("reviews/", review.review_queue, name="review_queue"),
-    path("notifications/", review.notifications, name="notifications"),
-    path("comments/<int:pk>/resolve/", review.comment_resolve, name="comment_resolve"),
-    path("<int:pk>/submit/", review.submit, name="submit"),
-    path("<int:pk>/request-changes/", review.request_changes, name="request_changes"),
-    path("<int:pk>/revise/", review.revise, name="revise"),
-    path("<int:pk>/approve/", review.approve, name="approve"),
-    path("<int:pk>/amend/", review.amend, name="amend"),
-    path("<int:pk>/close/", review.close, name="close"),
-    path("<int:pk>/comments/", review.comment_add, name="comment_add"),
-    path("<int:pk>/compare/", review.compare, name="compare"),
+    path("sign-off/", signoff.signoff_queue, name="signoff_queue"),
+    # The queue's old address, for bookmarks: "reviews" now means only the progress reviews.
+    path("reviews/", RedirectView.as_view(pattern_name="plans:signoff_queue", permanent=True)),
+    path("notifications/", signoff.notifications, name="notifications"),
+    path("comments/<int:pk>/resolve/", signoff.comment_resolve, name="comment_resolve"),
+    path("<int:pk>/submit/", signoff.submit, name="submit"),
+    path("<int:pk>/request-changes/", signoff.request_changes, name="request_changes"),
+    path("<int:pk>/revise/", signoff.revise, name="revise"),
+    path("<int:pk>/approve/", signoff.approve, name="approve"),
+    path("<int:pk>/amend/", signoff.amend, name="amend"),
+    path("<int:pk>/close/", signoff.close, name="close"),
+    path("<int:pk>/comments/", signoff.comment_add, name="comment_add"),
+    path("<int:pk>/compare/", signoff.compare, name="compare"),
     path("progress-reviews/<int:pk>/", progress_views.review_complete, name="review_complete"),
     path("<int:pk>/reviews/start/", progress_views.review_start, name="review_start"),
     path("<int:pk>/measures/<slug:code>/", progress_views.measure_record, name="measure_record"),
@@ -35,10 +43,9 @@ urlpatterns = [
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/details/", views.plan_details_save, name="details_save"),
     path("<int:pk>/structure/", views.plan_structure, name="structure"),
-    path("<int:pk>/formulation/<slug:section>/", views.formulation_section_save, name="formulation_section"),
     path("<int:pk>/smart/", views.smart_preview, name="smart_preview"),
-    path("<int:pk>/<slug:kind>/add/", views.item_add, name="item_add"),
-    path("items/<slug:kind>/<int:item_pk>/edit/", views.item_edit, name="item_edit"),
-    path("items/<slug:kind>/<int:item_pk>/remove/", views.item_remove, name="item_remove"),
-    path("items/<slug:kind>/<int:item_pk>/move/<slug:direction>/", views.item_move, name="item_move"),
+    path("<int:pk>/<plan_item_kind:kind>/add/", views.item_add, name="item_add"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/edit/", views.item_edit, name="item_edit"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/remove/", views.item_remove, name="item_remove"),
+    path("items/<plan_item_kind:kind>/<int:item_pk>/move/<slug:direction>/", views.item_move, name="item_move"),
 ]

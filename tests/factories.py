@@ -87,8 +87,9 @@ class PresentingProblemFactory(factory.django.DjangoModelFactory):
 
 def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int = 1, template=None):
     """A draft plan of the given size, built through the services as a clinician would."""
+    from formulation import services as formulation_services
     from formulation.models import ConflictType, DefenseMechanism
-    from plans import services
+    from plans.editor import services
     from plans.models import InterventionTechnique
 
     problem = PresentingProblemFactory(client=client)
@@ -100,7 +101,7 @@ def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int
         template=template,
     )
     author = client.primary_clinician
-    conflict = services.add_conflict(
+    conflict = formulation_services.add_conflict(
         actor=author,
         formulation=plan.formulation,
         conflict_type=ConflictType.objects.get(code="care-self-sufficiency"),
@@ -108,7 +109,7 @@ def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int
         mode="passive",
         description="Longs to be cared for, insists on needing no one.",
     )
-    defense = services.add_defense(
+    defense = formulation_services.add_defense(
         actor=author,
         formulation=plan.formulation,
         mechanism=DefenseMechanism.objects.get(name="Isolation of affect"),

@@ -5,9 +5,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
 from core.api.views import ScopedViewSet
+from formulation import services
 from formulation.api.serializers import FormulationInputSerializer, FormulationSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import services
 
 
 class FormulationFilter(django_filters.FilterSet):

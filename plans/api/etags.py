@@ -3,8 +3,8 @@ each record, the formulation's included (see core/api/etags.py)."""
 
 from core.api import etags
 from formulation.models import CoreConflict, DefenseObservation, Formulation
+from plans.editor.services import plan_id_of
 from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
-from plans.services import plan_id_of
 
 
 def _plan(plan_id: int) -> TreatmentPlan:

@@ -13,7 +13,7 @@ from accounts import policy
 from clients.models import Client, PresentingProblem
 from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
-from plans.canonical import verify
+from plans.lifecycle.canonical import verify
 from plans.models import (
     Goal,
     Intervention,

@@ -12,9 +12,10 @@ from rest_framework.response import Response
 
 from core.api.concurrency import check_if_match, with_etag
 from core.api.views import ScopedViewSet
-from plans import fhir, lifecycle, pdf, progress, services
+from plans import fhir, lifecycle, pdf, progress
 from plans.api import serializers as s
-from plans.canonical import verify
+from plans.editor import services
+from plans.lifecycle.canonical import verify
 from plans.models import Goal, Intervention, MeasureScore, Objective, ProgressReview, Signature, TreatmentPlan
 from plans.pdf_views import pdf_response
 
@@ -293,7 +294,7 @@ class InterventionFilter(RemovedFilter):
 
 
 class PlanItemViewSet(mixins.ListModelMixin, ScopedViewSet):
-    # Shared by goals, objectives and interventions: writes go through plans.services.
+    # Shared by goals, objectives and interventions: writes go through plans.editor.services.
 
     conflict_actions = {"create", "partial_update", "destroy"}
     ordering_fields = ["order", "id"]

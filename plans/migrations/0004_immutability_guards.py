@@ -1,4 +1,4 @@
-"""Install the signed-plan guards on PostgreSQL (see plans/guards.py).
+"""Install the signed-plan guards on PostgreSQL (see plans/lifecycle/guards.py).
 
 On SQLite the same guards are installed after every migrate by plans.apps, not here.
 """
@@ -7,7 +7,7 @@ import uuid
 
 from django.db import migrations
 
-from plans import guards
+from plans.lifecycle import guards
 
 
 def install(apps, schema_editor):

@@ -7,7 +7,7 @@ themselves are not touched here: their canonical JSON is filled in, where the co
 hashes to the signed hash, by `manage.py verify_signatures --store-missing`.
 
 On PostgreSQL this runs before migration 0011 puts the guard on the new table; on SQLite the
-guards are dropped for the length of a migrate (plans/guards.py).
+guards are dropped for the length of a migrate (plans/lifecycle/guards.py).
 """
 
 from django.db import migrations

@@ -1,10 +1,10 @@
-"""Extend the signed-plan guards on PostgreSQL (see plans/guards.py): what a version quotes
+"""Extend the signed-plan guards on PostgreSQL (see plans/lifecycle/guards.py): what a version quotes
 (plans_planquote) is guarded like its other content, and a signature's canonical JSON can be
 filled in once but never changed. On SQLite, plans.apps installs the same guards after migrate."""
 
 from django.db import migrations
 
-from plans import guards
+from plans.lifecycle import guards
 
 
 def install(apps, schema_editor):

@@ -6,8 +6,6 @@ KIND_LABELS = {
     "goal": "goal",
     "objective": "objective",
     "intervention": "intervention",
-    "conflict": "core conflict",
-    "defense": "defense",
 }
 
 

@@ -18,7 +18,8 @@ from accounts.policy import Action, can
 from clients.models import Client
 from core.models import OutboxMessage
 from formulation.models import DefenseMechanism
-from plans import exports, lifecycle, scheduling, services
+from plans import exports, lifecycle, scheduling
+from plans.library import services as library_services
 from plans.models import BulkExport, PlanTemplate, ProgressReview, TreatmentPlan
 from tests.factories import ClientFactory, SupervisionFactory, make_plan, staff
 
@@ -167,10 +168,10 @@ def test_actions_are_named_by_the_enum_and_unknown_ones_are_refused(clinician, o
 def test_a_deactivated_admin_cannot_add_to_the_practice_library(deactivated, admin):
     entry = {"model": DefenseMechanism, "level": DefenseMechanism.Level.HIGH_ADAPTIVE}
     with pytest.raises(PermissionDenied):
-        services.add_catalogue_entry(actor=deactivated, name="Sublimation (ours)", **entry)
+        library_services.add_catalogue_entry(actor=deactivated, name="Sublimation (ours)", **entry)
     assert not DefenseMechanism.objects.filter(name="Sublimation (ours)").exists()
     # The same entry from an active admin is added: only the actor made the difference.
-    services.add_catalogue_entry(actor=admin, name="Sublimation (ours)", **entry)
+    library_services.add_catalogue_entry(actor=admin, name="Sublimation (ours)", **entry)
     assert DefenseMechanism.objects.filter(name="Sublimation (ours)").exists()
 
 
@@ -218,28 +219,28 @@ def _unqualified_supervisor(practice, supervisee, **roles):
     return User.objects.get(pk=user.pk)
 
 
-def test_the_review_queue_lists_no_overdue_reviews_through_an_unqualified_link(colleague, practice, login):
+def test_the_signoff_queue_lists_no_overdue_reviews_through_an_unqualified_link(colleague, practice, login):
     # The queue's plans came through qualified links only; its overdue list took any link, which
     # for an admin (who sees the whole practice) listed reviews of people she no longer supervises.
     boss = _unqualified_supervisor(practice, colleague, is_practice_admin=True)
     plan = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
     scheduling.run_for_practice(practice, plan.next_review_date + dt.timedelta(days=8))
     assert ProgressReview.objects.get(plan=plan).status == ProgressReview.Status.OVERDUE
-    queue = BeautifulSoup(login(boss).get("/plans/reviews/").content, "html.parser")
+    queue = BeautifulSoup(login(boss).get("/plans/sign-off/").content, "html.parser")
     assert f"/plans/{plan.pk}/#reviews" not in [a["href"] for a in queue.select("main a[href]")]
 
 
-def test_an_unqualified_supervisor_is_not_offered_the_review_queue(colleague, practice, login):
+def test_an_unqualified_supervisor_is_not_offered_the_signoff_queue(colleague, practice, login):
     # The menu and the home page asked the supervisor flag; the queue itself asks for a qualified supervisor.
     user = _unqualified_supervisor(practice, colleague)
     page = BeautifulSoup(login(user).get("/").content, "html.parser")
-    assert "/plans/reviews/" not in [a["href"] for a in page.select("nav a[href]")]
+    assert "/plans/sign-off/" not in [a["href"] for a in page.select("nav a[href]")]
     assert page.find("h2", string="Your supervisees") is None
 
 
-def test_a_qualified_supervisor_is_offered_the_review_queue_and_sees_their_trainee(supervisor, trainee, login):
+def test_a_qualified_supervisor_is_offered_the_signoff_queue_and_sees_their_trainee(supervisor, trainee, login):
     page = BeautifulSoup(login(supervisor).get("/").content, "html.parser")
-    assert "/plans/reviews/" in [a["href"] for a in page.select("nav a[href]")]
+    assert "/plans/sign-off/" in [a["href"] for a in page.select("nav a[href]")]
     card = page.find("h2", string="Your supervisees").find_parent("section")
     assert trainee.printed_name in card.get_text() and "trainee" in card.get_text()
 
@@ -257,8 +258,8 @@ ANYWHERE_IN = {
     "accounts/access.py",
     "accounts/forms.py",
     "accounts/admin.py",
-    "accounts/management/commands/seed_demo.py",
-    "plans/scale.py",
+    "demo/management/commands/seed_demo.py",
+    "demo/scale.py",
 }
 IN_FUNCTIONS = {
     "accounts/services.py": {

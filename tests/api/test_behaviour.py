@@ -39,7 +39,7 @@ def test_a_write_without_if_match_is_428_and_with_an_old_etag_412(api, clinician
 
 
 def test_a_write_racing_past_the_if_match_check_is_still_412_from_the_service(api, clinician, own_client, monkeypatch):
-    from plans import services
+    from plans.editor import services
 
     caller = api(clinician)
     goal = make_plan(own_client).goals.get()

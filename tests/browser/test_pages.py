@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from plans import exports, lifecycle, progress, services
+from plans import exports, lifecycle, progress
+from plans.editor import services
 from plans.models import Goal, MeasureDefinition
 from tests.browser.conftest import WIDTHS, a11y_problems, cramped_cards, sideways_overflow
 from tests.factories import ClientFactory, make_plan
@@ -144,7 +145,7 @@ def _supervisor_pages(clinician, trainee, supervisor, admin):
     plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     return supervisor, [
         Visit("home", "/"),
-        Visit("review-queue", "/plans/reviews/"),
+        Visit("signoff-queue", "/plans/sign-off/"),
         Visit("plan-in-review", f"/plans/{plan.pk}/"),
         Visit("notifications", "/plans/notifications/"),
     ]

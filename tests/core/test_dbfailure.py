@@ -24,7 +24,7 @@ def _down(*args, **kwargs):
 
 def test_database_error_in_a_view_is_a_503_page(clinician, login, plan, monkeypatch):
     web = login(clinician)
-    monkeypatch.setattr("plans.views.load_plan_page", _down)
+    monkeypatch.setattr("plans.editor.views.load_plan_page", _down)
     response = web.get(f"/plans/{plan.pk}/")
     assert response.status_code == 503
     assert MESSAGE in response.content.decode()
@@ -36,7 +36,7 @@ def test_database_error_in_a_view_is_a_503_page(clinician, login, plan, monkeypa
 
 def test_database_error_in_an_htmx_save_keeps_the_page_and_says_why(clinician, login, plan, monkeypatch):
     web = login(clinician)
-    monkeypatch.setattr("plans.services.add_goal", _down)
+    monkeypatch.setattr("plans.editor.services.add_goal", _down)
     response = web.post(f"/plans/{plan.pk}/goal/add/", {"goal-new-statement": "Sleep through the night"}, headers=HX)
     assert response.status_code == 503
     assert response["HX-Reswap"] == "none"
@@ -88,7 +88,7 @@ def test_other_errors_are_still_a_500(clinician, login, plan, monkeypatch):
     def _bug(*args, **kwargs):
         raise ValueError("a bug")
 
-    monkeypatch.setattr("plans.views.load_plan_page", _bug)
+    monkeypatch.setattr("plans.editor.views.load_plan_page", _bug)
     response = web.get(f"/plans/{plan.pk}/")
     assert response.status_code == 500
     assert MESSAGE not in response.content.decode()

@@ -276,7 +276,7 @@ def test_a_form_refused_for_its_errors_can_be_sent_again_with_the_same_id(clinic
 
 def test_a_refused_lifecycle_action_is_not_kept(clinician, login, own_client):
     """Submitting a plan with no goals is refused with a redirect and an error message: not kept."""
-    from plans import services
+    from plans.editor import services
 
     empty = services.start_plan(actor=clinician, client=own_client, start_date=dt.date(2026, 11, 2))
     web = login(clinician)

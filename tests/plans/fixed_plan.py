@@ -9,8 +9,9 @@ import datetime as dt
 import uuid
 
 from clients.models import PresentingProblem
+from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans import services
+from plans.editor import services
 from plans.models import Goal, Intervention, InterventionTechnique, MeasureDefinition, Objective, TreatmentPlan
 from tests.factories import ClientFactory, PresentingProblemFactory
 
@@ -37,7 +38,7 @@ def build_fixed_plan(author, **client_fields) -> TreatmentPlan:
         attachment_pattern="avoidant",
         narrative_hypothesis='Needs no one — "safer" that way.\nSecond line.',
     )
-    conflict = services.add_conflict(
+    conflict = formulation_services.add_conflict(
         actor=author,
         formulation=plan.formulation,
         conflict_type=ConflictType.objects.get(code="care-self-sufficiency"),
@@ -45,7 +46,7 @@ def build_fixed_plan(author, **client_fields) -> TreatmentPlan:
         mode="passive",
         description="Sehnt sich nach Fürsorge.",
     )
-    defense = services.add_defense(
+    defense = formulation_services.add_defense(
         actor=author,
         formulation=plan.formulation,
         mechanism=DefenseMechanism.objects.get(name="Isolation of affect"),

@@ -2,7 +2,7 @@
 
 A fixed plan (fixed lineage UUIDs, dates and texts, some of them not ASCII) must render to
 exactly this JSON and hash. If this test fails, a change altered the format: every stored
-signature would stop matching. Don't update the literal; add a new schema to plans.canonical
+signature would stop matching. Don't update the literal; add a new schema to plans.lifecycle.canonical
 and leave the old one as it is.
 """
 
@@ -10,7 +10,8 @@ import hashlib
 
 import pytest
 
-from plans import canonical, lifecycle
+from plans import lifecycle
+from plans.lifecycle import canonical
 from tests.plans.fixed_plan import build_fixed_plan
 
 GOLDEN_JSON = (

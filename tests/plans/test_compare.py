@@ -1,4 +1,4 @@
-"""What changed between two versions of a plan (plans/compare.py), one behaviour per test.
+"""What changed between two versions of a plan (plans/lifecycle/compare.py), one behaviour per test.
 
 Each test compares an active version with its amendment (a fresh draft of the same content),
 after changing one thing in the amendment through the services, as a clinician would.
@@ -7,9 +7,11 @@ after changing one thing in the amendment through the services, as a clinician w
 import pytest
 from bs4 import BeautifulSoup
 
+from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation
-from plans import lifecycle, services
-from plans.compare import Change, compare_versions
+from plans import lifecycle
+from plans.editor import services
+from plans.lifecycle.compare import Change, compare_versions
 from plans.models import Goal, Intervention, InterventionTechnique, Objective
 from tests.factories import make_plan
 
@@ -45,11 +47,13 @@ def _objective(plan, number: str = "1.1") -> Objective:
 def _edit(clinician, item, **values):
     if isinstance(item, Objective):
         values.setdefault("presenting_problems", list(item.presenting_problems.all()))
-    return services.update_item(actor=clinician, item=item, expected_version=item.version, values=values)
+    # The formulation's items are edited by its own services, the plan's by the plan editor's.
+    edit = formulation_services if isinstance(item, CoreConflict | DefenseObservation) else services
+    return edit.update_item(actor=clinician, item=item, expected_version=item.version, values=values)
 
 
 def _new_conflict(clinician, plan) -> CoreConflict:
-    return services.add_conflict(
+    return formulation_services.add_conflict(
         actor=clinician,
         formulation=plan.formulation,
         conflict_type=ConflictType.objects.exclude(code="care-self-sufficiency").order_by("pk").first(),
@@ -99,7 +103,7 @@ def test_a_changed_plan_detail_is_listed_with_its_label_old_and_new_value(origin
 
 def test_a_changed_formulation_field_is_listed_under_its_sections_title(original, amendment, clinician):
     formulation = amendment.formulation
-    services.save_formulation_section(
+    formulation_services.save_formulation_section(
         actor=clinician,
         formulation=formulation,
         section="narrative",
@@ -117,7 +121,7 @@ def test_several_fields_of_one_section_are_listed_together_and_untouched_section
     original, amendment, clinician
 ):
     formulation = amendment.formulation
-    services.save_formulation_section(
+    formulation_services.save_formulation_section(
         actor=clinician,
         formulation=formulation,
         section="development",
@@ -259,7 +263,7 @@ def test_an_added_conflict_is_listed_as_added(original, amendment, clinician):
 
 
 def test_a_removed_conflict_is_listed_as_removed_and_unlinked_from_its_objectives(original, amendment, clinician):
-    services.remove_item(actor=clinician, item=CoreConflict.objects.get(formulation__plan=amendment))
+    formulation_services.remove_item(actor=clinician, item=CoreConflict.objects.get(formulation__plan=amendment))
     diff = compare_versions(original, amendment)
     assert ("Core conflict", CONFLICT, "removed") in _items(diff)
     objectives = [item for item in diff.items if item.kind == "Objective"]
@@ -277,7 +281,7 @@ def test_a_changed_defense_lists_its_changed_field(original, amendment, clinicia
 
 
 def test_an_added_defense_is_listed_as_added(original, amendment, clinician):
-    services.add_defense(
+    formulation_services.add_defense(
         actor=clinician,
         formulation=amendment.formulation,
         mechanism=DefenseMechanism.objects.get(name="Projection"),
@@ -287,7 +291,7 @@ def test_an_added_defense_is_listed_as_added(original, amendment, clinician):
 
 
 def test_a_removed_defense_is_listed_as_removed(original, amendment, clinician):
-    services.remove_item(actor=clinician, item=DefenseObservation.objects.get(formulation__plan=amendment))
+    formulation_services.remove_item(actor=clinician, item=DefenseObservation.objects.get(formulation__plan=amendment))
     assert ("Defense", DEFENSE, "removed") in _items(compare_versions(original, amendment))
 
 

@@ -14,7 +14,7 @@ def test_overdue_reviews_show_on_the_supervisors_queue_and_the_admins_home(
     scheduling.run_for_practice(practice, plan.next_review_date + dt.timedelta(days=8))
     review = ProgressReview.objects.get(plan=plan)
     assert review.status == "overdue"
-    queue = BeautifulSoup(login(supervisor).get("/plans/reviews/").content, "html.parser")
+    queue = BeautifulSoup(login(supervisor).get("/plans/sign-off/").content, "html.parser")
     assert f"/plans/{plan.pk}/#reviews" in [a["href"] for a in queue.select("section")[1].select("a")]
     home = BeautifulSoup(login(admin).get("/").content, "html.parser")
     overdue = home.find("h2", string="Overdue reviews").find_parent("section")

@@ -6,14 +6,14 @@ from tests.factories import make_plan
 
 
 def _publish(admin, plan, name):
-    from plans import services
+    from plans.library import services as library_services
 
-    return services.publish_plan_as_template(
+    return library_services.publish_plan_as_template(
         actor=admin,
         plan=plan,
-        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
         name=name,
-        goals=services.template_texts_from_plan(plan),
+        goals=library_services.template_texts_from_plan(plan),
         confirmed=True,
     )
 

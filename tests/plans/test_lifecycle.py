@@ -1,4 +1,5 @@
-"""Submit, review, approve, amend, close: who may, from which state, and what is recorded."""
+"""Submit, sign off (approve or request changes), amend, close: who may, from which state, and what is
+recorded. The sign-off queue and the comments are in test_signoff.py."""
 
 import pytest
 from bs4 import BeautifulSoup
@@ -7,9 +8,10 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Notification
 from accounts.tasks import deliver_notification
-from plans import lifecycle, services
-from plans.canonical import content_hash
+from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
+from plans.editor import services
+from plans.lifecycle.canonical import content_hash
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
 
@@ -45,7 +47,7 @@ def test_clinician_without_cosignature_signs_and_activates_in_one_step(clinician
     assert (transition.from_status, transition.to_status, transition.actor) == ("draft", "active", clinician)
 
 
-def test_a_trainees_submission_goes_to_review_and_tells_the_supervisor_without_naming_the_client(
+def test_a_trainees_submission_waits_for_signoff_and_tells_the_supervisor_without_naming_the_client(
     trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -280,39 +282,7 @@ def test_a_superseded_version_still_reads_exactly_as_signed(active_plan, clinici
     assert "Names 2 patterns" in old_page and "The content matches its signatures" in old_page
 
 
-# --- Comments, queue, notifications -------------------------------------------
-
-
-def test_comment_anchored_to_an_objective_shows_beside_it_for_the_author(trainee, supervisor, trainee_plan, login):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    objective = Objective.objects.get(goal__plan=plan)
-    web = login(supervisor)
-    web.post(f"/plans/{plan.pk}/comments/", {"anchor": f"objective:{objective.lineage}", "body": "Measure is vague."})
-    author_page = BeautifulSoup(login(trainee).get(f"/plans/{plan.pk}/").content, "html.parser")
-    inline = author_page.select_one(f"#objective-{objective.pk} .inline-comments")
-    assert inline is not None and "Measure is vague." in inline.get_text()
-    comment = plan.comments.get()
-    login(trainee).post(f"/plans/comments/{comment.pk}/resolve/")
-    comment.refresh_from_db()
-    assert comment.resolved_by == trainee
-
-
-def test_colleague_cannot_comment_on_a_plan_outside_their_caseload(colleague, trainee, trainee_plan, login):
-    response = login(colleague).post(f"/plans/{trainee_plan.pk}/comments/", {"anchor": "plan:", "body": "x"})
-    assert response.status_code == 404
-    assert not trainee_plan.comments.exists()
-
-
-def test_review_queue_lists_supervisees_plans_oldest_first(trainee, clinician, supervisor, login):
-    first = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
-    supervisor_membership = clinician.membership
-    supervisor_membership.requires_cosignature = True
-    supervisor_membership.save()
-    second = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
-    assert list(TreatmentPlan.objects.awaiting_review_by(supervisor)) == [first, second]
-    page = BeautifulSoup(login(supervisor).get("/plans/reviews/").content, "html.parser")
-    links = [a["href"] for a in page.select("section")[0].select("tbody a")]
-    assert links == [f"/plans/{first.pk}/", f"/plans/{second.pk}/"]
+# --- Notifications and transitions ------------------------------------------
 
 
 def test_delivering_a_notification_twice_sends_it_once(clinician):

@@ -7,7 +7,9 @@ import pytest
 from pypdf import PdfReader
 
 from accounts.models import Practice
-from plans import lifecycle, services
+from formulation import services as formulation_services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import Objective
 from tests.factories import ClientFactory, make_plan
 
@@ -92,7 +94,7 @@ def test_paper_size_follows_the_practice(own_client, clinician, login):
 
 def test_client_version_is_plain_and_leaves_out_the_formulation(own_client, clinician, login):
     plan = make_plan(own_client)
-    services.save_formulation_section(
+    formulation_services.save_formulation_section(
         actor=clinician,
         formulation=plan.formulation,
         section="narrative",

@@ -142,28 +142,6 @@ def test_a_stale_goal_edit_is_refused_and_shows_both_texts(clinician, plan, logi
     assert goal.statement == "Mine"
 
 
-def test_formulation_sections_autosave_independently_and_detect_conflicts(clinician, plan, login):
-    web = login(clinician)
-    url = f"/plans/{plan.pk}/formulation/"
-    saved = web.post(
-        url + "narrative/", {"narrative-narrative_hypothesis": "Tab one", "narrative-version": 0}, headers=HX
-    )
-    assert "Saved at" in saved.content.decode()
-    # Another section saved from version 0 is not a conflict: sections version separately.
-    other = web.post(
-        url + "strengths/", {"strengths-strengths": "Curious, reflective", "strengths-version": 0}, headers=HX
-    )
-    assert "Saved at" in other.content.decode()
-    stale = web.post(
-        url + "narrative/", {"narrative-narrative_hypothesis": "Tab two", "narrative-version": 0}, headers=HX
-    )
-    body = stale.content.decode()
-    assert "Not saved" in body and "Tab one" in body
-    plan.formulation.refresh_from_db()
-    assert plan.formulation.narrative_hypothesis == "Tab one"
-    assert plan.formulation.strengths == "Curious, reflective"
-
-
 def test_remove_keeps_the_row_and_hides_it(clinician, plan, login):
     goal = plan.goals.get()
     web = login(clinician)
@@ -187,9 +165,10 @@ def test_move_reorders_goals(clinician, plan, login):
 
 
 def test_golden_thread_flags_unaddressed_formulation_items_and_loose_objectives(clinician, plan, login):
-    from plans import services
+    from formulation import services as formulation_services
+    from plans.editor import services
 
-    services.add_conflict(
+    formulation_services.add_conflict(
         actor=clinician,
         formulation=plan.formulation,
         conflict_type=ConflictType.objects.get(code="guilt"),

@@ -67,7 +67,7 @@ def test_measure_bound_objective_follows_the_scores(active_plan, clinician, phq9
     # Bindings are set while drafting; an amendment is a fresh draft of the active plan.
     draft = lifecycle.amend_plan(actor=clinician, plan=active_plan)
     bound = Objective.objects.get(goal__plan=draft)
-    from plans import services
+    from plans.editor import services
 
     services.update_item(
         actor=clinician,
@@ -109,7 +109,7 @@ def test_measure_bound_objective_follows_the_scores(active_plan, clinician, phq9
 
 
 def test_binding_needs_measure_criterion_and_threshold_together(own_client, clinician, phq9):
-    from plans import services
+    from plans.editor import services
 
     plan = make_plan(own_client)
     objective = Objective.objects.get(goal__plan=plan)

@@ -19,8 +19,9 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clients.models import PresentingProblem
-from plans import canonical, guards, lifecycle, pdf
+from plans import lifecycle, pdf
 from plans.fhir import plan_bundle
+from plans.lifecycle import canonical, guards
 from plans.models import Goal, ImmutableRecordError, PlanQuote, Signature, TreatmentPlan
 from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 

@@ -1,6 +1,6 @@
 import datetime as dt
 
-from plans.smart import check_objective
+from plans.editor.smart import check_objective
 
 BASE = {
     "statement": "Identify and name negative self-talk in a daily journal",

@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from audit import log
 from audit.models import AccessLog
-from plans import services
+from plans.editor import services
+from plans.library import services as library_services
 from plans.models import GoalTemplate, ObjectiveTemplate, PlanTemplate
 from tests.factories import ClientFactory, make_plan, staff
 
@@ -60,7 +61,7 @@ def test_the_review_page_shows_every_text_the_template_would_carry_as_an_editabl
     response = _review_page(login(admin), plan)
     values = _posted_values(response)
     shown = set(values.values())
-    for goal in services.template_texts_from_plan(plan):
+    for goal in library_services.template_texts_from_plan(plan):
         assert goal.statement in shown
         for objective in goal.objectives:
             assert {objective.statement, objective.measure, objective.target, str(objective.months_to_target)} <= shown
@@ -106,12 +107,12 @@ def test_the_admin_edits_and_leaves_out_texts_and_only_the_reviewed_text_is_shar
 
 def test_the_template_records_who_made_it_when_and_from_which_plan_version(admin, plan):
     before = dt.datetime.now(dt.UTC)
-    template = services.publish_plan_as_template(
+    template = library_services.publish_plan_as_template(
         actor=admin,
         plan=plan,
-        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
         name="Grief work",
-        goals=[services.GoalText(statement="Grieve a parent's death")],
+        goals=[library_services.GoalText(statement="Grieve a parent's death")],
         confirmed=True,
     )
     template.refresh_from_db()
@@ -125,12 +126,12 @@ def test_the_template_records_who_made_it_when_and_from_which_plan_version(admin
 def test_the_library_names_the_source_plan_only_to_those_who_may_see_it(
     admin, clinician, colleague, supervisor, plan, login
 ):
-    services.publish_plan_as_template(
+    library_services.publish_plan_as_template(
         actor=admin,
         plan=plan,
-        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
         name="Grief work",
-        goals=[services.GoalText(statement="Grieve a parent's death")],
+        goals=[library_services.GoalText(statement="Grieve a parent's death")],
         confirmed=True,
     )
     link = f'href="/plans/{plan.pk}/"'
@@ -187,18 +188,18 @@ def test_a_duplicate_name_is_a_field_error(admin, plan, login):
 
 
 def test_the_service_refuses_a_stale_review_an_unconfirmed_one_and_a_non_admin(admin, clinician, plan):
-    fingerprint = services.template_source_fingerprint(plan)
-    goals = [services.GoalText(statement="Grieve")]
+    fingerprint = library_services.template_source_fingerprint(plan)
+    goals = [library_services.GoalText(statement="Grieve")]
     with pytest.raises(ValidationError, match="changed while you were reviewing"):
-        services.publish_plan_as_template(
+        library_services.publish_plan_as_template(
             actor=admin, plan=plan, reviewed_fingerprint="0" * 64, name="A", goals=goals, confirmed=True
         )
     with pytest.raises(ValidationError):
-        services.publish_plan_as_template(
+        library_services.publish_plan_as_template(
             actor=admin, plan=plan, reviewed_fingerprint=fingerprint, name="A", goals=goals, confirmed=False
         )
     with pytest.raises(PermissionDenied):
-        services.publish_plan_as_template(
+        library_services.publish_plan_as_template(
             actor=clinician, plan=plan, reviewed_fingerprint=fingerprint, name="A", goals=goals, confirmed=True
         )
     assert not PlanTemplate.objects.filter(name="A").exists()
@@ -224,7 +225,7 @@ def test_template_review_access_matrix(role, request, plan, other_practice, logi
     assert web.get(url).status_code == get_status
     data = {
         "name": f"By {role}",
-        "fingerprint": services.template_source_fingerprint(plan),
+        "fingerprint": library_services.template_source_fingerprint(plan),
         "g1-keep": "on",
         "g1-statement": "Grieve",
         "confirmed": "on",
@@ -241,12 +242,12 @@ def test_anonymous_is_sent_to_sign_in_from_the_review_page(client, plan):
 def test_a_template_from_another_clients_plan_needs_that_plan_to_be_visible(admin, outsider):
     elsewhere = make_plan(ClientFactory(primary_clinician=outsider))
     with pytest.raises(PermissionDenied, match="cannot see"):
-        services.publish_plan_as_template(
+        library_services.publish_plan_as_template(
             actor=admin,
             plan=elsewhere,
-            reviewed_fingerprint=services.template_source_fingerprint(elsewhere),
+            reviewed_fingerprint=library_services.template_source_fingerprint(elsewhere),
             name="Stolen",
-            goals=[services.GoalText(statement="x")],
+            goals=[library_services.GoalText(statement="x")],
             confirmed=True,
         )
 

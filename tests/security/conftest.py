@@ -35,8 +35,11 @@ def canary_records(clinician, supervisor) -> Hidden:
     through comment, signature and amendment, so every kind of clinical record exists."""
     from accounts.models import Membership
     from clients.models import PresentingProblem
+    from formulation import services as formulation_services
     from formulation.models import CoreConflict, DefenseObservation, Formulation
-    from plans import lifecycle, services
+    from plans import lifecycle
+    from plans.editor import services
+    from plans.lifecycle import comments
     from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
     from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 
@@ -51,7 +54,7 @@ def canary_records(clinician, supervisor) -> Hidden:
     PresentingProblemFactory(client=client, title=CANARIES["problem_title"], clients_words=CANARIES["clients_words"])
     plan = make_plan(client)
     formulation = plan.formulation
-    services.save_formulation_section(
+    formulation_services.save_formulation_section(
         actor=clinician,
         formulation=formulation,
         section="narrative",
@@ -59,7 +62,7 @@ def canary_records(clinician, supervisor) -> Hidden:
         values={"narrative_hypothesis": CANARIES["narrative"]},
     )
     services.add_goal(actor=clinician, plan=plan, statement=CANARIES["goal"])
-    lifecycle.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
+    comments.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
     plan = lifecycle.submit_plan(actor=clinician, plan=plan)
     amendment = lifecycle.amend_plan(actor=clinician, plan=plan)
     plans = [plan, amendment]

@@ -61,14 +61,15 @@ def all_routes() -> list[Route]:
 def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     """Keyword arguments to try for a route, and whether they name hidden records."""
     from formulation.models import Formulation
-    from plans.library import CATALOGUES
-    from plans.views import ITEMS
+    from formulation.views import ITEMS as FORMULATION_ITEMS
+    from plans.editor.views import ITEMS as PLAN_ITEMS
+    from plans.library.views import CATALOGUES
 
     ids = sorted(hidden.all_ids)
     if route.name.startswith("admin:"):
         ids = ids[:1]  # non-superusers are sent to the admin sign-in before any lookup
     slugs = {
-        "kind": sorted(set(ITEMS) | set(CATALOGUES)),
+        "kind": sorted(set(PLAN_ITEMS) | set(FORMULATION_ITEMS) | set(CATALOGUES)),
         "section": sorted(Formulation.SECTIONS),
         "direction": ["up", "down"],
         "uidb64": [urlsafe_base64_encode(force_bytes(victim.pk))],
@@ -134,7 +135,7 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
     assert leaks == []
     assert web.get("/").status_code == 200, "the attacker stayed signed in for the whole walk"
     assert statuses.get(404, 0) > 0
-    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "plans")}
+    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "formulation", "plans")}
     assert clinical <= exercised, f"clinical routes not walked: {sorted(clinical - exercised)}"
 
 
@@ -157,18 +158,22 @@ def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_
 ):
     """The admin shares a hidden client's plan as a template, rewording the goal as the review asks:
     the colleague reads the template in the library, but nothing of the client, nor which plan it was."""
-    from plans import services
+    from plans.library import services as library_services
 
     plan = canary_records.plans[0]
     web = login(admin)
     form = web.get(f"/plans/{plan.pk}/save-as-template/").context["form"]
     assert CANARIES["goal"] in [form[name].value() for name in form.fields], "the review shows the client's text"
-    services.publish_plan_as_template(
+    library_services.publish_plan_as_template(
         actor=admin,
         plan=plan,
-        reviewed_fingerprint=services.template_source_fingerprint(plan),
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
         name="Shared from a hidden plan",
-        goals=[services.GoalText(statement="Reviewed goal", objectives=(services.ObjectiveText("Reviewed"),))],
+        goals=[
+            library_services.GoalText(
+                statement="Reviewed goal", objectives=(library_services.ObjectiveText("Reviewed"),)
+            )
+        ],
         confirmed=True,
     )
     page = login(colleague).get("/plans/library/").content.decode()

@@ -76,6 +76,7 @@ class World:
 def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     from formulation.models import Formulation
     from plans import exports, lifecycle, progress
+    from plans.lifecycle import comments
     from plans.models import MeasureDefinition, PlanTemplate
     from tests.two_factor import enroll
 
@@ -85,7 +86,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     in_review = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     returned = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     returned = lifecycle.request_changes(actor=supervisor, plan=returned, comment="Please name the conflict.")
-    comment = lifecycle.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
+    comment = comments.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
     review = progress.start_review_now(actor=clinician, plan=active)
     template = PlanTemplate.objects.create(practice=practice, name="Practice template", created_by=admin)
     export = exports.request_export(actor=admin)
@@ -136,6 +137,9 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
 
 def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
     """(role, URLs) for a route: a person who may use it, and URLs naming records of theirs."""
+    from formulation.views import ITEMS as FORMULATION_ITEMS
+    from plans.editor.views import ITEMS as PLAN_ITEMS
+
     i = w.ids
 
     def url(**kwargs) -> str:
@@ -172,17 +176,24 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "clients:discharge": ("clinician", lambda: [url(pk=i["client"])]),
         "clients:problem_create": ("clinician", lambda: [url(pk=i["client"])]),
         "plans:create": ("clinician", lambda: [url(client_pk=i["client"])]),
-        "plans:formulation_section": ("clinician", lambda: [url(pk=i["draft"], section=s) for s in i["sections"]]),
+        "formulation:section": ("clinician", lambda: [url(pk=i["draft"], section=s) for s in i["sections"]]),
         "plans:item_add": (
             "clinician",
             lambda: (
-                [url(pk=i["draft"], kind=k) for k in kinds if k != "objective"]
+                [url(pk=i["draft"], kind=k) for k in PLAN_ITEMS if k != "objective"]
                 + [url(pk=i["draft"], kind="objective") + f"?goal={i['goal']}"]
             ),
         ),
-        "plans:item_edit": ("clinician", lambda: [url(kind=k, item_pk=pk) for k, pk in kinds.items()]),
+        "plans:item_edit": ("clinician", lambda: [url(kind=k, item_pk=kinds[k]) for k in PLAN_ITEMS]),
         "plans:item_remove": ("clinician", lambda: [url(kind="goal", item_pk=kinds["goal"])]),
         "plans:item_move": ("clinician", lambda: [url(kind="goal", item_pk=kinds["goal"], direction="down")]),
+        "formulation:item_add": ("clinician", lambda: [url(pk=i["draft"], kind=k) for k in FORMULATION_ITEMS]),
+        "formulation:item_edit": ("clinician", lambda: [url(kind=k, item_pk=kinds[k]) for k in FORMULATION_ITEMS]),
+        "formulation:item_remove": ("clinician", lambda: [url(kind="conflict", item_pk=kinds["conflict"])]),
+        "formulation:item_move": (
+            "clinician",
+            lambda: [url(kind="conflict", item_pk=kinds["conflict"], direction="down")],
+        ),
         "plans:comment_resolve": ("clinician", lambda: [url(pk=i["comment"])]),
         "plans:review_complete": ("clinician", lambda: [url(pk=i["review"])]),
         "plans:measure_record": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
@@ -197,7 +208,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "plans:export_download": ("admin", lambda: [url(pk=i["export"])]),
         "plans:exports": ("admin", lambda: [url()]),
         "plans:library": ("admin", lambda: [url()]),
-        "plans:review_queue": ("supervisor", lambda: [url()]),
+        "plans:signoff_queue": ("supervisor", lambda: [url()]),
         "accounts:staff_list": ("admin", lambda: [url()]),
         "accounts:staff_invite": ("admin", lambda: [url()]),
         "accounts:staff_edit": ("admin", lambda: [url(pk=i["colleague_membership"])]),
@@ -406,7 +417,7 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
     assert outcome.unreached == set(UNREACHED)
     # Forms were found and fuzzed field by field for the routes that have them.
     form_routes = {"clients:create", "clients:edit", "plans:create", "plans:details_save", "plans:item_edit"}
-    form_routes |= {"plans:formulation_section", "plans:measure_record", "plans:review_complete", "accounts:login"}
+    form_routes |= {"formulation:section", "plans:measure_record", "plans:review_complete", "accounts:login"}
     form_routes |= {"plans:catalogue_add", "plans:comment_add", "accounts:staff_edit", "accounts:password_change"}
     assert form_routes.isdisjoint(outcome.without_fields)
     assert "GET /accounts/audit/" in forms, sorted(k for k in forms if k.startswith("GET"))

@@ -106,7 +106,7 @@ def test_the_main_flows_put_no_canary_in_logs_emails_cookies_or_urls(
         trainee_plan = make_plan(trainee_client)
         trail.visit(login(trainee), "post", f"/plans/{trainee_plan.pk}/submit/")
         web = login(supervisor)
-        trail.visit(web, "get", "/plans/reviews/")
+        trail.visit(web, "get", "/plans/sign-off/")
         trail.visit(web, "post", f"/plans/{trainee_plan.pk}/request-changes/", {"comment": CANARIES["comment"]})
         lifecycle.start_revision(actor=trainee, plan=trainee_plan)
         trail.visit(login(trainee), "post", f"/plans/{trainee_plan.pk}/submit/")

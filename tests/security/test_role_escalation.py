@@ -218,7 +218,7 @@ def test_a_supervision_row_put_straight_into_the_database_does_not_let_an_unqual
 
     assert not lifecycle.supervises(reviewer, trainee, practice.pk)
     assert reviewer not in lifecycle.current_supervisors(trainee, practice.pk)
-    assert not TreatmentPlan.objects.awaiting_review_by(reviewer).exists()
+    assert not TreatmentPlan.objects.awaiting_signoff_by(reviewer).exists()
     if who != "non_clinician_admin":  # an admin reads the whole practice anyway, read-only
         assert not TreatmentPlan.objects.visible_to(reviewer).filter(pk=submitted_trainee_plan.pk).exists()
     for act in (lifecycle.approve_plan, lifecycle.request_changes):

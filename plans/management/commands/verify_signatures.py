@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.canonical import VALID, schema_of, verify
+from plans.lifecycle.canonical import VALID, schema_of, verify
 from plans.models import Signature, TreatmentPlan
 
 

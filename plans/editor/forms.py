@@ -3,7 +3,7 @@ from django import forms
 from clients.forms import DateInput
 from clients.models import PresentingProblem
 from core.dates import ClinicalDateFormField
-from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
+from formulation.forms import ServiceValidatedForm
 from plans.models import (
     Goal,
     Intervention,
@@ -13,18 +13,6 @@ from plans.models import (
     PlanTemplate,
     TreatmentPlan,
 )
-
-
-class ServiceValidatedForm(forms.ModelForm):
-    """Field-level checks here; whole-record validation in the service, mapped back onto fields."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    def _post_clean(self):
-        pass
-
-    def values(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class PlanStartForm(forms.Form):
@@ -63,40 +51,6 @@ class PlanDetailsForm(ServiceValidatedForm):
     def __init__(self, *args, plan: TreatmentPlan, **kwargs):
         super().__init__(*args, instance=plan, initial={"version": plan.version}, **kwargs)
         self.fields["presenting_problems"].queryset = plan.client.presenting_problems.current()
-
-
-def formulation_section_form(section: str):
-    fields = Formulation.SECTIONS[section][1]
-    widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields if name != "attachment_pattern"}
-    return forms.modelform_factory(Formulation, form=ServiceValidatedForm, fields=fields, widgets=widgets)
-
-
-class ConflictForm(ServiceValidatedForm):
-    class Meta:
-        model = CoreConflict
-        fields = CoreConflict.EDITABLE_FIELDS
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-
-    def __init__(self, *args, practice_id: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["conflict_type"].queryset = ConflictType.objects.available_to(practice_id)
-
-
-class DefenseForm(ServiceValidatedForm):
-    class Meta:
-        model = DefenseObservation
-        fields = DefenseObservation.EDITABLE_FIELDS
-        widgets = {"evidence": forms.Textarea(attrs={"rows": 2})}
-        labels = {"mechanism": "Defense"}
-
-    def __init__(self, *args, practice_id: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        mechanisms = list(DefenseMechanism.objects.available_to(practice_id))
-        grouped: dict[str, list] = {}
-        for mechanism in mechanisms:
-            grouped.setdefault(mechanism.get_level_display(), []).append((mechanism.pk, mechanism.name))
-        self.fields["mechanism"].queryset = DefenseMechanism.objects.available_to(practice_id)
-        self.fields["mechanism"].choices = [("", "---------"), *grouped.items()]
 
 
 class GoalForm(ServiceValidatedForm):

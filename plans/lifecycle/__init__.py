@@ -1,5 +1,10 @@
 """The plan lifecycle: every change of state is one of these functions.
 
+This package holds what a version's life after drafting needs: the transitions and signatures (here),
+the supervisor's comments (comments.py), the signed canonical content (canonical.py) and the quotes
+it freezes (quotes.py), the database guards that keep signed content fixed (guards.py), version
+comparison (compare.py) and the views of sign-off and the rest of the lifecycle (views.py).
+
 draft --submit--> in review --approve--> active --amend/approve--> superseded
             \\                \\-request changes--> changes requested --revise--> draft
              \\--submit, no co-signature needed--> active --close--> closed
@@ -23,8 +28,8 @@ from accounts.models import User
 from audit import log
 from core.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import quotes
-from plans.canonical import canonical_json, verify
+from plans.lifecycle import quotes
+from plans.lifecycle.canonical import canonical_json, verify
 from plans.models import (
     Comment,
     Goal,
@@ -169,7 +174,7 @@ def submit_plan(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
 def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> TreatmentPlan:
     plan = _lock(plan)
     _require_status(plan, Status.IN_REVIEW, action="request changes to")
-    _require_reviewer(actor, plan)
+    _require_signoff_supervisor(actor, plan)
     if not comment.strip():
         raise TransitionError({"comment": "Say what needs to change: a comment is required."})
     transition = _record(plan, actor, Status.CHANGES_REQUESTED, comment)
@@ -203,7 +208,7 @@ def start_revision(*, actor: User, plan: TreatmentPlan) -> TreatmentPlan:
     return plan
 
 
-def _require_reviewer(actor: User, plan: TreatmentPlan) -> None:
+def _require_signoff_supervisor(actor: User, plan: TreatmentPlan) -> None:
     if actor.pk == plan.author_id:
         raise TransitionError("Nobody approves or reviews their own plan.")
     if not policy.can(actor, Action.APPROVE, plan):
@@ -215,7 +220,7 @@ def approve_plan(*, actor: User, plan: TreatmentPlan, comment: str = "") -> Trea
     """The supervisor co-signs; the plan becomes active and any version it amends is superseded."""
     plan = _lock(plan)
     _require_status(plan, Status.IN_REVIEW, action="approve")
-    _require_reviewer(actor, plan)
+    _require_signoff_supervisor(actor, plan)
     authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).first()
     # Checked afresh against the stored JSON and the hash, as the plan page checks it.
     if authored is None or not verify(plan).matches:
@@ -321,59 +326,6 @@ def _copy_content(source: TreatmentPlan, target: TreatmentPlan) -> None:
     for i in Intervention.objects.current().filter(plan=source).prefetch_related("objectives"):
         copy = Intervention.objects.create(plan=target, **_copied_fields(i))
         copy.objectives.set([objectives[o.pk] for o in i.objectives.all() if o.pk in objectives])
-
-
-# --- Comments ---------------------------------------------------------------
-
-
-@transaction.atomic
-def add_comment(
-    *,
-    actor: User,
-    plan: TreatmentPlan,
-    body: str,
-    anchor_kind: str = Comment.Anchor.PLAN,
-    anchor_key: str = "",
-    anchor_label: str = "",
-) -> Comment:
-    if not policy.can(actor, Action.VIEW, plan):
-        raise TransitionError("You cannot see this plan.")
-    if not policy.can(actor, Action.COMMENT, plan):
-        raise TransitionError("Only the author and their supervisors comment on a plan.")
-    if not body.strip():
-        raise ValidationError({"body": "Write the comment."})
-    comment = Comment(
-        plan=plan,
-        author=actor,
-        anchor_kind=anchor_kind,
-        anchor_key=anchor_key,
-        anchor_label=anchor_label[:300],
-        body=body,
-    )
-    comment.full_clean()
-    comment.save()
-    others = [plan.author] if actor.pk != plan.author_id else current_supervisors(plan.author, plan.client.practice_id)
-    notify(
-        recipients=others,
-        key=f"comment:{comment.pk}",
-        verb="a comment was added to a plan",
-        text=f"{actor.get_full_name()} commented on {comment.anchor_label or 'plan'} (v{plan.version_number}, "
-        f"{plan.client.chart_number}).",
-        url=_plan_url(plan) + f"#comment-{comment.pk}",
-    )
-    return comment
-
-
-@transaction.atomic
-def resolve_comment(*, actor: User, comment: Comment) -> Comment:
-    comment = Comment.objects.select_for_update().select_related("plan").get(pk=comment.pk)
-    if actor.pk not in (comment.plan.author_id, comment.author_id):
-        raise TransitionError("Only the plan's author or the comment's writer can resolve it.")
-    if comment.resolved_at is None:
-        comment.resolved_at = timezone.now()
-        comment.resolved_by = actor
-        comment.save(update_fields=["resolved_at", "resolved_by"])
-    return comment
 
 
 @transaction.atomic

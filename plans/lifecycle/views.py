@@ -1,6 +1,9 @@
-"""Views for the lifecycle: submit, review, revise, amend, close; comments; the review queue;
-notifications; version comparison. Each parses input, fetches through the access door,
-calls plans.lifecycle and answers."""
+"""Views for sign-off and the rest of the lifecycle: submit, request changes, revise, approve, amend,
+close; the supervisor's comments and sign-off queue; notifications; version comparison. Each parses
+input, fetches through the access door, calls plans.lifecycle and answers.
+
+"Sign-off" is the supervisor's approval of a submitted plan; the quarterly "progress review" is
+another thing, with its own views."""
 
 from django import forms
 from django.contrib import messages
@@ -18,7 +21,8 @@ from accounts.models import Notification
 from core.idempotency import once_per_form
 from formulation.models import Formulation
 from plans import lifecycle
-from plans.compare import compare_versions
+from plans.lifecycle import comments
+from plans.lifecycle.compare import compare_versions
 from plans.models import Comment, ProgressReview, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
 
@@ -47,9 +51,9 @@ def _run(request, plan: TreatmentPlan, action, success: str, **kwargs):
 @once_per_form
 def submit(request, pk: int):
     plan = _visible_plan(request, pk)
-    needs_review = policy.needs_cosignature(request.user)
+    needs_signoff = policy.needs_cosignature(request.user)
     success = (
-        "Signed and sent to your supervisor for co-signature." if needs_review else "Signed. The plan is now active."
+        "Signed and sent to your supervisor for co-signature." if needs_signoff else "Signed. The plan is now active."
     )
     return _run(request, plan, lifecycle.submit_plan, success)
 
@@ -141,7 +145,7 @@ def comment_add(request, pk: int):
         return redirect("plans:detail", pk=plan.pk)
     kind, key, label = choices[anchor]
     try:
-        comment = lifecycle.add_comment(
+        comment = comments.add_comment(
             actor=request.user,
             plan=plan,
             body=request.POST.get("body", ""),
@@ -165,7 +169,7 @@ def plan_detail_url(plan) -> str:
 def comment_resolve(request, pk: int):
     comment = get_object_or_404(Comment.objects.visible_to(request.user), pk=pk)
     try:
-        lifecycle.resolve_comment(actor=request.user, comment=comment)
+        comments.resolve_comment(actor=request.user, comment=comment)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -174,10 +178,10 @@ def comment_resolve(request, pk: int):
 
 
 @login_required
-def review_queue(request):
+def signoff_queue(request):
     user = request.user
     today = timezone.localdate()
-    waiting = list(TreatmentPlan.objects.awaiting_review_by(user).select_related("client", "author"))
+    waiting = list(TreatmentPlan.objects.awaiting_signoff_by(user).select_related("client", "author"))
     now = timezone.now()
     rows = [(plan, now - plan.submitted_at) for plan in waiting]
     overdue = (
@@ -186,7 +190,7 @@ def review_queue(request):
         .select_related("plan__client", "plan__author")
         .order_by("due_date")
     )
-    return render(request, "plans/review_queue.html", {"rows": rows, "overdue": overdue, "today": today})
+    return render(request, "plans/signoff_queue.html", {"rows": rows, "overdue": overdue, "today": today})
 
 
 @login_required

@@ -12,7 +12,7 @@ from tests.factories import ClientFactory, make_plan
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_server, sign_in, trainee, supervisor, axe):
+def test_trainee_and_supervisor_complete_a_signoff_round_trip(browser, live_server, sign_in, trainee, supervisor, axe):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
     objective = Objective.objects.get(goal__plan=plan)
     trainee_page = browser.new_context(base_url=live_server.url).new_page()
@@ -20,12 +20,12 @@ def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_serve
 
     sign_in(trainee_page, trainee)
     trainee_page.goto(f"/plans/{plan.pk}/")
-    trainee_page.get_by_role("button", name="Sign and submit for review").click()
+    trainee_page.get_by_role("button", name="Sign and submit for sign-off").click()
     expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
 
     sign_in(supervisor_page, supervisor)
     expect(supervisor_page.locator(".bell .count")).to_have_text("1")
-    supervisor_page.get_by_role("link", name="Reviews").click()
+    supervisor_page.get_by_role("link", name="Sign-off queue").click()
     supervisor_page.get_by_role("link", name="Plan v1").click()
     supervisor_page.get_by_label("About").select_option(label=f"Objective 1.1: {objective.statement}")
     supervisor_page.get_by_label("Comment", exact=True).fill("Make the target observable: how many sessions?")
@@ -45,7 +45,7 @@ def test_trainee_and_supervisor_complete_a_review_round_trip(browser, live_serve
     editor.get_by_role("button", name="Save").click()
     expect(trainee_page.locator(f"#objective-{objective.pk}")).to_contain_text("in at least 3 sessions")
     trainee_page.locator("#comments").get_by_role("button", name=re.compile("^Mark resolved")).first.click()
-    trainee_page.get_by_role("button", name="Sign and submit for review").click()
+    trainee_page.get_by_role("button", name="Sign and submit for sign-off").click()
     expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
 
     supervisor_page.goto(f"/plans/{plan.pk}/")

@@ -8,7 +8,7 @@ reads the copy: the canonical content, the plan page, the PDF and the FHIR bundl
 and the next version started by an amendment, read the client's record as it is now.
 
 The copy is guarded like the rest of the signed content: the model refuses to save it once the
-version is locked, and so do the database triggers (plans/guards.py).
+version is locked, and so do the database triggers (plans/lifecycle/guards.py).
 """
 
 import datetime as dt

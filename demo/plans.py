@@ -3,8 +3,10 @@
 import datetime as dt
 
 from clients.models import Client
+from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle, services
+from plans import lifecycle
+from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
 from plans.progress import record_measure
 
@@ -147,11 +149,11 @@ def build_demo_plan(client: Client) -> None:
     )
     formulation = plan.formulation
     for section, values in profile["formulation"].items():
-        formulation = services.save_formulation_section(
+        formulation = formulation_services.save_formulation_section(
             actor=author, formulation=formulation, section=section, expected_version=0, values=values
         )
     conflicts = [
-        services.add_conflict(
+        formulation_services.add_conflict(
             actor=author,
             formulation=formulation,
             conflict_type=ConflictType.objects.available_to(practice_id).get(code=code),
@@ -162,7 +164,7 @@ def build_demo_plan(client: Client) -> None:
         for code, intensity, mode, description in profile["conflicts"]
     ]
     defenses = [
-        services.add_defense(
+        formulation_services.add_defense(
             actor=author,
             formulation=formulation,
             mechanism=DefenseMechanism.objects.available_to(practice_id).get(name=name),

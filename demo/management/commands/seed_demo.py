@@ -9,8 +9,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Membership, Practice, Supervision, User
 from accounts.security_views import new_backup_codes
 from clients.models import Client, PresentingProblem
-from plans.demo import build_demo_plan
-from plans.scale import build
+from demo.plans import build_demo_plan
+from demo.scale import build
 
 DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
 # The demo admin's authenticator key (base32, as apps take it), documented in the README so the

@@ -16,8 +16,8 @@ from django.db import transaction
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
-from plans import quotes
-from plans.canonical import canonical_json
+from plans.lifecycle import quotes
+from plans.lifecycle.canonical import canonical_json
 from plans.models import (
     Goal,
     Intervention,

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django.test import override_settings
 
-from plans.canonical import canonical_json, content_hash, verify
+from plans.lifecycle.canonical import canonical_json, content_hash, verify
 from plans.models import MeasureScore, ObjectiveProgress, ProgressReview, TreatmentPlan
 
 

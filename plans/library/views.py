@@ -13,7 +13,7 @@ from accounts import policy
 from accounts.access import get_visible_or_404
 from core.idempotency import once_per_form
 from formulation.models import ConflictType, DefenseMechanism
-from plans import services
+from plans.library import services
 from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate, TreatmentPlan
 
 CATALOGUES = {

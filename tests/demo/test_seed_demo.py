@@ -44,7 +44,7 @@ def test_seed_demo_creates_every_role_and_is_safe_to_run_twice(db):
 def test_demo_admin_signs_in_with_the_documented_authenticator_key(db):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from accounts.management.commands.seed_demo import DEMO_TOTP_SECRET
+    from demo.management.commands.seed_demo import DEMO_TOTP_SECRET
     from tests.two_factor import current_code
 
     call_command("seed_demo")

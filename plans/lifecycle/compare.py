@@ -1,6 +1,6 @@
 """What changed between two versions of a plan, field by field.
 
-Both versions are read in their canonical form (plans.canonical); items are
+Both versions are read in their canonical form (plans.lifecycle.canonical); items are
 matched by lineage, so a goal reworded in an amendment shows as changed, not
 as one removed and one added.
 """
@@ -8,7 +8,7 @@ as one removed and one added.
 from dataclasses import dataclass, field
 
 from formulation.models import Formulation
-from plans.canonical import canonical_content
+from plans.lifecycle.canonical import canonical_content
 
 LABELS = {
     "statement": "Statement",

@@ -14,7 +14,7 @@ Canonical JSON, version `psyplan.plan-content/1`:
   `conflicts` and `defenses`), `goals` (each with its `objectives`) and `interventions`.
 
 A submitted version reads the chart number and the presenting problems from its own copy
-(plans/quotes.py), so editing the client's record later never changes what it says.
+(plans/lifecycle/quotes.py), so editing the client's record later never changes what it says.
 
 Each signature stores the exact JSON it signed and its SHA-256. `verify` recomputes the
 content from the database every time it is asked (nothing is cached), in the format each
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import quotes
+from plans.lifecycle import quotes
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
 SCHEMA_V1 = "psyplan.plan-content/1"

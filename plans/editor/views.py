@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,36 +18,34 @@ from clients.models import Client
 from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import choice_param, int_param
-from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import canonical, quotes, services
-from plans.forms import (
-    ConflictForm,
-    DefenseForm,
-    GoalForm,
-    InterventionForm,
-    ObjectiveForm,
-    PlanDetailsForm,
-    PlanStartForm,
-    formulation_section_form,
-)
+from formulation.forms import conflict_fields, errors_to_form, expected_version, section_forms
+from formulation.views import PlanPage
+from plans.editor import services
+from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
+from plans.editor.smart import check_objective
+from plans.lifecycle import canonical, quotes
+from plans.lifecycle.views import anchor_choices
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.review import anchor_choices
 from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
-from plans.smart import check_objective
 
+# The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
     "goal": (Goal, GoalForm),
     "objective": (Objective, ObjectiveForm),
     "intervention": (Intervention, InterventionForm),
-    "conflict": (CoreConflict, ConflictForm),
-    "defense": (DefenseObservation, DefenseForm),
 }
 
 
-def _kind(kind: str):
-    if kind not in ITEMS:
-        raise Http404
-    return ITEMS[kind]
+class KindConverter:
+    """The plan's item kinds in the editor's URLs (the formulation's kinds share the path shape)."""
+
+    regex = "|".join(ITEMS)
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
 
 
 def _plan_of(item) -> TreatmentPlan:
@@ -55,21 +53,13 @@ def _plan_of(item) -> TreatmentPlan:
 
 
 def _item_form(kind: str, plan: TreatmentPlan, data=None, instance=None):
-    _, form_class = _kind(kind)
+    _, form_class = ITEMS[kind]
     kwargs = {}
     if kind in ("objective", "intervention"):
         kwargs["plan"] = plan
-    if kind in ("conflict", "defense"):
-        kwargs["practice_id"] = plan.client.practice_id
     initial = {"version": instance.version} if instance is not None else {}
     prefix = f"{kind}-{instance.pk if instance is not None else 'new'}"
     return form_class(data, instance=instance, initial=initial, prefix=prefix, **kwargs)
-
-
-def _expected_version(request, form) -> int:
-    """The version an edit was based on: the "save mine over theirs" override, else the form's."""
-    override = int_param(request.POST.get("overwrite_version"), name="overwrite_version")
-    return override or form.cleaned_data["version"] or 0
 
 
 def _today(plan: TreatmentPlan):
@@ -90,23 +80,27 @@ def _page_context(
     }
 
 
-def _structure_response(request, plan: TreatmentPlan, *, status: int = 200) -> HttpResponse:
+def _structure_response(request, plan: TreatmentPlan) -> HttpResponse:
     """The goals, interventions and golden thread, with the formulation items out of band."""
     context = _page_context(request, plan)
     html = render_to_string("plans/_structure.html", context, request=request)
-    html += render_to_string("plans/_formulation_items.html", context | {"oob": True}, request=request)
-    response = HttpResponse(html, status=status)
+    html += render_to_string("formulation/_items.html", context | {"oob": True}, request=request)
+    response = HttpResponse(html)
     response["HX-Retarget"] = "#plan-structure"
     response["HX-Reswap"] = "outerHTML"
     return response
 
 
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+def formulation_structure_response(request, plan_id: int) -> HttpResponse:
+    """The plan page's answer after the formulation editor (formulation.views) changed one of its items."""
+    return _structure_response(request, plan_queryset().get(pk=plan_id))
+
+
+# The formulation editor redraws the plan page through these (registered in plans/apps.py).
+FORMULATION_PAGE = PlanPage(
+    structure_response=formulation_structure_response,
+    structure_url=lambda plan_id: reverse("plans:structure", args=[plan_id]),
+)
 
 
 @login_required
@@ -122,7 +116,7 @@ def plan_create(request, client_pk: int):
         try:
             plan = services.start_plan(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Draft plan started. Changes save as you type.")
             return redirect("plans:detail", pk=plan.pk)
@@ -138,7 +132,7 @@ def plan_detail(request, pk: int):
     verification = canonical.verify(plan)
     context = _page_context(request, plan, writable=writable, content_hash=verification.current_hash)
     is_author = plan.author_id == user.pk
-    is_reviewer = not is_author and policy.can(user, policy.Action.APPROVE, plan)
+    can_sign_off = not is_author and policy.can(user, policy.Action.APPROVE, plan)
     context.update(
         {
             "verification": verification,
@@ -146,10 +140,10 @@ def plan_detail(request, pk: int):
             "transitions": plan.transitions.select_related("actor"),
             "versions": TreatmentPlan.objects.visible_to(user).filter(lineage=plan.lineage).order_by("version_number"),
             "is_author": is_author,
-            "is_reviewer": is_reviewer,
+            "can_sign_off": can_sign_off,
             "can_write_plan": writable,
             "needs_cosignature": policy.needs_cosignature(plan.author),
-            "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
+            "anchors": anchor_choices(context["page"]) if (is_author or can_sign_off) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
             "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
@@ -164,16 +158,7 @@ def plan_detail(request, pk: int):
             context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)
             cache.set(key, context["structure_html"], 60 * 60)
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
-    context["section_forms"] = [
-        (
-            key,
-            title,
-            formulation_section_form(key)(
-                instance=plan.formulation, prefix=key, initial={"version": plan.formulation.section_version(key)}
-            ),
-        )
-        for key, (title, _) in Formulation.SECTIONS.items()
-    ]
+    context["section_forms"] = section_forms(plan.formulation)
     return render(request, "plans/plan_detail.html", context)
 
 
@@ -187,60 +172,18 @@ def plan_details_save(request, pk: int):
             services.update_plan_details(
                 actor=request.user,
                 plan=plan,
-                expected_version=_expected_version(request, form),
+                expected_version=expected_version(request, form),
                 **form.values(),
             )
         except StaleEditError as exc:
             form.add_error(None, exc)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Plan details saved.")
             return redirect("plans:detail", pk=plan.pk)
     context = _page_context(request, plan)
     return render(request, "plans/plan_details_form.html", context | {"details_form": form})
-
-
-@login_required
-@require_POST
-def formulation_section_save(request, pk: int, section: str):
-    """Autosave (and explicit save) of one formulation section; answers with out-of-band updates only,
-    so the text being typed is never replaced."""
-    if section not in Formulation.SECTIONS:
-        raise Http404
-    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
-    form = formulation_section_form(section)(request.POST, instance=plan.formulation, prefix=section)
-    context = {
-        "section": section,
-        "saved_at": None,
-        "conflict": None,
-        "errors": None,
-        "save_url": reverse("plans:formulation_section", args=[plan.pk, section]),
-    }
-    if form.is_valid():
-        expected = _expected_version(request, form)
-        try:
-            formulation = services.save_formulation_section(
-                actor=request.user,
-                formulation=plan.formulation,
-                section=section,
-                expected_version=expected,
-                values=form.values(),
-            )
-        except StaleEditError as exc:
-            context["conflict"] = exc.current
-            context["conflict_fields"] = _conflict_fields(form, exc.current)
-            context["current_version"] = exc.current.section_version(section)
-        except ValidationError as exc:
-            context["errors"] = exc.messages
-        else:
-            context["saved_at"] = timezone.now()
-            context["version"] = formulation.section_version(section)
-    else:
-        context["errors"] = [
-            f"{form[f].label}: {e}" for f, errs in form.errors.items() if f in form.fields for e in errs
-        ]
-    return render(request, "plans/_save_status.html", context)
 
 
 @login_required
@@ -261,14 +204,10 @@ def item_add(request, pk: int, kind: str):
                 services.add_goal(actor=request.user, plan=plan, **values)
             elif kind == "objective":
                 services.add_objective(actor=request.user, goal=goal, **values)
-            elif kind == "intervention":
-                services.add_intervention(actor=request.user, plan=plan, **values)
-            elif kind == "conflict":
-                services.add_conflict(actor=request.user, formulation=plan.formulation, **values)
             else:
-                services.add_defense(actor=request.user, formulation=plan.formulation, **values)
+                services.add_intervention(actor=request.user, plan=plan, **values)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             return _structure_response(request, plan)
     return render(
@@ -277,7 +216,7 @@ def item_add(request, pk: int, kind: str):
 
 
 def _editable_item(request, kind: str, item_pk: int):
-    model, _ = _kind(kind)
+    model, _ = ITEMS[kind]
     item = get_editable_or_403(model.objects.current(), request.user, pk=item_pk)
     return item, _plan_of(item)
 
@@ -292,19 +231,19 @@ def item_edit(request, kind: str, item_pk: int):
     save_url = reverse("plans:item_edit", args=[kind, item.pk])
     conflict = None
     if request.method == "POST" and form.is_valid():
-        expected = _expected_version(request, form)
+        expected = expected_version(request, form)
         try:
             saved = services.update_item(actor=request.user, item=item, expected_version=expected, values=form.values())
         except StaleEditError as exc:
             conflict = exc.current
             form.add_error(None, exc)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(form, exc)
         else:
             if autosave:
                 return render(
                     request,
-                    "plans/_save_status.html",
+                    "includes/save_status.html",
                     {
                         "section": f"{kind}-{item.pk}",
                         "saved_at": timezone.now(),
@@ -315,13 +254,13 @@ def item_edit(request, kind: str, item_pk: int):
     if autosave:
         return render(
             request,
-            "plans/_save_status.html",
+            "includes/save_status.html",
             {
                 "section": f"{kind}-{item.pk}",
                 "save_url": save_url,
                 "conflict": conflict,
                 "current_version": conflict.version if conflict else None,
-                "conflict_fields": _conflict_fields(form, conflict) if conflict else None,
+                "conflict_fields": conflict_fields(form, conflict) if conflict else None,
                 "errors": [e for errs in form.errors.values() for e in errs] if not conflict else None,
             },
         )
@@ -334,23 +273,9 @@ def item_edit(request, kind: str, item_pk: int):
             "plan": plan,
             "item": item,
             "conflict": conflict,
-            "conflict_fields": _conflict_fields(form, conflict) if conflict else None,
+            "conflict_fields": conflict_fields(form, conflict) if conflict else None,
         },
     )
-
-
-def _conflict_fields(form, current) -> list[tuple[str, str]]:
-    rows = []
-    for name, field in form.fields.items():
-        if name == "version":
-            continue
-        value = getattr(current, name, "")
-        if hasattr(value, "all"):
-            value = ", ".join(str(v) for v in value.all())
-        elif hasattr(current, f"get_{name}_display"):
-            value = getattr(current, f"get_{name}_display")()
-        rows.append((field.label or name, value))
-    return rows
 
 
 @login_required
