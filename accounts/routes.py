@@ -15,8 +15,16 @@ from accounts.access import CaseloadQuerySet
 from accounts.audit import Subject
 
 # Apps whose routes show or change clinical records: a successful GET there is a read.
-CLINICAL_NAMESPACES = {"clients": "client", "plans": "plan", "formulation": "formulation", "api": ""}
-CLINICAL_APPS = ("clients", "formulation", "plans")
+# progress and records routes live under /plans/<pk>/, so their `pk` is a plan too.
+CLINICAL_NAMESPACES = {
+    "clients": "client",
+    "plans": "plan",
+    "progress": "plan",
+    "records": "plan",
+    "formulation": "formulation",
+    "api": "",
+}
+CLINICAL_APPS = ("clients", "formulation", "plans", "progress", "records")
 
 # view name -> (record type, kwarg holding its id); "@kind" takes the type from the `kind` kwarg.
 ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
@@ -25,19 +33,19 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     "plans:template_from_plan": ("plan", "pk"),
     "plans:comment_resolve": ("comment", "pk"),
     "plans:catalogue_add": ("catalogue", None),
-    "plans:review_complete": ("progress_review", "pk"),
-    "plans:exports": ("bulk_export_list", None),
-    "plans:export_detail": ("bulk_export", "pk"),
-    "plans:export_retry": ("bulk_export", "pk"),
-    "plans:export_download": ("bulk_export", "pk"),
+    "progress:review_complete": ("progress_review", "pk"),
+    "records:exports": ("bulk_export_list", None),
+    "records:export_detail": ("bulk_export", "pk"),
+    "records:export_retry": ("bulk_export", "pk"),
+    "records:export_download": ("bulk_export", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }
 
 # A successful GET of these routes is recorded as this action rather than a plain read.
 ROUTE_ACTIONS = {
-    "plans:pdf": "pdf_download",
-    "plans:export_download": "bulk_export",
+    "records:pdf": "pdf_download",
+    "records:export_download": "bulk_export",
 }
 
 # record type -> model label, where the model's name is not the type.
@@ -54,8 +62,8 @@ TYPE_MODELS = {
     "formulation": "formulation.Formulation",
     "conflict": "formulation.CoreConflict",
     "defense": "formulation.DefenseObservation",
-    "progress_review": "plans.ProgressReview",
-    "bulk_export": "plans.BulkExport",
+    "progress_review": "progress.ProgressReview",
+    "bulk_export": "records.BulkExport",
 }
 
 

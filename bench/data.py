@@ -8,7 +8,7 @@ from clients.models import Client, PresentingProblem
 from formulation.models import ConflictType, DefenseMechanism
 from plans import lifecycle, services
 from plans.models import InterventionTechnique, MeasureDefinition
-from plans.progress import record_measure
+from progress.services import record_measure
 
 LOREM = (
     "The client describes a long-standing pattern of withdrawing when closeness grows, "

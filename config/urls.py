@@ -26,6 +26,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("clients/", include((client_routes, client_urls.app_name))),
+    # Progress reviews and records keep the /plans/ paths they had inside the plans app.
+    path("plans/", include("progress.urls")),
+    path("plans/", include("records.urls")),
     path("plans/", include("plans.urls")),
     path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

@@ -6,7 +6,7 @@ from clients.models import Client
 from formulation.models import ConflictType, DefenseMechanism
 from plans import lifecycle, services
 from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
-from plans.progress import record_measure
+from progress.services import record_measure
 
 # Per chart number: template, formulation text, conflicts, defenses, interventions. All invented.
 PROFILES = {

@@ -24,17 +24,8 @@ from accounts.notify import notify
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans import quotes
 from plans.canonical import canonical_json, verify
-from plans.models import (
-    Comment,
-    Goal,
-    Intervention,
-    Objective,
-    PlanTransition,
-    ProgressReview,
-    Signature,
-    TreatmentPlan,
-    add_months,
-)
+from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan, add_months
+from plans.signals import plan_closed
 
 Status = TreatmentPlan.Status
 Action = policy.Action
@@ -72,17 +63,10 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
     )
     plan.status = to_status
     if to_status in (Status.SUPERSEDED, Status.CLOSED):
-        cancel_open_reviews(plan)
+        # A plan that stops being active has nothing left to review: progress (above plans) cancels
+        # its open reviews, in this transaction.
+        plan_closed.send(sender=TreatmentPlan, plan=plan)
     return transition
-
-
-def cancel_open_reviews(plan: TreatmentPlan) -> int:
-    """A plan that stops being active has nothing left to review.
-
-    Here rather than in plans.progress, which builds on the lifecycle (a review's "revise" decision
-    amends the plan), so that the lifecycle does not import it back.
-    """
-    return plan.reviews.open().update(status=ProgressReview.Status.CANCELLED)
 
 
 def _signed_content(plan: TreatmentPlan) -> dict:

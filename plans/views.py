@@ -19,7 +19,7 @@ from accounts.idempotency import once_per_form
 from clients.models import Client
 from config.params import choice_param, int_param
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans import canonical, quotes, services
+from plans import canonical, page_parts, quotes, services
 from plans.forms import (
     ConflictForm,
     DefenseForm,
@@ -32,7 +32,7 @@ from plans.forms import (
 )
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 from plans.review import anchor_choices
-from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
+from plans.selectors import load_plan_page, locked_page_key, plan_queryset
 from plans.smart import check_objective
 
 ITEMS = {
@@ -151,8 +151,11 @@ def plan_detail(request, pk: int):
             "needs_cosignature": policy.needs_cosignature(plan.author),
             "anchors": anchor_choices(context["page"]) if (is_author or is_reviewer) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
-            "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
+    )
+    # What apps above plans show on the page (progress: the plan's reviews, measures and charts).
+    context.update(
+        page_parts.fill(page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=_today(plan))
     )
     if plan.is_final:
         # A final version renders the same structure for everyone until its content (as verified

@@ -1,9 +1,9 @@
-"""How the API spells the ETags of plans, their content and progress reviews, and which plan locks
+"""How the API spells the ETags of plans and their content, and which plan locks
 each record, the formulation's included (see config/api/etags.py)."""
 
 from config.api import etags
 from formulation.models import CoreConflict, DefenseObservation, Formulation
-from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
+from plans.models import Goal, Intervention, Objective, TreatmentPlan
 from plans.services import plan_id_of
 
 
@@ -16,7 +16,6 @@ def register() -> None:
     etags.register(
         TreatmentPlan, token=lambda obj: f"plan-{obj.pk}-v{obj.version}-{obj.status}", plan_of=lambda obj: obj
     )
-    etags.register(ProgressReview, token=lambda obj: f"review-{obj.pk}-{obj.status}")
     for model, kind in ((Goal, "goal"), (Objective, "objective"), (Intervention, "intervention")):
         etags.register(
             model,

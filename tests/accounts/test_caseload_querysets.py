@@ -13,7 +13,9 @@ from django.db import models
 from accounts.access import CaseloadQuerySet
 from clients.models import Client
 from plans import lifecycle
-from plans.models import BulkExport, BulkExportItem, ObjectiveProgress, PlanQuote, ProgressReview
+from plans.models import PlanQuote
+from progress.models import ObjectiveProgress, ProgressReview
+from records.models import BulkExport, BulkExportItem
 from tests.factories import ClientFactory, make_plan
 
 PROJECT_APPS = ("accounts", "clients", "formulation", "plans")

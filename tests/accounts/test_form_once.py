@@ -19,7 +19,8 @@ from accounts.tasks import purge_idempotency_records
 from clients.models import Client, PresentingProblem
 from config.dbfailure import MESSAGE as UNAVAILABLE
 from formulation.models import CoreConflict, DefenseObservation
-from plans.models import Comment, Goal, Intervention, MeasureScore, Objective, ProgressReview, TreatmentPlan
+from plans.models import Comment, Goal, Intervention, Objective, TreatmentPlan
+from progress.models import MeasureScore, ProgressReview
 from tests.factories import PresentingProblemFactory, make_plan
 
 HX = {"HX-Request": "true"}

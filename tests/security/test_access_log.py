@@ -231,9 +231,9 @@ def test_routes_name_their_record_type_and_special_downloads_their_action():
     assert route_subject(match("plans:create", client_pk=5)) == ("client", "5")
     assert route_subject(match("plans:item_edit", kind="objective", item_pk=6)) == ("objective", "6")
     assert route_subject(match("plans:comment_resolve", pk=7)) == ("comment", "7")
-    assert route_subject(match("plans:review_complete", pk=8)) == ("progress_review", "8")
+    assert route_subject(match("progress:review_complete", pk=8)) == ("progress_review", "8")
     assert route_subject(match("plans:future_thing", measure_pk=9)) == ("measure", "9")
-    assert ROUTE_ACTIONS["plans:pdf"] == "pdf_download"
+    assert ROUTE_ACTIONS["records:pdf"] == "pdf_download"
 
 
 def test_a_pdf_download_is_recorded_as_such(clinician, own_client, login):
