@@ -135,7 +135,9 @@ def objective_series(plan: TreatmentPlan):
     )
     labels = _objective_labels(objectives)
     entries = (
-        ObjectiveProgress.objects.filter(review__plan__lineage=plan.lineage, review__status="completed")
+        ObjectiveProgress.objects.filter(
+            review__plan__lineage=plan.lineage, review__status=ProgressReview.Status.COMPLETED
+        )
         .select_related("review", "objective")
         .order_by("review__completed_on")
     )

@@ -16,7 +16,7 @@ from clients.forms import DateInput
 from clients.models import Client
 from config.dates import ClinicalDateFormField
 from records import exports
-from records.models import BulkExport
+from records.models import BulkExport, BulkExportItem
 
 
 def _require_admin(request):
@@ -70,7 +70,7 @@ def export_detail(request, pk: int):
     context = {
         "export": export,
         "progress": exports.progress(export),
-        "failures": export.items.filter(status="failed").select_related("plan__client"),
+        "failures": export.items.filter(status=BulkExportItem.Status.FAILED).select_related("plan__client"),
     }
     template = "records/_export_progress.html" if request.htmx else "records/export_detail.html"
     return render(request, template, context)

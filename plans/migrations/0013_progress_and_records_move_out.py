@@ -1,5 +1,6 @@
 # The progress models moved to progress/ and the bulk-export models to records/, with their tables:
-# only Django's idea of where they live changes here, no table or row is touched.
+# only Django's idea of where they live changes here, no table or row is touched. progress/0001_initial
+# and records/0001_initial create them in their new apps (and move their content types) right after.
 
 from django.db import migrations
 
@@ -8,8 +9,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("plans", "0012_plan_template_provenance"),
-        ("progress", "0001_initial"),
-        ("records", "0001_initial"),
     ]
 
     operations = [

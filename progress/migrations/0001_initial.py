@@ -1,5 +1,7 @@
 # Moves the progress models out of plans without touching their tables: the state is created here
-# (and deleted from plans in plans/0013_progress_and_records_move_out), the rows stay where they are.
+# after plans/0013_progress_and_records_move_out has deleted it there; the rows stay where they are.
+# Deleted first, created second: no migration state holds the model in both apps, so a partial
+# migrate never makes post_migrate create a second content type for it.
 
 import django.db.models.deletion
 from django.conf import settings
@@ -29,7 +31,7 @@ class Migration(migrations.Migration):
         ("accounts", "0002_lifecycle"),
         ("clients", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("plans", "0012_plan_template_provenance"),
+        ("plans", "0013_progress_and_records_move_out"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -37,8 +37,8 @@ HOLDS_NO_CLIENT_DATA = {
     "formulation.DefenseMechanism": "Catalogue (DMRS defenses plus a practice's additions).",
     "plans.InterventionTechnique": "Catalogue of techniques.",
     "plans.MeasureDefinition": "Catalogue of outcome measures; the scores are MeasureScore's.",
-    "plans.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
-    "plans.BulkExport": (
+    "progress.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
+    "records.BulkExport": (
         "An admin's export request: filters (status, clinician, dates) and the ZIP's path, no client "
         "named. Its files are read only by the admin who asked (BulkExport.objects.of_requester); "
         "its items, which do name plans, have the caseload door."
