@@ -31,7 +31,8 @@ class FHIRJSONRenderer(renderers.JSONRenderer):
 
 
 class PlanRecordsViewSet(PlanViewSet):
-    """The plan API with the plan's PDF record and FHIR bundle."""
+    # The plan API with the plan's PDF record and FHIR bundle. A comment, not a docstring:
+    # drf-spectacular would print a docstring into every plan operation's description.
 
     def base_queryset(self):
         if self.action in ("pdf", "fhir"):

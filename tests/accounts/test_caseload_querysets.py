@@ -18,7 +18,7 @@ from progress.models import ObjectiveProgress, ProgressReview
 from records.models import BulkExport, BulkExportItem
 from tests.factories import ClientFactory, make_plan
 
-PROJECT_APPS = ("accounts", "clients", "formulation", "plans")
+PROJECT_APPS = ("accounts", "clients", "formulation", "plans", "progress", "records")
 
 # Models that hold nothing of a client's: no link leads from them to a client (the walk below
 # checks it) and no field holds clinical text.
