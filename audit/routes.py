@@ -32,7 +32,8 @@ NON_CLINICAL_NAMESPACES = {
 }
 
 # namespace -> the record type its `pk` kwarg names, where that is not the namespace's own name.
-PK_TYPES = {"clients": "client", "plans": "plan"}
+# progress and records routes live under /plans/<pk>/, so their `pk` names the plan too.
+PK_TYPES = {"clients": "client", "plans": "plan", "progress": "plan", "records": "plan"}
 
 
 def is_clinical_namespace(namespace: str) -> bool:
@@ -50,19 +51,19 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     # The formulation editor's routes name the plan whose formulation they change.
     "formulation:section": ("plan", "pk"),
     "formulation:item_add": ("plan", "pk"),
-    "plans:review_complete": ("progress_review", "pk"),
-    "plans:exports": ("bulk_export_list", None),
-    "plans:export_detail": ("bulk_export", "pk"),
-    "plans:export_retry": ("bulk_export", "pk"),
-    "plans:export_download": ("bulk_export", "pk"),
+    "progress:review_complete": ("progress_review", "pk"),
+    "records:exports": ("bulk_export_list", None),
+    "records:export_detail": ("bulk_export", "pk"),
+    "records:export_retry": ("bulk_export", "pk"),
+    "records:export_download": ("bulk_export", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }
 
 # A successful GET of these routes is recorded as this action rather than a plain read.
 ROUTE_ACTIONS = {
-    "plans:pdf": "pdf_download",
-    "plans:export_download": "bulk_export",
+    "records:pdf": "pdf_download",
+    "records:export_download": "bulk_export",
 }
 
 # record type -> model label, where the model's name is not the type.
@@ -79,8 +80,8 @@ TYPE_MODELS = {
     "formulation": "formulation.Formulation",
     "conflict": "formulation.CoreConflict",
     "defense": "formulation.DefenseObservation",
-    "progress_review": "plans.ProgressReview",
-    "bulk_export": "plans.BulkExport",
+    "progress_review": "progress.ProgressReview",
+    "bulk_export": "records.BulkExport",
 }
 
 

@@ -10,7 +10,7 @@ from formulation.models import ConflictType, DefenseMechanism
 from plans import lifecycle
 from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition
-from plans.progress import record_measure
+from progress.services import record_measure
 
 LOREM = (
     "The client describes a long-standing pattern of withdrawing when closeness grows, "

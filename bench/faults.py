@@ -62,8 +62,8 @@ def worker_kill(plans: int = 30, kill_after: int = 4, visibility_timeout: int = 
     from django.db import connections
 
     from bench import data
-    from plans import exports
-    from plans.models import BulkExport, BulkExportItem
+    from records import exports
+    from records.models import BulkExport, BulkExportItem
 
     started = time.monotonic()
     _, clinician, admin = data.practice_with_staff()

@@ -17,7 +17,7 @@ def render_vs_raw(table: Table, plan) -> None:
     from django.core.cache import cache
     from weasyprint import HTML
 
-    from plans import pdf
+    from records import pdf
 
     html = pdf.render_html(plan)
     for _ in range(3):
@@ -78,8 +78,8 @@ def _start_worker(concurrency: int, env: dict) -> subprocess.Popen:
 
 
 def bulk_throughput(table: Table, admin, plans: int, env: dict) -> None:
-    from plans import exports
-    from plans.models import BulkExport
+    from records import exports
+    from records.models import BulkExport
 
     rates = {}
     for workers in (1, 2):

@@ -17,8 +17,8 @@ def main() -> None:
     django.setup()
     from django.core.cache import cache
 
-    from plans import pdf
     from plans.selectors import plan_queryset
+    from records import pdf
 
     plan_ids = [int(x) for x in sys.argv[1].split(",")]
     readings = {}

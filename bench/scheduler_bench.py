@@ -53,14 +53,14 @@ def _populate(total: int, due: int):
 
 
 def _scan(practice, today):
-    from plans import scheduling
+    from progress import scheduling
 
     return list(scheduling.due_plans(practice.pk, today, 14))
 
 
 def run(table: Table) -> None:
-    from plans import scheduling
-    from plans.models import ProgressReview
+    from progress import scheduling
+    from progress.models import ProgressReview
 
     results = {}
     for total in (10_000, 100_000):

@@ -11,8 +11,9 @@ from bench.report import Table, p50, p95, timed
 
 
 def _plan_with_reviews(clinician, index: int, goals: int, objectives: int, interventions: int):
-    from plans.models import Objective, ObjectiveProgress, ProgressReview
-    from plans.progress import EntryInput, ReviewRecord, complete_review, start_review_now
+    from plans.models import Objective
+    from progress.models import ObjectiveProgress, ProgressReview
+    from progress.services import EntryInput, ReviewRecord, complete_review, start_review_now
 
     plan = data.plan(clinician, index, goals=goals, objectives=objectives, interventions=interventions)
     for _ in range(4):

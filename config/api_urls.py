@@ -8,21 +8,17 @@ from clients.api.views import PresentingProblemViewSet
 from core.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
 from plans.api.discharge import ClientViewSet
-from plans.api.views import (
-    GoalViewSet,
-    InterventionViewSet,
-    MeasureScoreViewSet,
-    ObjectiveViewSet,
-    PlanViewSet,
-    ProgressReviewViewSet,
-)
+from plans.api.views import GoalViewSet, InterventionViewSet, ObjectiveViewSet
+from progress.api.views import MeasureScoreViewSet, ProgressReviewViewSet
+from records.api.views import PlanRecordsViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 # The client API with its discharge action, which closes plans and so is composed on the plan side.
 router.register("clients", ClientViewSet, basename="client")
 router.register("presenting-problems", PresentingProblemViewSet, basename="presenting-problem")
-router.register("plans", PlanViewSet, basename="plan")
+# The plan API with its PDF and FHIR actions, which records builds on the plan viewset.
+router.register("plans", PlanRecordsViewSet, basename="plan")
 router.register("formulations", FormulationViewSet, basename="formulation")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("objectives", ObjectiveViewSet, basename="objective")

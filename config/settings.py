@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "clients",
     "formulation",
     "plans",
+    "progress",
+    "records",
     "demo",
 ]
 
@@ -257,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_idempotency_records",
         "schedule": 60 * 60,
     },
+    # Registered names: the tasks live in records/tasks.py and progress/tasks.py and keep the names
+    # they had in plans (queued messages and outbox rows hold them).
     "purge-expired-exports": {
         "task": "plans.tasks.purge_expired_exports",
         "schedule": 30 * 60,
@@ -412,8 +416,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "plans.models.TreatmentPlan.Status",
         "ObjectiveStatusEnum": "plans.models.Objective.Status",
-        "ReviewStatusEnum": "plans.models.ProgressReview.Status",
-        "ProgressStatusEnum": "plans.models.ObjectiveProgress.Status",
+        "ReviewStatusEnum": "progress.models.ProgressReview.Status",
+        "ProgressStatusEnum": "progress.models.ObjectiveProgress.Status",
         "ClientStatusEnum": "clients.models.Client.Status",
     },
 }

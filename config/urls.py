@@ -30,6 +30,9 @@ urlpatterns = [
     path("clients/", include((client_routes, client_urls.app_name))),
     # The formulation is edited on the plan page, so its editor's routes sit under /plans/ too.
     path("plans/", include("formulation.urls")),
+    # Progress reviews and records keep the /plans/ paths they had inside the plans app.
+    path("plans/", include("progress.urls")),
+    path("plans/", include("records.urls")),
     path("plans/", include("plans.urls")),
     path("api/", include("config.api_urls")),
     path("django-admin/", admin.site.urls),

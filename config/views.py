@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import policy
 from clients.models import Client
 from config.celery import app as celery_app
-from plans.models import ProgressReview
+from progress.models import ProgressReview
 
 
 @login_required

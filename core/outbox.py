@@ -11,10 +11,10 @@ saved) does no harm.
 import logging
 
 import redis
+from celery import current_app
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 
 from core.models import OutboxMessage
@@ -45,6 +45,15 @@ def _open_circuit() -> None:
         pass
 
 
+def _registered_task(name: str):
+    """The task registered under `name`. Looked up by its registered name, not imported by module path:
+    a task that moves to another app keeps its name (rows already in the outbox hold it). The web process
+    imports the apps' tasks modules only when it first needs one that it has not loaded yet."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
+
+
 def enqueue(task: str, *args, **kwargs) -> None:
     message = OutboxMessage.objects.create(task=task, args=list(args), kwargs=kwargs)
     transaction.on_commit(lambda: publish(message.pk))
@@ -57,8 +66,7 @@ def publish(message_id: int, *, force: bool = False) -> bool:
         return True
     if broker_down() and not force:
         return False
-    # By dotted path, so the web process need not have imported every tasks module.
-    task = import_string(message.task)
+    task = _registered_task(message.task)
     try:
         task.apply_async(args=message.args, kwargs=message.kwargs, retry=False)
     except _broker_errors() as exc:

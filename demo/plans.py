@@ -8,7 +8,7 @@ from formulation.models import ConflictType, DefenseMechanism
 from plans import lifecycle
 from plans.editor import services
 from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
-from plans.progress import record_measure
+from progress.services import record_measure
 
 # Per chart number: template, formulation text, conflicts, defenses, interventions. All invented.
 PROFILES = {

@@ -23,14 +23,12 @@ from plans.models import (
     Intervention,
     InterventionTechnique,
     MeasureDefinition,
-    MeasureScore,
     Objective,
-    ObjectiveProgress,
-    ProgressReview,
     Signature,
     TreatmentPlan,
     add_months,
 )
+from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
 
 TEXT = "Synthetic text for benchmarks: a pattern of withdrawing when closeness grows."
 CLINICIANS = 50

@@ -1,7 +1,6 @@
 from django.urls import path, register_converter
 from django.views.generic import RedirectView
 
-from plans import export_views, pdf_views, progress_views
 from plans.editor import views
 from plans.library import views as library
 from plans.lifecycle import views as signoff
@@ -16,10 +15,6 @@ urlpatterns = [
     path("library/<slug:kind>/add/", library.catalogue_add, name="catalogue_add"),
     path("library/templates/<int:pk>/active/", library.template_set_active, name="template_set_active"),
     path("<int:pk>/save-as-template/", library.template_from_plan, name="template_from_plan"),
-    path("exports/", export_views.export_list, name="exports"),
-    path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
-    path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
-    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("sign-off/", signoff.signoff_queue, name="signoff_queue"),
     # The queue's old address, for bookmarks: "reviews" now means only the progress reviews.
     path("reviews/", RedirectView.as_view(pattern_name="plans:signoff_queue", permanent=True)),
@@ -33,13 +28,7 @@ urlpatterns = [
     path("<int:pk>/close/", signoff.close, name="close"),
     path("<int:pk>/comments/", signoff.comment_add, name="comment_add"),
     path("<int:pk>/compare/", signoff.compare, name="compare"),
-    path("progress-reviews/<int:pk>/", progress_views.review_complete, name="review_complete"),
-    path("<int:pk>/reviews/start/", progress_views.review_start, name="review_start"),
-    path("<int:pk>/measures/<slug:code>/", progress_views.measure_record, name="measure_record"),
-    path("<int:pk>/charts/objectives.svg", progress_views.chart_objectives, name="chart_objectives"),
-    path("<int:pk>/charts/<slug:code>.svg", progress_views.chart_measure, name="chart_measure"),
-    path("<int:pk>/pdf/", pdf_views.plan_pdf, name="pdf"),
-    path("<int:pk>/client-agreement/", pdf_views.client_agreement, name="client_agreement"),
+    path("<int:pk>/client-agreement/", signoff.client_agreement, name="client_agreement"),
     path("<int:pk>/", views.plan_detail, name="detail"),
     path("<int:pk>/details/", views.plan_details_save, name="details_save"),
     path("<int:pk>/structure/", views.plan_structure, name="structure"),

@@ -1,10 +1,10 @@
-"""How the API spells the ETags of plans, their content and progress reviews, and which plan locks
+"""How the API spells the ETags of plans and their content, and which plan locks
 each record, the formulation's included (see core/api/etags.py)."""
 
 from core.api import etags
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.editor.services import plan_id_of
-from plans.models import Goal, Intervention, Objective, ProgressReview, TreatmentPlan
+from plans.models import Goal, Intervention, Objective, TreatmentPlan
 
 
 def _plan(plan_id: int) -> TreatmentPlan:
@@ -16,7 +16,6 @@ def register() -> None:
     etags.register(
         TreatmentPlan, token=lambda obj: f"plan-{obj.pk}-v{obj.version}-{obj.status}", plan_of=lambda obj: obj
     )
-    etags.register(ProgressReview, token=lambda obj: f"review-{obj.pk}-{obj.status}")
     for model, kind in ((Goal, "goal"), (Objective, "objective"), (Intervention, "intervention")):
         etags.register(
             model,

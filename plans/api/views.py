@@ -3,38 +3,20 @@ from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, renderers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core.api.concurrency import check_if_match, with_etag
 from core.api.views import ScopedViewSet
-from plans import fhir, lifecycle, pdf, progress
+from plans import lifecycle
 from plans.api import serializers as s
 from plans.editor import services
 from plans.lifecycle.canonical import verify
-from plans.models import Goal, Intervention, MeasureScore, Objective, ProgressReview, Signature, TreatmentPlan
-from plans.pdf_views import pdf_response
+from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
 # --- Plans ----------------------------------------------------------------------
-
-
-class PDFRenderer(renderers.BaseRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
-class FHIRJSONRenderer(renderers.JSONRenderer):
-    media_type = "application/fhir+json"
-    format = "fhir"
 
 
 def plan_tree_queryset():
@@ -93,8 +75,6 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def base_queryset(self):
         if self.action == "list":
             return TreatmentPlan.objects.prefetch_related("presenting_problems")
-        if self.action in ("pdf", "fhir"):
-            return TreatmentPlan.objects.select_related("client__practice", "author", "formulation")
         return plan_tree_queryset()
 
     def get_serializer_class(self):
@@ -215,43 +195,6 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         values = self.validated(s.CloseInputSerializer)
         plan = lifecycle.close_plan(actor=request.user, plan=plan, reason=values["reason"])
         return self.respond_plan(plan)
-
-    @extend_schema(
-        summary="The plan as a PDF record",
-        parameters=[
-            OpenApiParameter(
-                "audience",
-                str,
-                enum=list(pdf.AUDIENCES),
-                default="clinical",
-                description="clinical (the full record) or client (the plain-language summary).",
-            )
-        ],
-        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
-    )
-    @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, renderers.JSONRenderer])
-    def pdf(self, request, pk=None):
-        plan = self.get_object()
-        audience = request.query_params.get("audience", "clinical")
-        if audience not in pdf.AUDIENCES:
-            raise ValidationError({"audience": ["Choose clinical or client."]})
-        return pdf_response(pdf.render_pdf(plan, audience=audience))
-
-    @extend_schema(
-        summary="The plan as a FHIR R4 Bundle (collection)",
-        description="Patient, Conditions, Practitioners, the CarePlan and a Goal per goal and per objective. "
-        "See the README for the mapping.",
-        responses={
-            (200, "application/fhir+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle."),
-            (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="A FHIR R4 Bundle."),
-        },
-    )
-    @action(detail=True, methods=["get"], renderer_classes=[FHIRJSONRenderer, renderers.JSONRenderer])
-    def fhir(self, request, pk=None):
-        plan = self.get_object()
-        response = Response(fhir.plan_bundle(plan))
-        response["Cache-Control"] = "no-store"
-        return response
 
 
 # --- Goals, objectives, interventions ----------------------------------------------
@@ -379,106 +322,3 @@ class InterventionViewSet(PlanItemViewSet):
         values = self.validated(s.InterventionCreateSerializer)
         intervention = services.add_intervention(actor=request.user, **values)
         return self.respond(self.base_queryset().get(pk=intervention.pk), code=status.HTTP_201_CREATED)
-
-
-# --- Progress reviews and measures -----------------------------------------------------
-
-
-class ReviewFilter(django_filters.FilterSet):
-    class Meta:
-        model = ProgressReview
-        fields = ["plan", "status"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Progress reviews in your view (?plan=, ?status=)"),
-    retrieve=extend_schema(summary="A progress review with its objective entries"),
-)
-class ProgressReviewViewSet(mixins.ListModelMixin, ScopedViewSet):
-    serializer_class = s.ProgressReviewSerializer
-    filterset_class = ReviewFilter
-    ordering_fields = ["due_date", "id"]
-    ordering = ["due_date", "id"]
-    http_method_names = ["get", "post", "head", "options"]
-    if_match = {"complete": False}
-    etag_actions = {"retrieve", "create"}
-
-    def base_queryset(self):
-        return ProgressReview.objects.prefetch_related("entries")
-
-    @extend_schema(
-        summary="Open a review of an active plan now",
-        description="Answers 201 with a new review, or 200 with the plan's review that is already open.",
-        request=s.ReviewStartSerializer,
-        responses={201: s.ProgressReviewSerializer, 200: s.ProgressReviewSerializer},
-    )
-    def create(self, request):
-        values = self.validated(s.ReviewStartSerializer)
-        existing = values["plan"].reviews.open().exists()
-        review = progress.start_review_now(actor=request.user, plan=values["plan"])
-        code = status.HTTP_200_OK if existing else status.HTTP_201_CREATED
-        return self.respond(self.base_queryset().get(pk=review.pk), code=code)
-
-    @extend_schema(
-        summary="Complete a review: objective entries, measures, alliance and decision in one request",
-        request=s.ReviewCompleteSerializer,
-        responses={200: s.ReviewCompletedSerializer},
-    )
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        review = self.fetch_for_change(if_match_required=False)
-        values = self.validated(s.ReviewCompleteSerializer)
-        record = progress.ReviewRecord(
-            entries=[progress.EntryInput(**entry) for entry in values["entries"]],
-            measures=[progress.MeasureInput(**m) for m in values["measures"]],
-            alliance_bond=values.get("alliance_bond"),
-            alliance_goals=values.get("alliance_goals"),
-            alliance_tasks=values.get("alliance_tasks"),
-            alliance_note=values["alliance_note"],
-            summary=values["summary"],
-            decision=values["decision"],
-            discharge_reason=values["discharge_reason"],
-        )
-        review, amendment = progress.complete_review(actor=request.user, review=review, record=record)
-        review = self.base_queryset().get(pk=review.pk)
-        body = {
-            "review": s.ProgressReviewSerializer(review, context=self.get_serializer_context()).data,
-            "amendment": amendment.pk if amendment else None,
-        }
-        return Response(body)
-
-
-class MeasureScoreFilter(django_filters.FilterSet):
-    definition_code = django_filters.CharFilter(field_name="definition__code", help_text="e.g. phq9, gad7.")
-
-    class Meta:
-        model = MeasureScore
-        fields = ["client", "plan", "review", "definition", "risk_flag"]
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Recorded outcome-measure scores in your view (?client=, ?plan=, ?definition_code=)"),
-    retrieve=extend_schema(summary="A recorded score"),
-)
-class MeasureScoreViewSet(mixins.ListModelMixin, ScopedViewSet):
-    """Scores are records: they are recorded, never edited."""
-
-    serializer_class = s.MeasureScoreSerializer
-    filterset_class = MeasureScoreFilter
-    ordering_fields = ["recorded_on", "created_at", "id"]
-    ordering = ["recorded_on", "created_at", "id"]
-    http_method_names = ["get", "post", "head", "options"]
-    if_match = {}
-    etag_actions = set()
-
-    def base_queryset(self):
-        return MeasureScore.objects.select_related("definition")
-
-    @extend_schema(
-        summary="Record a score (PHQ-9 and GAD-7 item by item; a practice's own measures as a total)",
-        request=s.MeasureScoreCreateSerializer,
-    )
-    def create(self, request):
-        values = self.validated(s.MeasureScoreCreateSerializer)
-        score = progress.record_measure(actor=request.user, **values)
-        return self.respond(self.base_queryset().get(pk=score.pk), code=status.HTTP_201_CREATED)

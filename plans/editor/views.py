@@ -20,13 +20,14 @@ from core.idempotency import once_per_form
 from core.params import choice_param, int_param
 from formulation.forms import conflict_fields, errors_to_form, expected_version, section_forms
 from formulation.views import PlanPage
+from plans import page_parts
 from plans.editor import services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.editor.smart import check_objective
 from plans.lifecycle import canonical, quotes
 from plans.lifecycle.views import anchor_choices
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, load_progress, locked_page_key, plan_queryset
+from plans.selectors import load_plan_page, locked_page_key, plan_queryset
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -145,8 +146,11 @@ def plan_detail(request, pk: int):
             "needs_cosignature": policy.needs_cosignature(plan.author),
             "anchors": anchor_choices(context["page"]) if (is_author or can_sign_off) else {},
             "all_comments": plan.comments.select_related("author", "resolved_by"),
-            "progress": load_progress(plan, context["page"], today=_today(plan)),
         }
+    )
+    # What apps above plans show on the page (progress: the plan's reviews, measures and charts).
+    context.update(
+        page_parts.fill(page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=_today(plan))
     )
     if plan.is_final:
         # A final version renders the same structure for everyone until its content (as verified

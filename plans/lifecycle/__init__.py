@@ -36,11 +36,11 @@ from plans.models import (
     Intervention,
     Objective,
     PlanTransition,
-    ProgressReview,
     Signature,
     TreatmentPlan,
     add_months,
 )
+from plans.signals import plan_closed
 
 Status = TreatmentPlan.Status
 Action = policy.Action
@@ -78,17 +78,10 @@ def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "")
     )
     plan.status = to_status
     if to_status in (Status.SUPERSEDED, Status.CLOSED):
-        cancel_open_reviews(plan)
+        # A plan that stops being active has nothing left to review: progress (above plans) cancels
+        # its open reviews, in this transaction.
+        plan_closed.send(sender=TreatmentPlan, plan=plan)
     return transition
-
-
-def cancel_open_reviews(plan: TreatmentPlan) -> int:
-    """A plan that stops being active has nothing left to review.
-
-    Here rather than in plans.progress, which builds on the lifecycle (a review's "revise" decision
-    amends the plan), so that the lifecycle does not import it back.
-    """
-    return plan.reviews.open().update(status=ProgressReview.Status.CANCELLED)
 
 
 def _signed_content(plan: TreatmentPlan) -> dict:

@@ -1,9 +1,9 @@
 """Views for sign-off and the rest of the lifecycle: submit, request changes, revise, approve, amend,
-close; the supervisor's comments and sign-off queue; notifications; version comparison. Each parses
-input, fetches through the access door, calls plans.lifecycle and answers.
+close, the client's agreement; the supervisor's comments and sign-off queue; notifications; version
+comparison. Each parses input, fetches through the access door, calls plans.lifecycle and answers.
 
 "Sign-off" is the supervisor's approval of a submitted plan; the quarterly "progress review" is
-another thing, with its own views."""
+another thing, with its own views (progress/views.py)."""
 
 from django import forms
 from django.contrib import messages
@@ -20,10 +20,10 @@ from accounts.access import get_visible_or_404
 from accounts.models import Notification
 from core.idempotency import once_per_form
 from formulation.models import Formulation
-from plans import lifecycle
+from plans import lifecycle, page_parts
 from plans.lifecycle import comments
 from plans.lifecycle.compare import compare_versions
-from plans.models import Comment, ProgressReview, TreatmentPlan
+from plans.models import Comment, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
 
 
@@ -110,6 +110,22 @@ def close(request, pk: int):
     return _run(request, plan, lifecycle.close_plan, "The plan is closed.", reason=request.POST.get("reason", ""))
 
 
+@login_required
+@require_POST
+@once_per_form
+def client_agreement(request, pk: int):
+    plan = _visible_plan(request, pk)
+    try:
+        lifecycle.record_client_agreement(
+            actor=request.user, plan=plan, client_name=request.POST.get("client_name", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The client's agreement is recorded with this version.")
+    return redirect("plans:detail", pk=plan.pk)
+
+
 def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
     """Every part of the plan a comment can be anchored to: value -> (kind, key, label)."""
     choices = {"plan:": ("plan", "", "The plan as a whole")}
@@ -184,13 +200,9 @@ def signoff_queue(request):
     waiting = list(TreatmentPlan.objects.awaiting_signoff_by(user).select_related("client", "author"))
     now = timezone.now()
     rows = [(plan, now - plan.submitted_at) for plan in waiting]
-    overdue = (
-        ProgressReview.objects.visible_to(user)
-        .filter(status=ProgressReview.Status.OVERDUE, plan__author_id__in=policy.supervisee_ids(user))
-        .select_related("plan__client", "plan__author")
-        .order_by("due_date")
-    )
-    return render(request, "plans/signoff_queue.html", {"rows": rows, "overdue": overdue, "today": today})
+    # What apps above plans add to the queue (progress: supervisees' overdue progress reviews).
+    parts = page_parts.fill(page_parts.SIGN_OFF_QUEUE, user=user, today=today)
+    return render(request, "plans/signoff_queue.html", {"rows": rows, "today": today, **parts})
 
 
 @login_required

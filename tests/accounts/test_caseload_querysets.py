@@ -15,7 +15,9 @@ from django.db import models
 from accounts.access import CaseloadQuerySet
 from clients.models import Client
 from plans import lifecycle
-from plans.models import BulkExport, BulkExportItem, ObjectiveProgress, PlanQuote, ProgressReview
+from plans.models import PlanQuote
+from progress.models import ObjectiveProgress, ProgressReview
+from records.models import BulkExport, BulkExportItem
 from tests.factories import ClientFactory, make_plan
 
 # Every app that lives in this repository, so a new app's models are walked from its first commit.
@@ -39,8 +41,8 @@ HOLDS_NO_CLIENT_DATA = {
     "formulation.DefenseMechanism": "Catalogue (DMRS defenses plus a practice's additions).",
     "plans.InterventionTechnique": "Catalogue of techniques.",
     "plans.MeasureDefinition": "Catalogue of outcome measures; the scores are MeasureScore's.",
-    "plans.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
-    "plans.BulkExport": (
+    "progress.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
+    "records.BulkExport": (
         "An admin's export request: filters (status, clinician, dates) and the ZIP's path, no client "
         "named. Its files are read only by the admin who asked (BulkExport.objects.of_requester); "
         "its items, which do name plans, have the caseload door."

@@ -18,9 +18,13 @@ from accounts.policy import Action, can
 from clients.models import Client
 from core.models import OutboxMessage
 from formulation.models import DefenseMechanism
-from plans import exports, lifecycle, scheduling
+from plans import lifecycle
 from plans.library import services as library_services
-from plans.models import BulkExport, PlanTemplate, ProgressReview, TreatmentPlan
+from plans.models import PlanTemplate, TreatmentPlan
+from progress import scheduling
+from progress.models import ProgressReview
+from records import exports
+from records.models import BulkExport
 from tests.factories import ClientFactory, SupervisionFactory, make_plan, staff
 
 CAST = ("clinician", "colleague", "trainee", "supervisor", "admin", "admin_clinician", "outsider", "deactivated")

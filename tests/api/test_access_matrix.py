@@ -10,8 +10,9 @@ import datetime as dt
 import pytest
 
 from clients.models import Client, PresentingProblem
-from plans import progress
-from plans.models import MeasureDefinition, ProgressReview
+from plans.models import MeasureDefinition
+from progress import services
+from progress.models import ProgressReview
 from tests.factories import ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def _world(users):
         plan = make_plan(client)
         goal = plan.goals.get()
         objective = goal.objectives.get()
-        score = progress.record_measure(
+        score = services.record_measure(
             actor=user, client=client, definition=phq9, recorded_on=dt.date(2026, 9, 2), items=[1] * 8 + [0]
         )
         world[owner] = {

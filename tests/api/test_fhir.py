@@ -5,8 +5,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from plans import lifecycle
-from plans.fhir import ACTIVITY_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
 from plans.models import TreatmentPlan
+from records.fhir import ACTIVITY_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
 from tests.api.conftest import validate_bundle
 
 pytestmark = pytest.mark.django_db

@@ -47,7 +47,8 @@ SLOW = {"/api/v1/plans/{id}/pdf/": 6}
 def _real_ids(user) -> dict[str, list[int]]:
     from clients.models import Client, PresentingProblem
     from formulation.models import Formulation
-    from plans.models import Goal, Intervention, MeasureScore, Objective, ProgressReview, TreatmentPlan
+    from plans.models import Goal, Intervention, Objective, TreatmentPlan
+    from progress.models import MeasureScore, ProgressReview
 
     models = {
         "clients": Client,

@@ -234,9 +234,9 @@ def test_routes_name_their_record_type_and_special_downloads_their_action():
     assert route_subject(match("formulation:item_edit", kind="conflict", item_pk=6)) == ("conflict", "6")
     assert route_subject(match("formulation:section", pk=4, section="narrative")) == ("plan", "4")
     assert route_subject(match("plans:comment_resolve", pk=7)) == ("comment", "7")
-    assert route_subject(match("plans:review_complete", pk=8)) == ("progress_review", "8")
+    assert route_subject(match("progress:review_complete", pk=8)) == ("progress_review", "8")
     assert route_subject(match("plans:future_thing", measure_pk=9)) == ("measure", "9")
-    assert ROUTE_ACTIONS["plans:pdf"] == "pdf_download"
+    assert ROUTE_ACTIONS["records:pdf"] == "pdf_download"
 
 
 def test_a_pdf_download_is_recorded_as_such(clinician, own_client, login):

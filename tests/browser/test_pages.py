@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from plans import exports, lifecycle, progress
+from plans import lifecycle
 from plans.editor import services
 from plans.models import Goal, MeasureDefinition
+from progress.services import record_measure, start_review_now
+from records import exports
 from tests.browser.conftest import WIDTHS, a11y_problems, cramped_cards, sideways_overflow
 from tests.factories import ClientFactory, make_plan
 
@@ -95,12 +97,12 @@ def _clinician_pages(clinician, trainee, supervisor, admin):
     signed = lifecycle.submit_plan(
         actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=2)
     )
-    review = progress.start_review_now(actor=clinician, plan=signed)
+    review = start_review_now(actor=clinician, plan=signed)
     # Scores draw the measure's chart and its table on the plan page; the last one raises the risk flag.
     phq9 = MeasureDefinition.objects.get(code="phq9")
     today = signed.client.practice.today()
     for days_ago, items in [(60, [2] * 9), (30, [2] * 5 + [1] * 3 + [0]), (0, [1] * 8 + [1])]:
-        progress.record_measure(
+        record_measure(
             actor=clinician,
             client=signed.client,
             definition=phq9,

@@ -20,7 +20,8 @@ from core.idempotency import CHANGED_MESSAGE, FORM_ID_FIELD, IN_FLIGHT_MESSAGE
 from core.models import IdempotencyRecord
 from core.tasks import purge_idempotency_records
 from formulation.models import CoreConflict, DefenseObservation
-from plans.models import Comment, Goal, Intervention, MeasureScore, Objective, ProgressReview, TreatmentPlan
+from plans.models import Comment, Goal, Intervention, Objective, TreatmentPlan
+from progress.models import MeasureScore, ProgressReview
 from tests.factories import PresentingProblemFactory, make_plan
 
 HX = {"HX-Request": "true"}

@@ -2,7 +2,8 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from plans.lifecycle.canonical import canonical_json, content_hash, verify
-from plans.models import MeasureScore, ObjectiveProgress, ProgressReview, TreatmentPlan
+from plans.models import TreatmentPlan
+from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
 
 
 @override_settings(DEBUG=True)

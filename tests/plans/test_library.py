@@ -79,8 +79,9 @@ def test_library_page_lists_built_in_templates_for_everyone(clinician, login):
 
 def test_admin_adds_a_custom_measure_that_clinicians_can_record(admin, clinician, own_client, login):
     from plans import lifecycle
-    from plans.models import MeasureDefinition, MeasureScore
-    from plans.progress import record_measure
+    from plans.models import MeasureDefinition
+    from progress.models import MeasureScore
+    from progress.services import record_measure
 
     web = login(admin)
     web.post(

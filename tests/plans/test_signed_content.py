@@ -19,10 +19,11 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clients.models import PresentingProblem
-from plans import lifecycle, pdf
-from plans.fhir import plan_bundle
+from plans import lifecycle
 from plans.lifecycle import canonical, guards
 from plans.models import Goal, ImmutableRecordError, PlanQuote, Signature, TreatmentPlan
+from records import pdf
+from records.fhir import plan_bundle
 from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 
 

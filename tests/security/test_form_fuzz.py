@@ -41,7 +41,7 @@ SKIPPED = {
 }
 
 # Routes that answer 404 to the walk by design.
-UNREACHED = {"plans:export_download": "only a finished export downloads; the walk's export never ran"}
+UNREACHED = {"records:export_download": "only a finished export downloads; the walk's export never ran"}
 
 HX = {"HX-Request": "true"}
 
@@ -75,9 +75,11 @@ class World:
 @pytest.fixture
 def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     from formulation.models import Formulation
-    from plans import exports, lifecycle, progress
+    from plans import lifecycle
     from plans.lifecycle import comments
     from plans.models import MeasureDefinition, PlanTemplate
+    from progress import services
+    from records import exports
     from tests.two_factor import enroll
 
     own = ClientFactory(primary_clinician=clinician)
@@ -87,10 +89,10 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     returned = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     returned = lifecycle.request_changes(actor=supervisor, plan=returned, comment="Please name the conflict.")
     comment = comments.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
-    review = progress.start_review_now(actor=clinician, plan=active)
+    review = services.start_review_now(actor=clinician, plan=active)
     template = PlanTemplate.objects.create(practice=practice, name="Practice template", created_by=admin)
     export = exports.request_export(actor=admin)
-    progress.record_measure(
+    services.record_measure(
         actor=clinician,
         client=active.client,
         definition=MeasureDefinition.objects.get(code="phq9"),
@@ -154,12 +156,12 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "plans:submit": ("clinician", "draft"),
         "plans:comment_add": ("clinician", "draft"),
         "plans:compare": ("clinician", "active"),
-        "plans:pdf": ("clinician", "active"),
+        "records:pdf": ("clinician", "active"),
         "plans:client_agreement": ("clinician", "active"),
-        "plans:chart_objectives": ("clinician", "active"),
+        "progress:chart_objectives": ("clinician", "active"),
         "plans:amend": ("clinician", "active"),
         "plans:close": ("clinician", "active"),
-        "plans:review_start": ("clinician", "active"),
+        "progress:review_start": ("clinician", "active"),
         "plans:approve": ("supervisor", "in_review"),
         "plans:request_changes": ("supervisor", "in_review"),
         "plans:revise": ("trainee", "returned"),
@@ -195,18 +197,18 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
             lambda: [url(kind="conflict", item_pk=kinds["conflict"], direction="down")],
         ),
         "plans:comment_resolve": ("clinician", lambda: [url(pk=i["comment"])]),
-        "plans:review_complete": ("clinician", lambda: [url(pk=i["review"])]),
-        "plans:measure_record": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
-        "plans:chart_measure": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
+        "progress:review_complete": ("clinician", lambda: [url(pk=i["review"])]),
+        "progress:measure_record": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
+        "progress:chart_measure": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
         "plans:catalogue_add": (
             "admin",
             lambda: [url(kind=k) for k in ("technique", "defense", "conflict", "measure")],
         ),
         "plans:template_set_active": ("admin", lambda: [url(pk=i["template"])]),
-        "plans:export_detail": ("admin", lambda: [url(pk=i["export"])]),
-        "plans:export_retry": ("admin", lambda: [url(pk=i["export"])]),
-        "plans:export_download": ("admin", lambda: [url(pk=i["export"])]),
-        "plans:exports": ("admin", lambda: [url()]),
+        "records:export_detail": ("admin", lambda: [url(pk=i["export"])]),
+        "records:export_retry": ("admin", lambda: [url(pk=i["export"])]),
+        "records:export_download": ("admin", lambda: [url(pk=i["export"])]),
+        "records:exports": ("admin", lambda: [url()]),
         "plans:library": ("admin", lambda: [url()]),
         "plans:signoff_queue": ("supervisor", lambda: [url()]),
         "accounts:staff_list": ("admin", lambda: [url()]),
@@ -417,7 +419,12 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
     assert outcome.unreached == set(UNREACHED)
     # Forms were found and fuzzed field by field for the routes that have them.
     form_routes = {"clients:create", "clients:edit", "plans:create", "plans:details_save", "plans:item_edit"}
-    form_routes |= {"formulation:section", "plans:measure_record", "plans:review_complete", "accounts:login"}
+    form_routes |= {
+        "formulation:section",
+        "progress:measure_record",
+        "progress:review_complete",
+        "accounts:login",
+    }
     form_routes |= {"plans:catalogue_add", "plans:comment_add", "accounts:staff_edit", "accounts:password_change"}
     assert form_routes.isdisjoint(outcome.without_fields)
     assert "GET /accounts/audit/" in forms, sorted(k for k in forms if k.startswith("GET"))

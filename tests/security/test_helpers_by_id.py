@@ -1,6 +1,6 @@
 """Helpers that take a bare id read through the access door of the person they act for.
 
-`pdf.render_plan_id` (the export task's renderer) and `progress.scores_for` once fetched
+`pdf.render_plan_id` (the export task's renderer) and `progress.services.scores_for` once fetched
 whatever id they were given; an id out of the acting person's view must give nothing.
 """
 
@@ -14,8 +14,11 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from accounts.models import Membership
-from plans import exports, lifecycle, pdf, progress
-from plans.models import BulkExport, BulkExportItem, MeasureDefinition, TreatmentPlan
+from plans import lifecycle
+from plans.models import MeasureDefinition, TreatmentPlan
+from progress import services
+from records import exports, pdf
+from records.models import BulkExport, BulkExportItem
 from tests.factories import make_plan
 
 
@@ -27,7 +30,7 @@ def signed_plan(own_client, clinician):
 @pytest.fixture
 def scored_client(own_client, clinician):
     phq9 = MeasureDefinition.objects.get(code="phq9")
-    progress.record_measure(
+    services.record_measure(
         actor=clinician, client=own_client, definition=phq9, recorded_on=dt.date(2026, 9, 1), items=[1] * 9
     )
     return own_client
@@ -45,13 +48,13 @@ def test_render_plan_id_gives_nothing_for_a_plan_out_of_view(signed_plan, role, 
 
 
 def test_scores_for_gives_an_outsider_none_of_a_clients_scores(scored_client, clinician, supervisor, outsider):
-    assert [s.total for s in progress.scores_for(clinician, scored_client.pk)] == [9]
-    assert [s.total for s in progress.scores_for(supervisor, scored_client.pk)] == [9]
-    assert progress.scores_for(outsider, scored_client.pk) == []
+    assert [s.total for s in services.scores_for(clinician, scored_client.pk)] == [9]
+    assert [s.total for s in services.scores_for(supervisor, scored_client.pk)] == [9]
+    assert services.scores_for(outsider, scored_client.pk) == []
 
 
 def test_scores_for_gives_a_colleague_none_of_another_caseloads_scores(scored_client, colleague):
-    assert progress.scores_for(colleague, scored_client.pk) == []
+    assert services.scores_for(colleague, scored_client.pk) == []
 
 
 def test_an_export_item_is_not_rendered_once_its_plan_left_the_requesters_view(signed_plan, admin):

@@ -11,7 +11,19 @@ from plans import lifecycle
 from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 from tests.security.conftest import CANARIES
 
-LOGGERS = ["", "django", "django.request", "django.security", "celery", "axes", "accounts", "plans", "clients"]
+LOGGERS = [
+    "",
+    "django",
+    "django.request",
+    "django.security",
+    "celery",
+    "axes",
+    "accounts",
+    "plans",
+    "progress",
+    "records",
+    "clients",
+]
 HX = {"HX-Request": "true"}
 
 

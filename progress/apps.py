@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+
+
+class ProgressConfig(AppConfig):
+    name = "progress"
+
+    def ready(self) -> None:
+        # Imported here, not at the top: these modules import models, which Django allows only once the
+        # app registry is ready.
+        from progress import page_parts, signals
+        from progress.api import etags
+
+        # plans sits below progress and never imports it: progress tells plans what to show and what to
+        # do when a plan closes, and the API layer its review ETags.
+        page_parts.register()
+        signals.connect()
+        etags.register()

@@ -1,0 +1,157 @@
+"""Progress reviews and outcome measures in the browser, and the SVG charts."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.access import get_editable_or_403, get_visible_or_404
+from core.idempotency import once_per_form
+from plans.models import MeasureDefinition, Objective, TreatmentPlan
+from plans.selectors import plan_queryset
+from progress import charts, measures, services
+from progress.forms import MeasureForm, ReviewForm
+from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
+
+
+def _review_form(user, review: ProgressReview, data=None) -> ReviewForm:
+    plan = review.plan
+    objectives = list(
+        Objective.objects.current()
+        .filter(goal__plan=plan, goal__removed_at__isnull=True)
+        .select_related("goal", "bound_measure")
+        .order_by("goal__order", "goal__pk", "order", "pk")
+    )
+    scores = services.scores_for(user, plan.client_id)
+    today = plan.client.practice.today()
+    achievements = {o.pk: measures.achievement(o, scores, today) for o in objectives}
+    available = list(MeasureDefinition.objects.available_to(plan.client.practice_id))
+    form = ReviewForm(data, objectives=objectives, achievements=achievements, measures=available)
+    form.achievements = {pk: measures.ACHIEVEMENT_LABELS.get(a) for pk, a in achievements.items() if a}
+    return form
+
+
+@login_required
+@once_per_form
+def review_complete(request, pk: int):
+    review = get_object_or_404(
+        ProgressReview.objects.visible_to(request.user).select_related("plan__client__practice"), pk=pk
+    )
+    get_editable_or_403(TreatmentPlan.objects.all(), request.user, pk=review.plan_id)
+    if not review.is_open:
+        messages.info(request, f"This review is {review.get_status_display().lower()}.")
+        return redirect("plans:detail", pk=review.plan_id)
+    form = _review_form(request.user, review, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, amendment = services.complete_review(actor=request.user, review=review, record=form.review_record())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if amendment is not None:
+                messages.success(request, "Review completed. An amendment was started from it: revise and sign it.")
+                return redirect("plans:detail", pk=amendment.pk)
+            messages.success(request, "Review completed. The next review date has moved on.")
+            return redirect(f"/plans/{review.plan_id}/#reviews")
+    return render(request, "progress/review_form.html", {"review": review, "plan": review.plan, "form": form})
+
+
+@login_required
+@require_POST
+@once_per_form
+def review_start(request, pk: int):
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
+    try:
+        review = services.start_review_now(actor=request.user, plan=plan)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("plans:detail", pk=plan.pk)
+    return redirect("progress:review_complete", pk=review.pk)
+
+
+@login_required
+@once_per_form
+def measure_record(request, pk: int, code: str):
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
+    definition = get_object_or_404(MeasureDefinition.objects.available_to(plan.client.practice_id), code=code)
+    form = MeasureForm(
+        request.POST or None, definition=definition, initial={"recorded_on": plan.client.practice.today()}
+    )
+    if request.method == "POST" and form.is_valid():
+        items = [form.cleaned_data[f"i{i}"] for i in range(definition.item_count)] if definition.item_count else None
+        try:
+            score = services.record_measure(
+                actor=request.user,
+                client=plan.client,
+                definition=definition,
+                recorded_on=form.cleaned_data["recorded_on"],
+                items=items,
+                total=form.cleaned_data.get("total"),
+                plan=plan,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{definition.name} recorded: {score.total} ({score.band or 'no band'}).")
+            if score.risk_flag:
+                messages.warning(request, "PHQ-9 item 9 was answered above 0: assess risk today.")
+            return redirect(f"/plans/{plan.pk}/#reviews")
+    return render(request, "progress/measure_form.html", {"plan": plan, "form": form, "definition": definition})
+
+
+def _svg(content: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="image/svg+xml")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def chart_measure(request, pk: int, code: str):
+    plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    definition = get_object_or_404(MeasureDefinition.objects.available_to(plan.client.practice_id), code=code)
+    points = list(
+        MeasureScore.objects.filter(client=plan.client, definition=definition).values_list("recorded_on", "total")
+    )
+    if not points:
+        raise Http404
+    return _svg(charts.measure_chart(definition, points))
+
+
+@login_required
+def chart_objectives(request, pk: int):
+    plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    return _svg(charts.objective_chart(objective_series(plan)))
+
+
+def objective_series(plan: TreatmentPlan):
+    """(label, [(review date, rating)]) per current objective, following it back through earlier versions."""
+    objectives = list(
+        Objective.objects.current()
+        .filter(goal__plan=plan, goal__removed_at__isnull=True)
+        .select_related("goal")
+        .order_by("goal__order", "goal__pk", "order", "pk")
+    )
+    labels = _objective_labels(objectives)
+    entries = (
+        ObjectiveProgress.objects.filter(
+            review__plan__lineage=plan.lineage, review__status=ProgressReview.Status.COMPLETED
+        )
+        .select_related("review", "objective")
+        .order_by("review__completed_on")
+    )
+    by_lineage: dict = {}
+    for entry in entries:
+        by_lineage.setdefault(entry.objective.lineage, []).append((entry.review.completed_on, entry.rating))
+    return [(labels[o.pk], by_lineage.get(o.lineage, [])) for o in objectives]
+
+
+def _objective_labels(objectives) -> dict[int, str]:
+    labels, goal_numbers = {}, {}
+    counters: dict[int, int] = {}
+    for o in objectives:
+        goal_numbers.setdefault(o.goal_id, len(goal_numbers) + 1)
+        counters[o.goal_id] = counters.get(o.goal_id, 0) + 1
+        labels[o.pk] = f"{goal_numbers[o.goal_id]}.{counters[o.goal_id]}"
+    return labels

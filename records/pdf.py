@@ -1,0 +1,147 @@
+"""Plans as PDF records, made with WeasyPrint.
+
+The HTML comes from Django templates (so everything a person typed is escaped), the CSS is
+small and purpose-made with system fonts, and charts are the same SVGs as on the web page,
+embedded as data URIs. Following WeasyPrint's advice on speed, rendering happens in the
+long-lived process with one reused FontConfiguration, and nothing is fetched over the network.
+"""
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from plans.lifecycle import canonical, quotes
+from plans.models import Signature, TreatmentPlan
+from plans.selectors import load_plan_page, plan_queryset
+from progress import charts, measures
+from progress.models import ProgressReview
+from progress.selectors import load_progress
+
+AUDIENCES = ("clinical", "client")
+
+# What each technique means, said plainly, for the client's version.
+PLAIN_TECHNIQUES = {
+    "Free association": "Saying whatever comes to mind, without filtering, to notice what matters to you.",
+    "Dream analysis": "Talking about your dreams to understand feelings that are hard to put into words.",
+    "Interpretation of transference": "Noticing how feelings from past relationships show up in our work together.",
+    "Analysis of resistance": "Gently looking at what makes some topics hard to approach.",
+    "Defense analysis": "Understanding the ways you protect yourself from painful feelings.",
+    "Clarification": "Putting what you say into clear words together.",
+    "Confrontation": "Kindly pointing out patterns or contradictions so we can look at them.",
+    "Interpretation": "Offering possible meanings that link your past and present.",
+    "Working through": "Returning to important themes until change feels solid.",
+    "Countertransference monitoring": "Your therapist reflects on their own reactions to understand you better.",
+    "Supportive techniques": "Encouragement and steady support while we work.",
+    "Cognitive behavioural therapy (CBT)": "Practical exercises to notice and change unhelpful thoughts and habits.",
+    "EMDR": "A structured method to process distressing memories.",
+}
+
+
+@lru_cache(maxsize=1)
+def font_config():
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def _data_uri(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _url_fetcher():
+    """Only data: URIs: a PDF never reaches the network or the file system, and a broken
+    chart fails the render instead of silently leaving a gap in a clinical record."""
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+
+
+def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
+    practice = plan.client.practice
+    today = practice.today()
+    # Checked against the database as it is now, so a record printed from content that no
+    # longer matches its signatures says so.
+    verification = canonical.verify(plan)
+    page = load_plan_page(plan, today=today, content_hash=verification.current_hash)
+    progress = load_progress(plan, page, today=today)
+    chart_uris = []
+    if audience == "clinical":
+        for definition, scores in progress.measure_series:
+            svg = charts.measure_chart(definition, [(s.recorded_on, s.total) for s in scores])
+            chart_uris.append((definition, scores, _data_uri(svg)))
+    signatures = [check.signature for check in verification.checks]
+    now = timezone.localtime(timezone.now(), practice.tzinfo)
+    return {
+        "plan": plan,
+        "client": plan.client,
+        "practice": practice,
+        "page": page,
+        "progress": progress,
+        "charts": chart_uris,
+        "verification": verification,
+        # A submitted version prints the chart number it was signed with (plans/lifecycle/quotes.py).
+        "chart_number": quotes.chart_number(plan),
+        "generated_at": now,
+        "audience": audience,
+        "plain": PLAIN_TECHNIQUES,
+        "achievement_labels": measures.ACHIEVEMENT_LABELS,
+        "completed_reviews": [r for r in progress.completed if r.status == ProgressReview.Status.COMPLETED],
+        "paper": "letter" if practice.paper_size == "letter" else "A4",
+        "client_agreement": [
+            s for s in signatures if s.meaning == Signature.Meaning.CLIENT_AGREEMENT and not s.voided_at
+        ],
+    }
+
+
+def render_html(plan: TreatmentPlan, *, audience: str = "clinical") -> str:
+    if audience not in AUDIENCES:
+        raise ValueError(f"Unknown audience {audience!r}")
+    template = "records/pdf/client_plan.html" if audience == "client" else "records/pdf/plan.html"
+    # Times print in the practice's timezone, whichever process renders (web or worker).
+    with timezone.override(plan.client.practice.tzinfo):
+        return render_to_string(template, plan_context(plan, audience=audience))
+
+
+@dataclass
+class RenderedPdf:
+    content: bytes
+    pages: int
+    sha256: str
+    file_name: str
+
+
+def html_to_pdf(html: str) -> tuple[bytes, int]:
+    """Raw WeasyPrint on ready HTML, with the shared font configuration."""
+    # Lazy: importing WeasyPrint costs about 0.5 s, paid only by processes that render a PDF.
+    from weasyprint import HTML
+
+    document = HTML(string=html, base_url=settings.SITE_URL, url_fetcher=_url_fetcher()).render(
+        font_config=font_config()
+    )
+    return document.write_pdf(), len(document.pages)
+
+
+def render_pdf(plan: TreatmentPlan, *, audience: str = "clinical") -> RenderedPdf:
+    content, pages = html_to_pdf(render_html(plan, audience=audience))
+    suffix = "-client" if audience == "client" else ""
+    # Named by the client's chart number now, which is unique in the practice (a signed version's
+    # own chart number, printed inside, may since have been given to someone else).
+    name = f"plan-{plan.client.chart_number}-v{plan.version_number}{suffix}.pdf"
+    return RenderedPdf(content, pages, hashlib.sha256(content).hexdigest(), _safe_file_name(name))
+
+
+def _safe_file_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
+
+
+def render_plan_id(plan_id: int, *, user, audience: str = "clinical") -> RenderedPdf:
+    """Render a plan by id for `user` (a task's requester), fetched through the access door:
+    a plan out of their view raises TreatmentPlan.DoesNotExist, as a plan that does not exist."""
+    return render_pdf(plan_queryset().visible_to(user).get(pk=plan_id), audience=audience)
