@@ -72,7 +72,13 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
         for i in range(n)
     )
     problems = PresentingProblem.objects.bulk_create(
-        PresentingProblem(client=c, title="Low mood", clients_words=TEXT, severity="moderate", diagnosis_code="F33.1")
+        PresentingProblem(
+            client=c,
+            title="Low mood",
+            clients_words=TEXT,
+            severity=PresentingProblem.Severity.MODERATE,
+            diagnosis_code="F33.1",
+        )
         for c in clients
     )
     plans = TreatmentPlan.objects.bulk_create(
@@ -198,7 +204,10 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
         for objective_id in objectives_of_plan[review.plan_id]:
             entries.append(
                 ObjectiveProgress(
-                    review=review, objective_id=objective_id, status="progressing", rating=rng.randrange(10, 90)
+                    review=review,
+                    objective_id=objective_id,
+                    status=ObjectiveProgress.Status.PROGRESSING,
+                    rating=rng.randrange(10, 90),
                 )
             )
     MeasureScore.objects.bulk_create(scores)

@@ -7,6 +7,8 @@ import io
 
 from django.core.cache import cache
 
+from plans.models import MeasureDefinition
+
 # Pale band colours from better to worse; text on top stays dark enough to read.
 BAND_COLOURS = ["#e3f1e6", "#f1f4dc", "#fbf0d4", "#fbe3d2", "#f7d6d6"]
 LINE = "#1f5fa8"
@@ -81,7 +83,7 @@ def _draw_measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
 
     fig, ax = _figure()
     bands = definition.bands or []
-    ordered = bands if definition.direction == "lower" else list(reversed(bands))
+    ordered = bands if definition.direction == MeasureDefinition.Direction.LOWER_IS_BETTER else list(reversed(bands))
     for index, (low, high, label) in enumerate(ordered):
         colour = BAND_COLOURS[min(index * len(BAND_COLOURS) // max(len(ordered), 1), len(BAND_COLOURS) - 1)]
         ax.axhspan(low - 0.5, high + 0.5, color=colour, linewidth=0, zorder=0)

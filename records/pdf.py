@@ -15,6 +15,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import Practice
 from plans.lifecycle import canonical, quotes
 from plans.models import Signature, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
@@ -93,7 +94,7 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
         "plain": PLAIN_TECHNIQUES,
         "achievement_labels": measures.ACHIEVEMENT_LABELS,
         "completed_reviews": [r for r in progress.completed if r.status == ProgressReview.Status.COMPLETED],
-        "paper": "letter" if practice.paper_size == "letter" else "A4",
+        "paper": "letter" if practice.paper_size == Practice.PaperSize.LETTER else "A4",
         "client_agreement": [
             s for s in signatures if s.meaning == Signature.Meaning.CLIENT_AGREEMENT and not s.voided_at
         ],

@@ -5,8 +5,8 @@ import pytest
 from celery import current_app
 from django.conf import settings
 
-from accounts import outbox
-from accounts.models import OutboxMessage
+from core import outbox
+from core.models import OutboxMessage
 
 # registered name -> the module it lives in now
 MOVED = {
