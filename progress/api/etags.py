@@ -1,4 +1,4 @@
-"""How the API spells a progress review's ETag (see config/api/etags.py)."""
+"""How the API spells a progress review's ETag (see core/api/etags.py)."""
 
 from core.api import etags
 from progress.models import ProgressReview
