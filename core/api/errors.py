@@ -24,6 +24,18 @@ from core.errors import ImmutableRecordError, PlanLockedError, StaleEditError
 LOCKED_MESSAGE = "This plan is no longer a draft, so it cannot change: amend it (POST /api/v1/plans/{id}/amend/)."
 
 
+class KeyInFlightError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still being processed: retry in a moment."
+    default_code = "idempotency_key_in_flight"
+
+
+class KeyReusedError(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used for a request with a different body: use a new key."
+    default_code = "idempotency_key_reused"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = LOCKED_MESSAGE

@@ -17,23 +17,12 @@ refused request changed nothing and may be sent again with the same key. Without
 POST runs as it always did. The key may be sent as a structured-field string ("...") or bare.
 """
 
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 
 from core import idempotency
+from core.api.errors import KeyInFlightError, KeyReusedError
 
 HEADER = "Idempotency-Key"
-
-
-class KeyInFlightError(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "A request with this Idempotency-Key is still being processed: retry in a moment."
-    default_code = "idempotency_key_in_flight"
-
-
-class KeyReusedError(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = "This Idempotency-Key was already used for a request with a different body: use a new key."
-    default_code = "idempotency_key_reused"
 
 
 def parse_key(value: str) -> str:
