@@ -13,8 +13,8 @@ Three rules hold for every answer:
 
 - only an active member of a practice may do anything, and only in their own practice;
 - a practice admin manages the practice (staff, library, exports, audit, security) and reads
-  every record of it, but changes no clinical content and reviews nothing as admin;
-- a supervisor reviews and co-signs a trainee's plan, and reads their supervisees' caseloads:
+  every record of it, but changes no clinical content and signs off nothing as admin;
+- a supervisor signs off (co-signs) a trainee's plan, and reads their supervisees' caseloads:
   that is clinical work, so only an active clinician of the practice whose credentials are on
   record (the degrees and licences printed with a signature) may do it. The staff services check
   this when a role or a supervision link is set; the policy checks it again whenever the role is
@@ -53,7 +53,7 @@ class Action(enum.StrEnum):
     COMMENT = "comment"
     # In the practice: open a client record on one's own caseload (clinicians).
     CREATE_CLIENT = "create_client"
-    # Act as a supervisor (the review queue); with a User as obj: supervise that person now.
+    # Act as a supervisor (the sign-off queue); with a User as obj: supervise that person now.
     SUPERVISE = "supervise"
     # The practice admin's work; obj, if given, is the practice or a record of it.
     MANAGE_STAFF = "manage_staff"
@@ -162,7 +162,7 @@ def qualified_supervisor_q(prefix: str = "") -> Q:
 
 def may_supervise(user, practice_id: int | None = None) -> bool:
     """May `user` act as a supervisor in this practice (their own, if none is named) right now:
-    review, co-sign, read supervisees?
+    sign off, co-sign, read supervisees?
 
     Asked of the database, not of the user object, whose roles may have been loaded before a change.
     """
@@ -204,7 +204,7 @@ def supervisee_ids(supervisor) -> QuerySet:
 
 
 def current_supervisors(supervisee, practice_id: int | None = None) -> list[User]:
-    """The people who supervise `supervisee` now (and can review their plans)."""
+    """The people who supervise `supervisee` now (and can sign off their plans)."""
     links = current_supervisions().filter(supervisee=supervisee)
     if practice_id is not None:
         links = links.filter(practice_id=practice_id)
@@ -239,7 +239,7 @@ def _admin_of_record(user, obj) -> bool:
     return is_practice_admin(user, _practice_of(obj) if obj is not None else None)
 
 
-def _may_review(user, plan) -> bool:
+def _may_sign_off(user, plan) -> bool:
     return plan.author_id != user.pk and supervises(user, plan.author, plan.client.practice_id)
 
 
@@ -266,10 +266,10 @@ _RULES = {
     Action.VIEW: lambda user, obj: _door_has(user, obj, "visible_to"),
     Action.EDIT: lambda user, obj: _door_has(user, obj, "editable_by"),
     Action.SIGN: lambda user, plan: plan.author_id == user.pk and _door_has(user, plan, "editable_by"),
-    Action.APPROVE: _may_review,
-    Action.REQUEST_CHANGES: _may_review,
+    Action.APPROVE: _may_sign_off,
+    Action.REQUEST_CHANGES: _may_sign_off,
     Action.COMMENT: lambda user, plan: (
-        _door_has(user, plan, "visible_to") and (plan.author_id == user.pk or _may_review(user, plan))
+        _door_has(user, plan, "visible_to") and (plan.author_id == user.pk or _may_sign_off(user, plan))
     ),
     Action.CREATE_CLIENT: lambda user, obj: is_clinician(user, _practice_of(obj)),
     Action.SUPERVISE: _may_supervise,
