@@ -20,11 +20,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.access import get_editable_or_403
+from core import editing
+from core.editing import conflict_fields, errors_to_form, expected_version
 from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import choice_param
 from formulation import services
-from formulation.forms import ConflictForm, DefenseForm, conflict_fields, errors_to_form, expected_version, section_form
+from formulation.forms import ConflictForm, DefenseForm, section_form
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 
 # kind (as in the URL): (model, form, label)
@@ -163,50 +165,16 @@ def item_edit(request, kind: str, item_pk: int):
     if not formulation.is_editable:
         raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
     form = _item_form(kind, formulation, request.POST or None, instance=item)
-    autosave = request.GET.get("autosave") == "1"
-    save_url = reverse("formulation:item_edit", args=[kind, item.pk])
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        expected = expected_version(request, form)
-        try:
-            saved = services.update_item(actor=request.user, item=item, expected_version=expected, values=form.values())
-        except StaleEditError as exc:
-            conflict = exc.current
-            form.add_error(None, exc)
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            if autosave:
-                return render(
-                    request,
-                    "includes/save_status.html",
-                    {"section": f"{kind}-{item.pk}", "saved_at": timezone.now(), "version": saved.version},
-                )
-            return _host().structure_response(request, formulation.plan_id)
-    if autosave:
-        return render(
-            request,
-            "includes/save_status.html",
-            {
-                "section": f"{kind}-{item.pk}",
-                "save_url": save_url,
-                "conflict": conflict,
-                "current_version": conflict.version if conflict else None,
-                "conflict_fields": conflict_fields(form, conflict) if conflict else None,
-                "errors": [e for errs in form.errors.values() for e in errs] if not conflict else None,
-            },
-        )
-    return render(
+    return editing.edit_item(
         request,
-        "formulation/_item_form.html",
-        _form_context(
-            kind,
-            formulation,
-            form,
-            item=item,
-            conflict=conflict,
-            conflict_fields=conflict_fields(form, conflict) if conflict else None,
-        ),
+        kind=kind,
+        item=item,
+        form=form,
+        save_url=reverse("formulation:item_edit", args=[kind, item.pk]),
+        update=lambda **change: services.update_item(actor=request.user, item=item, **change),
+        saved=lambda: _host().structure_response(request, formulation.plan_id),
+        form_template="formulation/_item_form.html",
+        form_context=lambda **extra: _form_context(kind, formulation, form, **extra),
     )
 
 

@@ -3,7 +3,7 @@ from django import forms
 from clients.forms import DateInput
 from clients.models import PresentingProblem
 from core.dates import ClinicalDateFormField
-from formulation.forms import ServiceValidatedForm
+from core.editing import ServiceValidatedForm
 from plans.models import (
     Goal,
     Intervention,

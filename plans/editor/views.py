@@ -9,16 +9,17 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from clients.models import Client
+from core import editing
+from core.editing import errors_to_form, expected_version
 from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import choice_param, int_param
-from formulation.forms import conflict_fields, errors_to_form, expected_version, section_forms
+from formulation.forms import section_forms
 from formulation.views import PlanPage
 from plans import page_parts
 from plans.editor import services
@@ -231,54 +232,16 @@ def item_edit(request, kind: str, item_pk: int):
     if not plan.is_editable:
         raise PermissionDenied("This plan is no longer a draft: amend it to make changes.")
     form = _item_form(kind, plan, request.POST or None, instance=item)
-    autosave = request.GET.get("autosave") == "1"
-    save_url = reverse("plans:item_edit", args=[kind, item.pk])
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        expected = expected_version(request, form)
-        try:
-            saved = services.update_item(actor=request.user, item=item, expected_version=expected, values=form.values())
-        except StaleEditError as exc:
-            conflict = exc.current
-            form.add_error(None, exc)
-        except ValidationError as exc:
-            errors_to_form(form, exc)
-        else:
-            if autosave:
-                return render(
-                    request,
-                    "includes/save_status.html",
-                    {
-                        "section": f"{kind}-{item.pk}",
-                        "saved_at": timezone.now(),
-                        "version": saved.version,
-                    },
-                )
-            return _structure_response(request, plan)
-    if autosave:
-        return render(
-            request,
-            "includes/save_status.html",
-            {
-                "section": f"{kind}-{item.pk}",
-                "save_url": save_url,
-                "conflict": conflict,
-                "current_version": conflict.version if conflict else None,
-                "conflict_fields": conflict_fields(form, conflict) if conflict else None,
-                "errors": [e for errs in form.errors.values() for e in errs] if not conflict else None,
-            },
-        )
-    return render(
+    return editing.edit_item(
         request,
-        "plans/_item_form.html",
-        {
-            "form": form,
-            "kind": kind,
-            "plan": plan,
-            "item": item,
-            "conflict": conflict,
-            "conflict_fields": conflict_fields(form, conflict) if conflict else None,
-        },
+        kind=kind,
+        item=item,
+        form=form,
+        save_url=reverse("plans:item_edit", args=[kind, item.pk]),
+        update=lambda **change: services.update_item(actor=request.user, item=item, **change),
+        saved=lambda: _structure_response(request, plan),
+        form_template="plans/_item_form.html",
+        form_context=lambda **extra: {"form": form, "kind": kind, "plan": plan, **extra},
     )
 
 
