@@ -10,39 +10,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-MODELS = ["accesslog", "changerecord"]
-
-
-def _relabel(apps, schema_editor, old: str, new: str) -> None:
-    """Give the content type (and so its permissions and their grants) the label the model now has."""
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    Permission = apps.get_model("auth", "Permission")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        source = ContentType.objects.using(db).filter(app_label=old, model=model).first()
-        if source is None:
-            continue  # a fresh database: post_migrate creates the row under the new label
-        target = ContentType.objects.using(db).filter(app_label=new, model=model).first()
-        if target is not None:
-            # Made by a post_migrate in between (a migration run back and forth). Replace it only
-            # when nobody was granted its permissions; otherwise both stay and nothing granted is lost.
-            granted = Permission.objects.using(db).filter(content_type=target).filter(
-                models.Q(user__isnull=False) | models.Q(group__isnull=False)
-            )
-            if granted.exists():
-                continue
-            target.delete()
-        source.app_label = new
-        source.save(update_fields=["app_label"])
-
-
-def forward(apps, schema_editor):
-    _relabel(apps, schema_editor, "accounts", "audit")
-
-
-def backward(apps, schema_editor):
-    _relabel(apps, schema_editor, "audit", "accounts")
-
+from core.migration_ops import move_content_types
 
 class Migration(migrations.Migration):
     initial = True
@@ -152,5 +120,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(forward, backward),
+        move_content_types(model_names=("accesslog", "changerecord"), source="accounts", target="audit"),
     ]

@@ -7,21 +7,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-MODELS = ("bulkexport", "bulkexportitem")
-
-
-def move_content_types(apps, schema_editor, source="plans", target="records"):
-    """The models' content types (and so their permissions) follow them to the new app label."""
-    content_type = apps.get_model("contenttypes", "ContentType")
-    db = schema_editor.connection.alias
-    for model in MODELS:
-        if not content_type.objects.using(db).filter(app_label=target, model=model).exists():
-            content_type.objects.using(db).filter(app_label=source, model=model).update(app_label=target)
-
-
-def move_content_types_back(apps, schema_editor):
-    move_content_types(apps, schema_editor, source="records", target="plans")
-
+from core.migration_ops import move_content_types
 
 class Migration(migrations.Migration):
 
@@ -80,5 +66,5 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(move_content_types, move_content_types_back),
+        move_content_types(model_names=("bulkexport", "bulkexportitem"), source="plans", target="records"),
     ]
