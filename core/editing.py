@@ -111,3 +111,17 @@ def edit_item(
             },
         )
     return render(request, form_template, form_context(item=item, conflict=conflict, conflict_fields=theirs))
+
+
+def swap_with_neighbour(siblings: list, current, direction: str) -> None:
+    """Swap `current` with its neighbour above ("up") or below ("down") among `siblings` (locked, in
+    display order) and renumber them; at either end nothing moves."""
+    index = next(i for i, s in enumerate(siblings) if s.pk == current.pk)
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(siblings):
+        return
+    siblings[index], siblings[other] = siblings[other], siblings[index]
+    for position, sibling in enumerate(siblings):
+        if sibling.order != position:
+            sibling.order = position
+            sibling.save(update_fields=["order"])

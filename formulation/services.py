@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
+from core.editing import swap_with_neighbour
 from core.errors import PlanLockedError, StaleEditError
 from formulation.models import (
     ConflictType,
@@ -153,12 +154,4 @@ def move_item(*, actor: User, item: Item, direction: str) -> None:
         .select_for_update()
         .order_by("order", "pk")
     )
-    index = next(i for i, s in enumerate(siblings) if s.pk == current.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(siblings):
-        return
-    siblings[index], siblings[other] = siblings[other], siblings[index]
-    for position, sibling in enumerate(siblings):
-        if sibling.order != position:
-            sibling.order = position
-            sibling.save(update_fields=["order"])
+    swap_with_neighbour(siblings, current, direction)

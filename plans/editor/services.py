@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from clients.models import Client, PresentingProblem
+from core.editing import swap_with_neighbour
 from core.errors import PlanLockedError, StaleEditError
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.models import (
@@ -313,12 +314,4 @@ def move_item(*, actor: User, item: models.Model, direction: str) -> None:
         raise ValidationError("Move up or down.")
     current = _locked_item(type(item), actor, item.pk, None)
     siblings = list(_siblings(current).filter(removed_at__isnull=True).select_for_update().order_by("order", "pk"))
-    index = next(i for i, s in enumerate(siblings) if s.pk == current.pk)
-    other = index - 1 if direction == "up" else index + 1
-    if not 0 <= other < len(siblings):
-        return
-    siblings[index], siblings[other] = siblings[other], siblings[index]
-    for position, sibling in enumerate(siblings):
-        if sibling.order != position:
-            sibling.order = position
-            sibling.save(update_fields=["order"])
+    swap_with_neighbour(siblings, current, direction)
