@@ -7,8 +7,8 @@ from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
 from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.models import InterventionTechnique, MeasureDefinition
 from progress.services import record_measure
 
@@ -111,5 +111,5 @@ def plan(
             actor=clinician, client=client, definition=phq9, recorded_on=today - dt.timedelta(weeks=weeks), items=items
         )
     if sign:
-        p = lifecycle.submit_plan(actor=clinician, plan=p)
+        p = transitions.submit_plan(actor=clinician, plan=p)
     return p

@@ -5,8 +5,8 @@ import datetime as dt
 from clients.models import Client
 from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
-from plans import lifecycle
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
 from progress.services import record_measure
 
@@ -198,7 +198,7 @@ def build_demo_plan(client: Client) -> None:
         )
     if profile["state"] in ("active", "in_review"):
         # Active for clinicians who sign alone; in review for the trainee.
-        lifecycle.submit_plan(actor=author, plan=plan)
+        transitions.submit_plan(actor=author, plan=plan)
     _record_demo_scores(client, author, profile.get("scores", {}))
 
 

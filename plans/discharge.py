@@ -12,7 +12,7 @@ from django.db import transaction
 from accounts.models import User
 from clients.models import Client
 from clients.services import discharge_client
-from plans.lifecycle import close_plan
+from plans.lifecycle.transitions import close_plan
 from plans.models import TreatmentPlan
 
 

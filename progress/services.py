@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.access import can_edit
 from accounts.models import User
 from clients.models import Client
-from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
+from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective, TreatmentPlan, add_months
 from progress import measures
 from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
@@ -197,7 +197,7 @@ def complete_review(
 
 def _amend_from_review(actor: User, plan: TreatmentPlan, review: ProgressReview) -> TreatmentPlan:
     """Start an amendment whose objectives carry the statuses the review found."""
-    amendment = lifecycle.amend_plan(actor=actor, plan=plan)
+    amendment = transitions.amend_plan(actor=actor, plan=plan)
     by_lineage = {e.objective.lineage: e.status for e in review.entries.select_related("objective")}
     for objective in Objective.objects.filter(goal__plan=amendment):
         status = by_lineage.get(objective.lineage)

@@ -10,9 +10,9 @@ from rest_framework.response import Response
 
 from core.api.concurrency import check_if_match, with_etag
 from core.api.views import ScopedViewSet
-from plans import lifecycle
 from plans.api import serializers as s
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.lifecycle.canonical import verify
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
@@ -150,7 +150,7 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        plan = lifecycle.submit_plan(actor=request.user, plan=self._for_action())
+        plan = transitions.submit_plan(actor=request.user, plan=self._for_action())
         return self.respond_plan(plan)
 
     @extend_schema(
@@ -160,13 +160,13 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def request_changes(self, request, pk=None):
         plan = self._for_action(author_side=False)
         values = self.validated(s.CommentInputSerializer)
-        plan = lifecycle.request_changes(actor=request.user, plan=plan, comment=values["comment"])
+        plan = transitions.request_changes(actor=request.user, plan=plan, comment=values["comment"])
         return self.respond_plan(plan)
 
     @extend_schema(summary="Reopen a plan returned for changes as a draft", request=None)
     @action(detail=True, methods=["post"])
     def revise(self, request, pk=None):
-        plan = lifecycle.start_revision(actor=request.user, plan=self._for_action())
+        plan = transitions.start_revision(actor=request.user, plan=self._for_action())
         return self.respond_plan(plan)
 
     @extend_schema(summary="Approve and co-sign (supervisor of the author)", request=s.ApproveInputSerializer)
@@ -174,7 +174,7 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def approve(self, request, pk=None):
         plan = self._for_action(author_side=False)
         values = self.validated(s.ApproveInputSerializer)
-        plan = lifecycle.approve_plan(actor=request.user, plan=plan, comment=values["comment"])
+        plan = transitions.approve_plan(actor=request.user, plan=plan, comment=values["comment"])
         return self.respond_plan(plan)
 
     @extend_schema(
@@ -185,7 +185,7 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def amend(self, request, pk=None):
-        amendment = lifecycle.amend_plan(actor=request.user, plan=self._for_action())
+        amendment = transitions.amend_plan(actor=request.user, plan=self._for_action())
         return self.respond_plan(amendment, code=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Close an active plan", request=s.CloseInputSerializer)
@@ -193,7 +193,7 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def close(self, request, pk=None):
         plan = self._for_action()
         values = self.validated(s.CloseInputSerializer)
-        plan = lifecycle.close_plan(actor=request.user, plan=plan, reason=values["reason"])
+        plan = transitions.close_plan(actor=request.user, plan=plan, reason=values["reason"])
         return self.respond_plan(plan)
 
 

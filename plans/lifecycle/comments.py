@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts import policy
 from accounts.models import User
 from core.notify import notify
-from plans.lifecycle import TransitionError
+from plans.lifecycle.transitions import TransitionError
 from plans.models import Comment, TreatmentPlan
 
 Action = policy.Action

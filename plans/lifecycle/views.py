@@ -20,8 +20,8 @@ from accounts.access import get_visible_or_404
 from accounts.models import Notification
 from core.idempotency import once_per_form
 from formulation.models import Formulation
-from plans import lifecycle, page_parts
-from plans.lifecycle import comments
+from plans import page_parts
+from plans.lifecycle import comments, transitions
 from plans.lifecycle.compare import compare_versions
 from plans.models import Comment, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
@@ -55,7 +55,7 @@ def submit(request, pk: int):
     success = (
         "Signed and sent to your supervisor for co-signature." if needs_signoff else "Signed. The plan is now active."
     )
-    return _run(request, plan, lifecycle.submit_plan, success)
+    return _run(request, plan, transitions.submit_plan, success)
 
 
 @login_required
@@ -66,7 +66,7 @@ def request_changes(request, pk: int):
     return _run(
         request,
         plan,
-        lifecycle.request_changes,
+        transitions.request_changes,
         "Returned to the author with your comments.",
         comment=request.POST.get("comment", ""),
     )
@@ -77,7 +77,9 @@ def request_changes(request, pk: int):
 @once_per_form
 def revise(request, pk: int):
     plan = _visible_plan(request, pk)
-    return _run(request, plan, lifecycle.start_revision, "The plan is a draft again: make the changes, then resubmit.")
+    return _run(
+        request, plan, transitions.start_revision, "The plan is a draft again: make the changes, then resubmit."
+    )
 
 
 @login_required
@@ -88,7 +90,7 @@ def approve(request, pk: int):
     return _run(
         request,
         plan,
-        lifecycle.approve_plan,
+        transitions.approve_plan,
         "Approved and co-signed. The plan is active.",
         comment=request.POST.get("comment", ""),
     )
@@ -99,7 +101,7 @@ def approve(request, pk: int):
 @once_per_form
 def amend(request, pk: int):
     plan = _visible_plan(request, pk)
-    return _run(request, plan, lifecycle.amend_plan, "Amendment started as a new draft version.")
+    return _run(request, plan, transitions.amend_plan, "Amendment started as a new draft version.")
 
 
 @login_required
@@ -107,7 +109,7 @@ def amend(request, pk: int):
 @once_per_form
 def close(request, pk: int):
     plan = _visible_plan(request, pk)
-    return _run(request, plan, lifecycle.close_plan, "The plan is closed.", reason=request.POST.get("reason", ""))
+    return _run(request, plan, transitions.close_plan, "The plan is closed.", reason=request.POST.get("reason", ""))
 
 
 @login_required
@@ -116,7 +118,7 @@ def close(request, pk: int):
 def client_agreement(request, pk: int):
     plan = _visible_plan(request, pk)
     try:
-        lifecycle.record_client_agreement(
+        transitions.record_client_agreement(
             actor=request.user, plan=plan, client_name=request.POST.get("client_name", "")
         )
     except ValidationError as exc:

@@ -14,7 +14,7 @@ from django.db import models
 
 from accounts.access import CaseloadQuerySet
 from clients.models import Client
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import PlanQuote
 from progress.models import ObjectiveProgress, ProgressReview
 from records.models import BulkExport, BulkExportItem
@@ -191,7 +191,7 @@ def rows_by_owner(request, clinician, colleague, outsider):
     rows = {}
     for name in OWNERS:
         person = people[name]
-        plan = lifecycle.submit_plan(actor=person, plan=make_plan(ClientFactory(primary_clinician=person)))
+        plan = transitions.submit_plan(actor=person, plan=make_plan(ClientFactory(primary_clinician=person)))
         rows[name] = ROWS[model](plan).pk
     return model, rows
 

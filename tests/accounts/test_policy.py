@@ -18,8 +18,8 @@ from accounts.policy import Action, can
 from clients.models import Client
 from core.models import OutboxMessage
 from formulation.models import DefenseMechanism
-from plans import lifecycle
 from plans.library import services as library_services
+from plans.lifecycle import transitions
 from plans.models import PlanTemplate, TreatmentPlan
 from progress import scheduling
 from progress.models import ProgressReview
@@ -196,7 +196,7 @@ def test_an_overdue_review_with_no_supervisor_is_escalated_to_active_admins_only
     colleague, admin, deactivated, practice
 ):
     # The escalation listed every admin flag, deactivated or not; everywhere else only active admins count.
-    plan = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
+    plan = transitions.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
     OutboxMessage.objects.all().delete()
     scheduling.run_for_practice(practice, plan.next_review_date + dt.timedelta(days=8))
     assert ProgressReview.objects.get(plan=plan).escalated_at is not None
@@ -210,8 +210,8 @@ def test_a_link_to_someone_now_in_another_practice_lets_no_one_review_their_plan
 ):
     # The access door ignored such a link; the lifecycle's own query still honoured it.
     Membership.objects.filter(user=clinician).update(practice=other_practice)
-    assert not lifecycle.supervises(supervisor, clinician, practice.pk)
-    assert lifecycle.current_supervisors(clinician, practice.pk) == []
+    assert not transitions.supervises(supervisor, clinician, practice.pk)
+    assert transitions.current_supervisors(clinician, practice.pk) == []
     assert not policy.supervises(supervisor, clinician)
 
 
@@ -227,7 +227,7 @@ def test_the_signoff_queue_lists_no_overdue_reviews_through_an_unqualified_link(
     # The queue's plans came through qualified links only; its overdue list took any link, which
     # for an admin (who sees the whole practice) listed reviews of people she no longer supervises.
     boss = _unqualified_supervisor(practice, colleague, is_practice_admin=True)
-    plan = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
+    plan = transitions.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
     scheduling.run_for_practice(practice, plan.next_review_date + dt.timedelta(days=8))
     assert ProgressReview.objects.get(plan=plan).status == ProgressReview.Status.OVERDUE
     queue = BeautifulSoup(login(boss).get("/plans/sign-off/").content, "html.parser")

@@ -7,7 +7,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from clients.models import Client
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import Goal, Signature, TreatmentPlan
 from tests.factories import PASSWORD, ClientFactory, make_plan
 
@@ -93,7 +93,7 @@ def test_request_changes_needs_a_comment(api, trainee, supervisor):
     from tests.factories import ClientFactory
 
     plan = make_plan(ClientFactory(primary_clinician=trainee))
-    lifecycle.submit_plan(actor=trainee, plan=plan)
+    transitions.submit_plan(actor=trainee, plan=plan)
     body = _error(api(supervisor).post(f"/api/v1/plans/{plan.pk}/request-changes/", {}, format="json"), 400)
     assert "comment" in body["fields"]
     ok = api(supervisor).post(f"/api/v1/plans/{plan.pk}/request-changes/", {"comment": "Tighten 1.1"}, format="json")
@@ -103,7 +103,7 @@ def test_request_changes_needs_a_comment(api, trainee, supervisor):
 def test_changing_a_signed_plan_is_409_saying_to_amend(api, clinician, own_client):
     caller = api(clinician)
     plan = make_plan(own_client)
-    lifecycle.submit_plan(actor=clinician, plan=plan)
+    transitions.submit_plan(actor=clinician, plan=plan)
     goal = plan.goals.get()
     for response in [
         caller.patch(f"/api/v1/goals/{goal.pk}/", {"statement": "x"}, format="json", HTTP_IF_MATCH="*"),

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import TreatmentPlan
 from records.fhir import ACTIVITY_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
 from tests.api.conftest import validate_bundle
@@ -54,10 +54,10 @@ def demo_exports(api, settings):
     # its original, with `replaces`) and a closed plan.
     active = [p for p in TreatmentPlan.objects.filter(status="active") if not p.author.membership.requires_cosignature]
     author = active[0].author
-    amendment = lifecycle.amend_plan(actor=author, plan=active[0])
-    lifecycle.submit_plan(actor=author, plan=amendment)
+    amendment = transitions.amend_plan(actor=author, plan=active[0])
+    transitions.submit_plan(actor=author, plan=amendment)
     if len(active) > 1:
-        lifecycle.close_plan(actor=active[1].author, plan=active[1], reason="Therapy ended well.")
+        transitions.close_plan(actor=active[1].author, plan=active[1], reason="Therapy ended well.")
     exports = []
     for plan in TreatmentPlan.objects.select_related("client__primary_clinician"):
         caller = api(User.objects.get(pk=plan.client.primary_clinician_id))

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from core.dbfailure import MESSAGE as UNAVAILABLE
 from core.models import IdempotencyRecord
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import Goal, Signature, TreatmentPlan
 from tests.factories import make_plan
 
@@ -187,7 +187,7 @@ def test_a_plan_action_repeated_with_its_key_answers_as_the_first_time(api, clin
 
 
 def test_an_amendment_repeated_with_its_key_is_the_same_new_version(api, clinician, plan):
-    lifecycle.submit_plan(actor=clinician, plan=plan)
+    transitions.submit_plan(actor=clinician, plan=plan)
     caller = api(clinician)
     first = _post(caller, f"/api/v1/plans/{plan.pk}/amend/", None)
     second = _post(caller, f"/api/v1/plans/{plan.pk}/amend/", None)
@@ -228,7 +228,7 @@ def test_the_schema_documents_the_header_and_its_answers_on_every_post(api, clin
 
 
 def test_a_patch_of_a_signed_plan_without_if_match_is_409_not_428(api, clinician, plan):
-    lifecycle.submit_plan(actor=clinician, plan=plan)
+    transitions.submit_plan(actor=clinician, plan=plan)
     caller = api(clinician)
     goal = plan.goals.get()
     for url, data in [

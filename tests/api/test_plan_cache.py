@@ -1,9 +1,9 @@
-from plans import lifecycle
+from plans.lifecycle import transitions
 from tests.factories import make_plan
 
 
 def test_a_final_plans_detail_is_served_the_same_from_the_cache_and_bad_ids_are_404(own_client, clinician, client):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
     client.force_login(clinician)
     first = client.get(f"/api/v1/plans/{plan.pk}/")
     second = client.get(f"/api/v1/plans/{plan.pk}/")

@@ -10,7 +10,7 @@ from django.test import Client as WebClient
 from accounts import services
 from audit import log
 from audit.models import AccessLog
-from plans import lifecycle
+from plans.lifecycle import transitions
 from tests.factories import PASSWORD, ClientFactory, make_plan
 
 
@@ -92,13 +92,13 @@ def test_role_change_is_logged_with_the_roles_before_and_after(admin, colleague)
 
 def test_sign_request_changes_revise_approve_amend_and_close_are_each_logged(trainee, supervisor):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Name the conflict.")
-    plan = lifecycle.start_revision(actor=trainee, plan=plan)
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
-    amendment = lifecycle.amend_plan(actor=trainee, plan=plan)
-    lifecycle.close_plan(actor=trainee, plan=plan, reason="Treatment ended.")
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
+    plan = transitions.request_changes(actor=supervisor, plan=plan, comment="Name the conflict.")
+    plan = transitions.start_revision(actor=trainee, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=plan)
+    amendment = transitions.amend_plan(actor=trainee, plan=plan)
+    transitions.close_plan(actor=trainee, plan=plan, reason="Treatment ended.")
     rows = list(AccessLog.objects.filter(object_type="plan").order_by("pk").values_list("action", "actor", "object_id"))
     assert rows == [
         ("sign", trainee.pk, str(plan.pk)),
@@ -114,8 +114,8 @@ def test_sign_request_changes_revise_approve_amend_and_close_are_each_logged(tra
 
 def test_a_refused_transition_leaves_no_entry_claiming_it_happened(clinician, colleague, own_client):
     plan = make_plan(own_client)
-    with pytest.raises(lifecycle.TransitionError):
-        lifecycle.submit_plan(actor=colleague, plan=plan)
+    with pytest.raises(transitions.TransitionError):
+        transitions.submit_plan(actor=colleague, plan=plan)
     assert not AccessLog.objects.filter(action="sign").exists()
 
 
@@ -240,7 +240,7 @@ def test_routes_name_their_record_type_and_special_downloads_their_action():
 
 
 def test_a_pdf_download_is_recorded_as_such(clinician, own_client, login):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
     response = login(clinician).get(f"/plans/{plan.pk}/pdf/")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     entry = _last(action="pdf_download")

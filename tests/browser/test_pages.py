@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import expect
 
-from plans import lifecycle
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.models import Goal, MeasureDefinition
 from progress.services import record_measure, start_review_now
 from records import exports
@@ -94,7 +94,7 @@ def _look_at(page, role: str, visit: Visit, screenshots) -> list[str]:
 def _clinician_pages(clinician, trainee, supervisor, admin):
     client = ClientFactory(primary_clinician=clinician, given_name="Robin", family_name="Example")
     draft = make_plan(client, goals=2, objectives=2)
-    signed = lifecycle.submit_plan(
+    signed = transitions.submit_plan(
         actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=2)
     )
     review = start_review_now(actor=clinician, plan=signed)
@@ -110,9 +110,9 @@ def _clinician_pages(clinician, trainee, supervisor, admin):
             items=items,
             plan=signed,
         )
-    amended = lifecycle.amend_plan(
+    amended = transitions.amend_plan(
         actor=clinician,
-        plan=lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
+        plan=transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
     )
     goal = Goal.objects.get(plan=amended)
     services.update_item(
@@ -144,7 +144,7 @@ def _clinician_pages(clinician, trainee, supervisor, admin):
 
 
 def _supervisor_pages(clinician, trainee, supervisor, admin):
-    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    plan = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     return supervisor, [
         Visit("home", "/"),
         Visit("signoff-queue", "/plans/sign-off/"),
@@ -154,7 +154,7 @@ def _supervisor_pages(clinician, trainee, supervisor, admin):
 
 
 def _admin_pages(clinician, trainee, supervisor, admin):
-    signed = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    signed = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     # Celery runs eagerly in tests: the export of the one signed plan is finished when this returns.
     export = exports.request_export(actor=admin)
     return admin, [

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from tests.factories import ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +15,7 @@ PHQ9_ANSWERS = ["More than half the days"] * 5 + ["Several days"] * 3 + ["Not at
 
 
 def test_clinician_completes_a_review_with_phq9_and_sees_the_chart_and_band(page, sign_in, clinician):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     sign_in(page, clinician)
     page.goto(f"/plans/{plan.pk}/")
     page.get_by_role("button", name="Review now").click()

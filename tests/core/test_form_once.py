@@ -217,9 +217,9 @@ def test_every_create_form_sent_twice_creates_one_record_and_answers_the_same(ki
 
 
 def test_a_second_review_started_from_the_same_button_opens_the_same_review(clinician, login, plan):
-    from plans import lifecycle
+    from plans.lifecycle import transitions
 
-    lifecycle.submit_plan(actor=clinician, plan=plan)
+    transitions.submit_plan(actor=clinician, plan=plan)
     web = login(clinician)
     data = {FORM_ID_FIELD: _form_id(web.get(f"/plans/{plan.pk}/").content.decode(), f"/plans/{plan.pk}/reviews/start/")}
     first = web.post(f"/plans/{plan.pk}/reviews/start/", data)

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from core.errors import PlanLockedError
 from formulation import services
 from formulation.models import ConflictType, CoreConflict, DefenseObservation
-from plans import lifecycle
+from plans.lifecycle import transitions
 from tests.factories import make_plan
 
 HX = {"HX-Request": "true"}
@@ -103,7 +103,7 @@ def test_removing_and_moving_formulation_items_keeps_rows_and_reorders(clinician
 
 
 def test_a_submitted_plans_formulation_is_refused_by_the_views_and_the_services(clinician, plan, login):
-    active = lifecycle.submit_plan(actor=clinician, plan=plan)
+    active = transitions.submit_plan(actor=clinician, plan=plan)
     conflict = CoreConflict.objects.get(formulation__plan=active)
     web = login(clinician)
     assert web.get(f"/plans/items/conflict/{conflict.pk}/edit/", headers=HX).status_code == 403

@@ -10,8 +10,7 @@ import hashlib
 
 import pytest
 
-from plans import lifecycle
-from plans.lifecycle import canonical
+from plans.lifecycle import canonical, transitions
 from tests.plans.fixed_plan import build_fixed_plan
 
 GOLDEN_JSON = (
@@ -52,7 +51,7 @@ def test_the_canonical_json_of_a_fixed_plan_is_exactly_the_pinned_bytes_and_hash
 
 
 def test_signing_the_fixed_plan_stores_the_pinned_json_and_the_frozen_version_still_renders_it(fixed_plan, clinician):
-    plan = lifecycle.submit_plan(actor=clinician, plan=fixed_plan)
+    plan = transitions.submit_plan(actor=clinician, plan=fixed_plan)
     signature = plan.signatures.get()
     assert signature.canonical_json == GOLDEN_JSON and signature.content_hash == GOLDEN_SHA256
     # Read back from the version's own copy of what it quotes, the bytes are the same.

@@ -9,8 +9,8 @@ from bs4 import BeautifulSoup
 
 from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation
-from plans import lifecycle
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.lifecycle.compare import Change, compare_versions
 from plans.models import Goal, Intervention, InterventionTechnique, Objective
 from tests.factories import make_plan
@@ -23,12 +23,12 @@ DEFENSE = "Isolation of affect"
 @pytest.fixture
 def original(own_client, clinician):
     """An active version with two goals, each with one objective and its intervention."""
-    return lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client, goals=2))
+    return transitions.submit_plan(actor=clinician, plan=make_plan(own_client, goals=2))
 
 
 @pytest.fixture
 def amendment(original, clinician):
-    return lifecycle.amend_plan(actor=clinician, plan=original)
+    return transitions.amend_plan(actor=clinician, plan=original)
 
 
 def _items(diff) -> list[tuple[str, str, str]]:
@@ -300,10 +300,10 @@ def test_a_removed_defense_is_listed_as_removed(original, amendment, clinician):
 
 def test_comparing_across_an_amendment_chain_shows_the_net_change_and_each_step_its_own(original, amendment, clinician):
     _edit(clinician, _objective(amendment), target="Names 4 patterns")
-    second = lifecycle.submit_plan(actor=clinician, plan=amendment)
-    third = lifecycle.amend_plan(actor=clinician, plan=second)
+    second = transitions.submit_plan(actor=clinician, plan=amendment)
+    third = transitions.amend_plan(actor=clinician, plan=second)
     _edit(clinician, _objective(third), target="Names 6 patterns")
-    third = lifecycle.submit_plan(actor=clinician, plan=third)
+    third = transitions.submit_plan(actor=clinician, plan=third)
     assert third.version_number == 3
 
     def target(older, newer):
@@ -319,7 +319,7 @@ def test_comparing_across_an_amendment_chain_shows_the_net_change_and_each_step_
 
 def test_the_compare_page_shows_a_changed_objectives_old_and_new_target(original, amendment, clinician, login):
     _edit(clinician, _objective(amendment), target="Names 4 patterns")
-    amendment = lifecycle.submit_plan(actor=clinician, plan=amendment)
+    amendment = transitions.submit_plan(actor=clinician, plan=amendment)
     page = BeautifulSoup(login(clinician).get(f"/plans/{amendment.pk}/compare/?from=1&to=2").content, "html.parser")
     changed = [a for a in page.select(".diff-item.diff-changed") if "Objective" in a.h3.get_text()]
     assert len(changed) == 1

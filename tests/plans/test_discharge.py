@@ -9,15 +9,15 @@ from rest_framework.test import APIClient
 
 from clients.models import Client
 from clients.services import discharge_client
-from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
+from plans.lifecycle import transitions
 from plans.models import TreatmentPlan
 from tests.factories import make_plan
 
 
 @pytest.fixture
 def active_plan(own_client, clinician):
-    return lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    return transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
 
 
 def test_the_discharge_page_closes_the_clients_active_plan(active_plan, clinician, login):

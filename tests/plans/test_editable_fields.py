@@ -89,7 +89,7 @@ def _editable_values(item) -> dict:
 
 
 def test_an_amendment_starts_with_every_editable_field_of_every_item_as_signed(own_client, clinician):
-    from plans import lifecycle
+    from plans.lifecycle import transitions
     from plans.models import MeasureDefinition
     from tests.factories import make_plan
 
@@ -106,8 +106,8 @@ def test_an_amendment_starts_with_every_editable_field_of_every_item_as_signed(o
             "baseline": "PHQ-9 of 17",
         },
     )
-    active = lifecycle.submit_plan(actor=clinician, plan=plan)
-    amendment = lifecycle.amend_plan(actor=clinician, plan=active)
+    active = transitions.submit_plan(actor=clinician, plan=plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=active)
 
     for model in FORMS:
         signed, copied = _by_lineage(model, active), _by_lineage(model, amendment)

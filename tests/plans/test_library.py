@@ -78,7 +78,7 @@ def test_library_page_lists_built_in_templates_for_everyone(clinician, login):
 
 
 def test_admin_adds_a_custom_measure_that_clinicians_can_record(admin, clinician, own_client, login):
-    from plans import lifecycle
+    from plans.lifecycle import transitions
     from plans.models import MeasureDefinition
     from progress.models import MeasureScore
     from progress.services import record_measure
@@ -95,7 +95,7 @@ def test_admin_adds_a_custom_measure_that_clinicians_can_record(admin, clinician
     )
     measure = MeasureDefinition.objects.get(name="Sleep quality")
     assert (measure.practice_id, measure.code, measure.item_count) == (own_client.practice_id, "sleep-quality", 0)
-    lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
     record_measure(
         actor=clinician, client=own_client, definition=measure, recorded_on=own_client.practice.today(), total=7
     )

@@ -8,9 +8,9 @@ from django.db import DatabaseError, connection, transaction
 
 from accounts.models import Notification
 from accounts.tasks import deliver_notification
-from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.lifecycle.canonical import content_hash
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
@@ -26,7 +26,7 @@ def trainee_plan(trainee):
 @pytest.fixture
 def active_plan(own_client, clinician):
     plan = make_plan(own_client)
-    return lifecycle.submit_plan(actor=clinician, plan=plan)
+    return transitions.submit_plan(actor=clinician, plan=plan)
 
 
 def _snapshot(plan):
@@ -36,7 +36,7 @@ def _snapshot(plan):
 
 def test_clinician_without_cosignature_signs_and_activates_in_one_step(clinician, own_client):
     plan = make_plan(own_client)
-    plan = lifecycle.submit_plan(actor=clinician, plan=plan)
+    plan = transitions.submit_plan(actor=clinician, plan=plan)
     assert plan.status == Status.ACTIVE and plan.activated_at
     signature = plan.signatures.get()
     assert signature.meaning == Signature.Meaning.AUTHORED
@@ -51,15 +51,15 @@ def test_a_trainees_submission_waits_for_signoff_and_tells_the_supervisor_withou
     trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+        plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     assert plan.status == Status.IN_REVIEW
     assert Notification.objects.filter(recipient=supervisor, verb="a plan awaits your review").exists()
     assert mail.outbox and trainee_plan.client.family_name not in mail.outbox[-1].body
 
 
 def test_the_supervisors_approval_activates_the_plan_with_both_signatures(trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=plan)
     assert plan.status == Status.ACTIVE
     assert list(plan.signatures.values_list("meaning", flat=True)) == ["authored", "reviewed_and_approved"]
 
@@ -67,14 +67,14 @@ def test_the_supervisors_approval_activates_the_plan_with_both_signatures(traine
 def test_the_supervisors_approval_tells_the_trainee(
     trainee, supervisor, trainee_plan, django_capture_on_commit_callbacks
 ):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.approve_plan(actor=supervisor, plan=plan)
+        transitions.approve_plan(actor=supervisor, plan=plan)
     assert Notification.objects.filter(recipient=trainee, verb="your plan was approved").exists()
 
 
 def test_an_approved_plans_page_shows_both_signatures_valid(trainee, supervisor, trainee_plan, login):
-    plan = lifecycle.approve_plan(actor=supervisor, plan=lifecycle.submit_plan(actor=trainee, plan=trainee_plan))
+    plan = transitions.approve_plan(actor=supervisor, plan=transitions.submit_plan(actor=trainee, plan=trainee_plan))
     page = BeautifulSoup(login(supervisor).get(f"/plans/{plan.pk}/").content, "html.parser")
     rows = [r.get_text(" ", strip=True) for r in page.select(".signatures tbody tr")]
     assert any("Authored" in r and trainee.get_full_name() in r and "Valid" in r for r in rows)
@@ -90,31 +90,31 @@ def test_nobody_approves_their_own_plan(supervisor, practice):
 
     other_supervisor = staff(practice, is_clinician=True, is_supervisor=True)
     SupervisionFactory(supervisor=other_supervisor, supervisee=supervisor)
-    plan = lifecycle.submit_plan(actor=supervisor, plan=make_plan(client))
+    plan = transitions.submit_plan(actor=supervisor, plan=make_plan(client))
     before = _snapshot(plan)
-    with pytest.raises(lifecycle.TransitionError, match="own plan"):
-        lifecycle.approve_plan(actor=supervisor, plan=plan)
+    with pytest.raises(transitions.TransitionError, match="own plan"):
+        transitions.approve_plan(actor=supervisor, plan=plan)
     assert _snapshot(plan) == before
 
 
 @pytest.mark.parametrize("role", ["colleague", "admin", "outsider"])
 def test_approval_by_someone_who_does_not_supervise_the_author_fails(role, request, trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     before = _snapshot(plan)
-    with pytest.raises(lifecycle.TransitionError, match="supervisor of the plan's author"):
-        lifecycle.approve_plan(actor=request.getfixturevalue(role), plan=plan)
+    with pytest.raises(transitions.TransitionError, match="supervisor of the plan's author"):
+        transitions.approve_plan(actor=request.getfixturevalue(role), plan=plan)
     assert _snapshot(plan) == before
 
 
 def test_trainee_without_a_supervisor_cannot_activate_a_plan(trainee, trainee_plan):
     before = _snapshot(trainee_plan)
-    with pytest.raises(lifecycle.TransitionError, match="no supervisor is assigned"):
-        lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    with pytest.raises(transitions.TransitionError, match="no supervisor is assigned"):
+        transitions.submit_plan(actor=trainee, plan=trainee_plan)
     assert _snapshot(trainee_plan) == before == ("draft", 0, 0)
 
 
 def test_editing_a_plan_in_review_is_refused_everywhere(trainee, supervisor, trainee_plan, login):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     goal = plan.goals.get()
     web = login(trainee)
     response = web.post(
@@ -129,25 +129,25 @@ def test_editing_a_plan_in_review_is_refused_everywhere(trainee, supervisor, tra
 
 
 def test_requesting_changes_needs_a_comment(trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    with pytest.raises(lifecycle.TransitionError, match="comment is required"):
-        lifecycle.request_changes(actor=supervisor, plan=plan, comment="  ")
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
+    with pytest.raises(transitions.TransitionError, match="comment is required"):
+        transitions.request_changes(actor=supervisor, plan=plan, comment="  ")
     assert _snapshot(plan) == ("in_review", 1, 1)
 
 
 def test_requesting_changes_voids_the_authors_signature(trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
     assert plan.status == Status.CHANGES_REQUESTED
     assert plan.signatures.get().voided_at is not None
 
 
 def test_a_revision_is_an_editable_draft_and_resubmitting_it_signs_it_anew(trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
-    plan = lifecycle.start_revision(actor=trainee, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.request_changes(actor=supervisor, plan=plan, comment="Tie objective 1 to the CCRT.")
+    plan = transitions.start_revision(actor=trainee, plan=plan)
     assert plan.status == Status.DRAFT and plan.is_editable
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
     assert plan.signatures.valid().count() == 1
     assert plan.signatures.count() == 2
 
@@ -155,8 +155,8 @@ def test_a_revision_is_an_editable_draft_and_resubmitting_it_signs_it_anew(train
 def test_only_the_author_can_submit(colleague, supervisor, own_client):
     plan = make_plan(own_client)
     for actor in (colleague, supervisor):
-        with pytest.raises(lifecycle.TransitionError):
-            lifecycle.submit_plan(actor=actor, plan=plan)
+        with pytest.raises(transitions.TransitionError):
+            transitions.submit_plan(actor=actor, plan=plan)
     assert _snapshot(plan) == ("draft", 0, 0)
 
 
@@ -222,7 +222,7 @@ def test_signed_plan_refuses_raw_sql(active_plan):
 
 
 def test_status_can_still_move_on_from_active(active_plan, clinician):
-    plan = lifecycle.close_plan(actor=clinician, plan=active_plan, reason="Goals met")
+    plan = transitions.close_plan(actor=clinician, plan=active_plan, reason="Goals met")
     assert plan.status == Status.CLOSED
 
 
@@ -250,7 +250,7 @@ def _amend_target(clinician, amendment, target: str) -> None:
 
 
 def test_an_amendment_is_a_new_draft_version_of_the_same_items(active_plan, clinician):
-    amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=active_plan)
     assert (amendment.version_number, amendment.status, amendment.previous_version) == (2, "draft", active_plan)
     old_objective = Objective.objects.get(goal__plan=active_plan)
     new_objective = Objective.objects.get(goal__plan=amendment)
@@ -261,23 +261,23 @@ def test_an_amendment_is_a_new_draft_version_of_the_same_items(active_plan, clin
 
 
 def test_a_plan_is_amended_only_once_at_a_time(active_plan, clinician):
-    lifecycle.amend_plan(actor=clinician, plan=active_plan)
-    with pytest.raises(lifecycle.TransitionError, match="already has an amendment"):
-        lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    transitions.amend_plan(actor=clinician, plan=active_plan)
+    with pytest.raises(transitions.TransitionError, match="already has an amendment"):
+        transitions.amend_plan(actor=clinician, plan=active_plan)
 
 
 def test_activating_an_amendment_supersedes_the_old_version(active_plan, clinician):
-    amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=active_plan)
     _amend_target(clinician, amendment, "Names 4 patterns")
-    amendment = lifecycle.submit_plan(actor=clinician, plan=amendment)
+    amendment = transitions.submit_plan(actor=clinician, plan=amendment)
     active_plan.refresh_from_db()
     assert amendment.status == Status.ACTIVE and active_plan.status == Status.SUPERSEDED
 
 
 def test_a_superseded_version_still_reads_exactly_as_signed(active_plan, clinician, login):
-    amendment = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=active_plan)
     _amend_target(clinician, amendment, "Names 4 patterns")
-    lifecycle.submit_plan(actor=clinician, plan=amendment)
+    transitions.submit_plan(actor=clinician, plan=amendment)
     old_page = login(clinician).get(f"/plans/{active_plan.pk}/").content.decode()
     assert "Names 2 patterns" in old_page and "The content matches its signatures" in old_page
 
@@ -293,8 +293,8 @@ def test_delivering_a_notification_twice_sends_it_once(clinician):
 
 
 def test_transitions_record_who_when_from_to_and_comment(trainee, supervisor, trainee_plan):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
-    lifecycle.request_changes(actor=supervisor, plan=plan, comment="Please revise")
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
+    transitions.request_changes(actor=supervisor, plan=plan, comment="Please revise")
     rows = list(PlanTransition.objects.filter(plan=plan).values_list("actor", "from_status", "to_status", "comment"))
     assert rows == [
         (trainee.pk, "draft", "in_review", ""),
@@ -305,10 +305,10 @@ def test_transitions_record_who_when_from_to_and_comment(trainee, supervisor, tr
 def test_a_plan_viewed_in_review_then_revised_is_approved_against_its_new_content(
     trainee, supervisor, trainee_plan, login
 ):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     assert login(supervisor).get(f"/plans/{plan.pk}/").status_code == 200  # may cache what it computed
-    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Sharpen the target.")
-    plan = lifecycle.start_revision(actor=trainee, plan=plan)
+    plan = transitions.request_changes(actor=supervisor, plan=plan, comment="Sharpen the target.")
+    plan = transitions.start_revision(actor=trainee, plan=plan)
     objective = Objective.objects.get(goal__plan=plan)
     services.update_item(
         actor=trainee,
@@ -316,7 +316,7 @@ def test_a_plan_viewed_in_review_then_revised_is_approved_against_its_new_conten
         expected_version=objective.version,
         values={"target": "Names 3 patterns", "presenting_problems": list(objective.presenting_problems.all())},
     )
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=plan)
     assert plan.status == Status.ACTIVE
     assert all(s.content_hash == content_hash(plan) for s in plan.signatures.valid())

@@ -19,8 +19,7 @@ from pypdf import PdfReader
 from rest_framework.test import APIClient
 
 from clients.models import PresentingProblem
-from plans import lifecycle
-from plans.lifecycle import canonical, guards
+from plans.lifecycle import canonical, guards, transitions
 from plans.models import Goal, ImmutableRecordError, PlanQuote, Signature, TreatmentPlan
 from records import pdf
 from records.fhir import plan_bundle
@@ -78,7 +77,7 @@ def signed(own_client, clinician):
     plan = make_plan(own_client)
     problem = plan.presenting_problems.get()
     PresentingProblem.objects.filter(pk=problem.pk).update(diagnosis_code="F33.1")
-    return lifecycle.submit_plan(actor=clinician, plan=plan)
+    return transitions.submit_plan(actor=clinician, plan=plan)
 
 
 def test_editing_the_chart_number_and_a_problem_through_the_api_after_signing_changes_nothing_the_version_says(
@@ -125,23 +124,23 @@ def test_the_next_version_and_a_draft_read_the_clients_record_as_it_is_now(signe
     plan = signed
     problem = plan.presenting_problems.get()
     _patch(_api(clinician), f"/api/v1/presenting-problems/{problem.pk}/", {"title": "Renamed problem"})
-    amendment = lifecycle.amend_plan(actor=clinician, plan=plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=plan)
     assert canonical.canonical_content(amendment)["plan"]["presenting_problems"] == [["Renamed problem", "F33.1"]]
     assert canonical.canonical_content(plan)["plan"]["presenting_problems"] == [["Low mood", "F33.1"]]
-    amendment = lifecycle.submit_plan(actor=clinician, plan=amendment)
+    amendment = transitions.submit_plan(actor=clinician, plan=amendment)
     assert amendment.quote.problems[0]["title"] == "Renamed problem"
     assert canonical.verify(amendment).matches and canonical.verify(TreatmentPlan.objects.get(pk=plan.pk)).matches
 
 
 def test_a_version_returned_for_changes_quotes_the_record_afresh_when_submitted_again(trainee, supervisor):
     client = ClientFactory(primary_clinician=trainee)
-    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(client))
+    plan = transitions.submit_plan(actor=trainee, plan=make_plan(client))
     problem = plan.presenting_problems.get()
-    plan = lifecycle.request_changes(actor=supervisor, plan=plan, comment="Recode the problem.")
-    plan = lifecycle.start_revision(actor=trainee, plan=plan)
+    plan = transitions.request_changes(actor=supervisor, plan=plan, comment="Recode the problem.")
+    plan = transitions.start_revision(actor=trainee, plan=plan)
     _patch(_api(trainee), f"/api/v1/presenting-problems/{problem.pk}/", {"diagnosis_code": "F43.10"})
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=plan)
     assert PlanQuote.objects.get(plan=plan).problems[0]["diagnosis_code"] == "F43.10"
     verification = canonical.verify(plan)
     assert [c.state for c in verification.checks] == ["voided", "valid", "valid"] and verification.matches
@@ -266,7 +265,7 @@ def test_a_signature_in_a_format_this_build_does_not_know_is_reported_not_crashe
 
 
 def test_verify_signatures_reports_every_mismatch_and_exits_non_zero(signed, clinician, capsys):
-    other = lifecycle.submit_plan(actor=clinician, plan=make_plan(signed.client))
+    other = transitions.submit_plan(actor=clinician, plan=make_plan(signed.client))
     call_command("verify_signatures")
     assert "2 signatures on 2 plan versions checked; 0 do not match" in capsys.readouterr().out
     with guards_off("plans_planquote"):
@@ -283,7 +282,7 @@ def test_a_signed_plan_pages_query_count_does_not_grow_with_plan_size_cold_or_wa
 
     small = make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=1, interventions=1)
     large = make_plan(ClientFactory(primary_clinician=clinician), goals=6, objectives=4, interventions=2)
-    small, large = (lifecycle.submit_plan(actor=clinician, plan=p) for p in (small, large))
+    small, large = (transitions.submit_plan(actor=clinician, plan=p) for p in (small, large))
     web = login(clinician)
     web.get(f"/plans/{small.pk}/")  # warm session and content types
 
@@ -302,19 +301,19 @@ def test_a_signed_plan_pages_query_count_does_not_grow_with_plan_size_cold_or_wa
 def test_editing_the_clients_record_while_a_plan_is_in_review_neither_changes_nor_blocks_what_is_approved(
     trainee, supervisor
 ):
-    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    plan = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     submitted_chart = plan.client.chart_number
     _patch(_api(trainee), f"/api/v1/clients/{plan.client_id}/", {"chart_number": "MOVED-1"})
-    plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=plan)
     approved = plan.signatures.get(meaning=Signature.Meaning.REVIEWED_AND_APPROVED)
     assert json.loads(approved.canonical_json)["plan"]["chart_number"] == submitted_chart
     assert approved.canonical_json == plan.signatures.get(meaning=Signature.Meaning.AUTHORED).canonical_json
 
 
 def test_a_supervisor_cannot_approve_content_that_no_longer_matches_the_authors_stored_signature(trainee, supervisor):
-    plan = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    plan = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     with guards_off("plans_planquote"):
         PlanQuote.objects.filter(plan=plan).update(chart_number="FORGED")
-    with pytest.raises(lifecycle.TransitionError, match="no longer matches"):
-        lifecycle.approve_plan(actor=supervisor, plan=plan)
+    with pytest.raises(transitions.TransitionError, match="no longer matches"):
+        transitions.approve_plan(actor=supervisor, plan=plan)
     assert TreatmentPlan.objects.get(pk=plan.pk).status == TreatmentPlan.Status.IN_REVIEW

@@ -3,7 +3,7 @@
 import pytest
 from bs4 import BeautifulSoup
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import Objective, TreatmentPlan
 from tests.factories import ClientFactory, make_plan
 
@@ -14,7 +14,7 @@ def trainee_plan(trainee):
 
 
 def test_comment_anchored_to_an_objective_shows_beside_it_for_the_author(trainee, supervisor, trainee_plan, login):
-    plan = lifecycle.submit_plan(actor=trainee, plan=trainee_plan)
+    plan = transitions.submit_plan(actor=trainee, plan=trainee_plan)
     objective = Objective.objects.get(goal__plan=plan)
     web = login(supervisor)
     web.post(f"/plans/{plan.pk}/comments/", {"anchor": f"objective:{objective.lineage}", "body": "Measure is vague."})
@@ -34,11 +34,11 @@ def test_colleague_cannot_comment_on_a_plan_outside_their_caseload(colleague, tr
 
 
 def test_signoff_queue_lists_supervisees_plans_oldest_first(trainee, clinician, supervisor, login):
-    first = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    first = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
     supervisor_membership = clinician.membership
     supervisor_membership.requires_cosignature = True
     supervisor_membership.save()
-    second = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    second = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     assert list(TreatmentPlan.objects.awaiting_signoff_by(supervisor)) == [first, second]
     page = BeautifulSoup(login(supervisor).get("/plans/sign-off/").content, "html.parser")
     links = [a["href"] for a in page.select("section")[0].select("tbody a")]

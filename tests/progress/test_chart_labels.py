@@ -14,7 +14,7 @@ import pytest
 from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import MeasureDefinition
 from progress import charts
 from progress.services import record_measure
@@ -42,7 +42,7 @@ def math_measure(admin, login):
 
 @pytest.fixture
 def scored_plan(own_client, clinician, math_measure):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
     for days_ago, total in ((30, 8), (0, 3)):
         record_measure(
             actor=clinician,

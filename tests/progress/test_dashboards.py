@@ -2,7 +2,7 @@ import datetime as dt
 
 from bs4 import BeautifulSoup
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from progress import scheduling
 from progress.models import ProgressReview
 from tests.factories import ClientFactory, make_plan
@@ -11,7 +11,7 @@ from tests.factories import ClientFactory, make_plan
 def test_overdue_reviews_show_on_the_supervisors_queue_and_the_admins_home(
     clinician, supervisor, admin, practice, login
 ):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     scheduling.run_for_practice(practice, plan.next_review_date + dt.timedelta(days=8))
     review = ProgressReview.objects.get(plan=plan)
     assert review.status == "overdue"
@@ -23,7 +23,7 @@ def test_overdue_reviews_show_on_the_supervisors_queue_and_the_admins_home(
 
 
 def test_clinicians_home_lists_reviews_coming_up(clinician, practice, login):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     scheduling.run_for_practice(practice, plan.next_review_date - dt.timedelta(days=10))
     home = BeautifulSoup(login(clinician).get("/").content, "html.parser")
     section = home.find("h2", string="Reviews coming up").find_parent("section")

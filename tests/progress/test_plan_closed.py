@@ -3,7 +3,7 @@ open reviews, inside the lifecycle's transaction: plans never imports progress t
 
 import pytest
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.signals import plan_closed
 from progress.models import ProgressReview
 from progress.services import start_review_now
@@ -12,19 +12,19 @@ from tests.factories import make_plan
 
 @pytest.fixture
 def reviewed_plan(own_client, clinician):
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
     start_review_now(actor=clinician, plan=plan)
     return plan
 
 
 def test_closing_a_plan_cancels_its_open_reviews(reviewed_plan, clinician):
-    lifecycle.close_plan(actor=clinician, plan=reviewed_plan, reason="Goals met")
+    transitions.close_plan(actor=clinician, plan=reviewed_plan, reason="Goals met")
     assert ProgressReview.objects.get(plan=reviewed_plan).status == ProgressReview.Status.CANCELLED
 
 
 def test_a_superseded_version_has_its_open_reviews_cancelled(reviewed_plan, clinician):
-    amendment = lifecycle.amend_plan(actor=clinician, plan=reviewed_plan)
-    lifecycle.submit_plan(actor=clinician, plan=amendment)
+    amendment = transitions.amend_plan(actor=clinician, plan=reviewed_plan)
+    transitions.submit_plan(actor=clinician, plan=amendment)
     assert ProgressReview.objects.get(plan=reviewed_plan).status == ProgressReview.Status.CANCELLED
 
 
@@ -35,7 +35,7 @@ def test_the_cancellation_rolls_back_with_a_close_that_fails_later_in_its_transa
     plan_closed.connect(fail, dispatch_uid="test.fail")
     try:
         with pytest.raises(RuntimeError):
-            lifecycle.close_plan(actor=clinician, plan=reviewed_plan, reason="Goals met")
+            transitions.close_plan(actor=clinician, plan=reviewed_plan, reason="Goals met")
     finally:
         plan_closed.disconnect(dispatch_uid="test.fail")
     reviewed_plan.refresh_from_db()

@@ -4,7 +4,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.core.exceptions import ValidationError
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective, TreatmentPlan
 from progress import measures
 from progress.models import MeasureScore, ProgressReview
@@ -19,7 +19,7 @@ def phq9(db):
 
 @pytest.fixture
 def active_plan(own_client, clinician):
-    return lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    return transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_incomplete_or_out_of_range_items_are_refused(phq9):
 
 def test_measure_bound_objective_follows_the_scores(active_plan, clinician, phq9):
     # Bindings are set while drafting; an amendment is a fresh draft of the active plan.
-    draft = lifecycle.amend_plan(actor=clinician, plan=active_plan)
+    draft = transitions.amend_plan(actor=clinician, plan=active_plan)
     bound = Objective.objects.get(goal__plan=draft)
     from plans.editor import services
 

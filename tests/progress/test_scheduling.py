@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from accounts.models import Notification
-from plans import lifecycle
 from plans.discharge import discharge_client_and_close_plans
+from plans.lifecycle import transitions
 from plans.models import Objective, TreatmentPlan
 from progress import scheduling
 from progress.models import ObjectiveProgress, ProgressReview, ReviewSchedulerRun
@@ -37,14 +37,16 @@ def test_a_year_of_daily_runs_schedules_four_reviews_marks_them_and_escalates_on
 ):
     start = dt.datetime(2026, 11, 30, 15, 0, tzinfo=NY)  # a month-end activation
     with time_machine.travel(start, tick=False) as clock:
-        plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+        plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
         assert plan.next_review_date == dt.date(2027, 2, 28)
         # Plans that must never get a review.
-        closed = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
-        lifecycle.close_plan(actor=colleague, plan=closed, reason="Ended")
-        old = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
-        lifecycle.submit_plan(actor=colleague, plan=lifecycle.amend_plan(actor=colleague, plan=old))
-        discharged = lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
+        closed = transitions.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
+        transitions.close_plan(actor=colleague, plan=closed, reason="Ended")
+        old = transitions.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague)))
+        transitions.submit_plan(actor=colleague, plan=transitions.amend_plan(actor=colleague, plan=old))
+        discharged = transitions.submit_plan(
+            actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague))
+        )
         discharge_client_and_close_plans(
             actor=colleague, client=discharged.client, discharged_on=start.date(), reason="Moved away"
         )
@@ -99,7 +101,7 @@ def test_scheduler_respects_each_practices_local_time(practice, other_practice, 
 
 def test_scheduler_query_uses_one_query_for_the_due_plans(clinician, practice, django_assert_max_num_queries):
     for _ in range(5):
-        lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+        transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     far = practice.today() + dt.timedelta(days=200)
     with django_assert_max_num_queries(1):
         due = list(scheduling.due_plans(practice.pk, far, 14))
@@ -112,7 +114,7 @@ def test_scheduler_task_runs_through_a_real_worker_once_per_day(
 ):
     from progress.tasks import schedule_practice_reviews
 
-    plan = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     run_date = plan.next_review_date - dt.timedelta(days=3)
     schedule_practice_reviews.delay(practice.pk, run_date.isoformat())
     schedule_practice_reviews.delay(practice.pk, run_date.isoformat())

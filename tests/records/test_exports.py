@@ -13,7 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import TreatmentPlan
 from records import exports, pdf
 from records.models import BulkExport
@@ -52,8 +52,8 @@ def _fail_for(monkeypatch, plan_id: int) -> None:
 @pytest.fixture
 def signed_plans(clinician, colleague):
     plans = [
-        lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
-        lifecycle.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague))),
+        transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
+        transitions.submit_plan(actor=colleague, plan=make_plan(ClientFactory(primary_clinician=colleague))),
     ]
     make_plan(ClientFactory(primary_clinician=clinician))  # a draft: not a record, not exported
     return plans

@@ -32,7 +32,7 @@ import time_machine
 
 from accounts.models import User
 from clients.models import PresentingProblem
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import MeasureDefinition
 from progress import services
 from records import fhir
@@ -81,8 +81,8 @@ def bundle(practice):
             observed_symptoms="Weint, wenn sie vom Vater spricht.",
             functional_impact="Arbeitet halbtags.",
         )
-        plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-        plan = lifecycle.approve_plan(actor=supervisor, plan=plan)
+        plan = transitions.submit_plan(actor=trainee, plan=plan)
+        plan = transitions.approve_plan(actor=supervisor, plan=plan)
         services.record_measure(
             actor=trainee,
             client=plan.client,

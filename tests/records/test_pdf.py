@@ -8,8 +8,8 @@ from pypdf import PdfReader
 
 from accounts.models import Practice
 from formulation import services as formulation_services
-from plans import lifecycle
 from plans.editor import services
+from plans.lifecycle import transitions
 from plans.models import Objective
 from tests.factories import ClientFactory, make_plan
 
@@ -28,8 +28,8 @@ def _text(reader: PdfReader) -> str:
 @pytest.fixture
 def signed_trainee_plan(trainee, supervisor):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
-    plan = lifecycle.submit_plan(actor=trainee, plan=plan)
-    return lifecycle.approve_plan(actor=supervisor, plan=plan)
+    plan = transitions.submit_plan(actor=trainee, plan=plan)
+    return transitions.approve_plan(actor=supervisor, plan=plan)
 
 
 def test_pdf_carries_goals_objectives_signatures_pages_and_metadata(signed_trainee_plan, trainee, supervisor, login):
@@ -101,21 +101,21 @@ def test_client_version_is_plain_and_leaves_out_the_formulation(own_client, clin
         expected_version=0,
         values={"narrative_hypothesis": "Hypothesis for clinicians only"},
     )
-    plan = lifecycle.submit_plan(actor=clinician, plan=plan)
+    plan = transitions.submit_plan(actor=clinician, plan=plan)
     text = _text(_pdf(login(clinician).get(f"/plans/{plan.pk}/pdf/?audience=client")))
     assert "Your treatment plan" in text and "Goal 1" in text
     assert "Identify pattern 1.1 in relationships" in text
     assert "Understanding the ways you protect yourself" in text  # Defense analysis, said plainly
     assert "Hypothesis for clinicians only" not in text and "Longs to be cared for" not in text
     assert "Client signature and date" in text
-    lifecycle.record_client_agreement(actor=clinician, plan=plan, client_name="Client Signed-Name")
+    transitions.record_client_agreement(actor=clinician, plan=plan, client_name="Client Signed-Name")
     text = _text(_pdf(login(clinician).get(f"/plans/{plan.pk}/pdf/?audience=client")))
     assert "Agreed by Client Signed-Name" in text
 
 
 def test_earlier_versions_stay_downloadable(own_client, clinician, login):
-    v1 = lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
-    v2 = lifecycle.submit_plan(actor=clinician, plan=lifecycle.amend_plan(actor=clinician, plan=v1))
+    v1 = transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
+    v2 = transitions.submit_plan(actor=clinician, plan=transitions.amend_plan(actor=clinician, plan=v1))
     web = login(clinician)
     assert "Plan v1" in _pdf(web.get(f"/plans/{v1.pk}/pdf/")).pages[0].extract_text()
     assert "Plan v2" in _pdf(web.get(f"/plans/{v2.pk}/pdf/")).pages[0].extract_text()

@@ -37,9 +37,8 @@ def canary_records(clinician, supervisor) -> Hidden:
     from clients.models import PresentingProblem
     from formulation import services as formulation_services
     from formulation.models import CoreConflict, DefenseObservation, Formulation
-    from plans import lifecycle
     from plans.editor import services
-    from plans.lifecycle import comments
+    from plans.lifecycle import comments, transitions
     from plans.models import Comment, Goal, Intervention, Objective, PlanTransition, Signature, TreatmentPlan
     from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 
@@ -63,8 +62,8 @@ def canary_records(clinician, supervisor) -> Hidden:
     )
     services.add_goal(actor=clinician, plan=plan, statement=CANARIES["goal"])
     comments.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])
-    plan = lifecycle.submit_plan(actor=clinician, plan=plan)
-    amendment = lifecycle.amend_plan(actor=clinician, plan=plan)
+    plan = transitions.submit_plan(actor=clinician, plan=plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=plan)
     plans = [plan, amendment]
     plan_ids = {p.pk for p in plans}
     ids = {

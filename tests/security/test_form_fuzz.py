@@ -75,8 +75,7 @@ class World:
 @pytest.fixture
 def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     from formulation.models import Formulation
-    from plans import lifecycle
-    from plans.lifecycle import comments
+    from plans.lifecycle import comments, transitions
     from plans.models import MeasureDefinition, PlanTemplate
     from progress import services
     from records import exports
@@ -84,10 +83,10 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
 
     own = ClientFactory(primary_clinician=clinician)
     draft = make_plan(own)
-    active = lifecycle.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
-    in_review = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
-    returned = lifecycle.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
-    returned = lifecycle.request_changes(actor=supervisor, plan=returned, comment="Please name the conflict.")
+    active = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    in_review = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    returned = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    returned = transitions.request_changes(actor=supervisor, plan=returned, comment="Please name the conflict.")
     comment = comments.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
     review = services.start_review_now(actor=clinician, plan=active)
     template = PlanTemplate.objects.create(practice=practice, name="Practice template", created_by=admin)

@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 from pypdf import PdfReader
 
 from accounts.models import Membership
-from plans import lifecycle
+from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, TreatmentPlan
 from progress import services
 from records import exports, pdf
@@ -24,7 +24,7 @@ from tests.factories import make_plan
 
 @pytest.fixture
 def signed_plan(own_client, clinician):
-    return lifecycle.submit_plan(actor=clinician, plan=make_plan(own_client))
+    return transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from bs4 import BeautifulSoup
 from django.core import mail
 from django.test import Client as WebClient
 
-from plans import lifecycle
+from plans.lifecycle import transitions
 from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
 from tests.security.conftest import CANARIES
 
@@ -120,7 +120,7 @@ def test_the_main_flows_put_no_canary_in_logs_emails_cookies_or_urls(
         web = login(supervisor)
         trail.visit(web, "get", "/plans/sign-off/")
         trail.visit(web, "post", f"/plans/{trainee_plan.pk}/request-changes/", {"comment": CANARIES["comment"]})
-        lifecycle.start_revision(actor=trainee, plan=trainee_plan)
+        transitions.start_revision(actor=trainee, plan=trainee_plan)
         trail.visit(login(trainee), "post", f"/plans/{trainee_plan.pk}/submit/")
         trail.visit(login(supervisor), "post", f"/plans/{trainee_plan.pk}/approve/")
         trail.visit(login(trainee), "get", "/plans/notifications/")

@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from accounts import services
 from accounts.models import Membership, Supervision
 from audit.models import AccessLog
-from plans import lifecycle
-from plans.lifecycle import TransitionError
+from plans.lifecycle import transitions
+from plans.lifecycle.transitions import TransitionError
 from plans.models import Signature, TreatmentPlan
 from tests.factories import ClientFactory, make_plan, staff
 
@@ -23,7 +23,7 @@ Status = TreatmentPlan.Status
 @pytest.fixture
 def submitted_trainee_plan(trainee, supervisor):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
-    return lifecycle.submit_plan(actor=trainee, plan=plan)
+    return transitions.submit_plan(actor=trainee, plan=plan)
 
 
 def _field_errors(response) -> dict[str, list[str]]:
@@ -216,12 +216,12 @@ def test_a_supervision_row_put_straight_into_the_database_does_not_let_an_unqual
         reviewer.is_active = False
         reviewer.save()
 
-    assert not lifecycle.supervises(reviewer, trainee, practice.pk)
-    assert reviewer not in lifecycle.current_supervisors(trainee, practice.pk)
+    assert not transitions.supervises(reviewer, trainee, practice.pk)
+    assert reviewer not in transitions.current_supervisors(trainee, practice.pk)
     assert not TreatmentPlan.objects.awaiting_signoff_by(reviewer).exists()
     if who != "non_clinician_admin":  # an admin reads the whole practice anyway, read-only
         assert not TreatmentPlan.objects.visible_to(reviewer).filter(pk=submitted_trainee_plan.pk).exists()
-    for act in (lifecycle.approve_plan, lifecycle.request_changes):
+    for act in (transitions.approve_plan, transitions.request_changes):
         with pytest.raises(TransitionError, match="Only a current supervisor"):
             act(actor=reviewer, plan=submitted_trainee_plan, comment="Looks fine.")
     submitted_trainee_plan.refresh_from_db()
@@ -230,7 +230,7 @@ def test_a_supervision_row_put_straight_into_the_database_does_not_let_an_unqual
 
 
 def test_the_qualified_supervisor_still_approves(supervisor, submitted_trainee_plan):
-    plan = lifecycle.approve_plan(actor=supervisor, plan=submitted_trainee_plan)
+    plan = transitions.approve_plan(actor=supervisor, plan=submitted_trainee_plan)
     assert plan.status == Status.ACTIVE
     assert plan.signatures.get(meaning=Signature.Meaning.REVIEWED_AND_APPROVED).credentials == "PsyD"
 
