@@ -170,6 +170,7 @@ def test_verify_finds_a_note_changed_behind_the_guards(signed):
         if connection.vendor == "sqlite":
             cursor.execute("DROP TRIGGER psyplan_guard_upd_notes_progressnote")
         else:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("ALTER TABLE notes_progressnote DISABLE TRIGGER psyplan_guard")
         cursor.execute("UPDATE notes_progressnote SET what_happened = 'Tampered.' WHERE id = %s", [signed.pk])
     check = canonical.verify(signed)
