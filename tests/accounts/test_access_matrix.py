@@ -4,10 +4,17 @@ Out of view answers 404 (existence is not leaked); in view but not the
 user's to change answers 403; and a refused edit changes nothing.
 """
 
+import datetime as dt
+
 import pytest
 from bs4 import BeautifulSoup
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
+from accounts.access import get_visible_or_404
 from clients.models import Client, PresentingProblem
+from notes import services as note_services
+from notes.models import NoteSignature, ProgressNote, ServiceType, TherapySession
 from tests.factories import ClientFactory, PresentingProblemFactory
 
 # Whose client each record kind is, from the point of view of each role.
@@ -168,11 +175,6 @@ def test_supervision_across_practices_grants_nothing(cast, other_practice):
 
 
 def _session_rows(records):
-    import datetime as dt
-
-    from notes import services as note_services
-    from notes.models import ServiceType
-
     individual = ServiceType.objects.get(practice=None, code="individual")
     rows = {}
     for name, client in records.items():
@@ -190,8 +192,6 @@ def _session_rows(records):
 
 
 def _edit(kind, actor, session):
-    from notes import services as note_services
-
     if kind == "session":
         note_services.update_session(
             actor=actor, session=session, expected_version=session.version, changes={"duration_minutes": 45}
@@ -203,12 +203,6 @@ def _edit(kind, actor, session):
 @pytest.mark.parametrize("kind", ["session", "note"])
 @pytest.mark.parametrize(("role", "record", "action"), CASES, ids=["-".join(c) for c in CASES])
 def test_session_and_note_access_matrix(role, record, action, kind, cast):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
-    from accounts.access import get_visible_or_404
-    from notes.models import ProgressNote, TherapySession
-
     people, records = cast
     actor = people[role]
     session, note = _session_rows(records)[RECORD_OWNER[role][record]]
@@ -240,10 +234,6 @@ def test_session_and_note_access_matrix(role, record, action, kind, cast):
 
 
 def test_another_practices_sessions_are_never_visible(cast):
-    from notes.models import NoteSignature, ProgressNote, TherapySession
-
-    from notes import services as note_services
-
     people, records = cast
     outsider = people["outsider"]
     note_services.sign_note(actor=outsider, note=_session_rows(records)["outsider"][1])
