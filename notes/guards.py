@@ -52,7 +52,7 @@ END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS psyplan_guard ON {table};
 CREATE TRIGGER psyplan_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
   FOR EACH ROW EXECUTE FUNCTION psyplan_guard_{table}();
-"""  # nosec B608
+"""
 
 
 def _pg_note() -> str:
@@ -85,7 +85,7 @@ END $$ LANGUAGE plpgsql;
 DROP TRIGGER IF EXISTS psyplan_guard ON notes_therapysession;
 CREATE TRIGGER psyplan_guard BEFORE UPDATE OR DELETE ON notes_therapysession
   FOR EACH ROW EXECUTE FUNCTION psyplan_guard_notes_therapysession();
-"""  # nosec B608
+"""
 
 
 def _pg_write_once(table: str) -> str:
@@ -122,7 +122,7 @@ def _sqlite_statements() -> list[str]:
         new, old = expr.format(r="NEW"), expr.format(r="OLD")
         statements += [
             f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_ins_{table} BEFORE INSERT ON {table}
-                WHEN EXISTS ({SIGNED_NOTE.format(note=new)}) BEGIN {abort}; END;""",  # nosec B608
+                WHEN EXISTS ({SIGNED_NOTE.format(note=new)}) BEGIN {abort}; END;""",
             f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_{table} BEFORE UPDATE ON {table}
                 WHEN EXISTS (SELECT 1 FROM notes_progressnote WHERE id IN ({new}, {old}) AND status = 'signed')
                 BEGIN {abort}; END;""",  # nosec B608
@@ -131,7 +131,7 @@ def _sqlite_statements() -> list[str]:
         f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_notes_progressnote BEFORE UPDATE ON notes_progressnote
             WHEN OLD.status = 'signed' BEGIN {abort}; END;""",
         f"""CREATE TRIGGER IF NOT EXISTS psyplan_guard_upd_notes_therapysession BEFORE UPDATE ON notes_therapysession
-            WHEN EXISTS ({SIGNED_NOTE.format(note=SESSION_NOTE.format(r="OLD"))}) BEGIN {abort}; END;""",  # nosec B608
+            WHEN EXISTS ({SIGNED_NOTE.format(note=SESSION_NOTE.format(r="OLD"))}) BEGIN {abort}; END;""",
     ]
     for table in WRITE_ONCE_TABLES:
         statements.append(
