@@ -108,8 +108,6 @@ class TherapySession(models.Model):
 
     objects = TherapySessionQuerySet.as_manager()
 
-    EDITABLE_FIELDS = ("starts_at", "duration_minutes", "modality", "attendance", "service_type", "reason")
-
     class Meta:
         ordering = ["-starts_at", "-pk"]
         indexes = [models.Index(fields=["client", "starts_at"]), models.Index(fields=["clinician", "starts_at"])]

@@ -38,6 +38,8 @@ from notes.models import (
 from plans.models import Intervention, Objective, TreatmentPlan
 
 NOT_YOURS = "Only the client's clinician records sessions and writes their notes."
+# What update_session changes: the session as entered (a date and a time in the practice's zone).
+SESSION_CHANGES = ("date", "start_time", "duration_minutes", "modality", "attendance", "service_type", "reason")
 Status = TreatmentPlan.Status
 
 
@@ -65,20 +67,20 @@ def plan_in_force(client: Client) -> TreatmentPlan | None:
 
 
 def _starts_at(client: Client, date: dt.date, start_time: dt.time) -> tuple[dt.datetime, str]:
-    validate_date = _field(validate_clinical_date, "date")
-    validate_date(date)
+    """The session's start, entered as a date and time where the practice is, stored aware."""
+    try:
+        validate_clinical_date(date)
+    except ValidationError as error:
+        raise ValidationError({"date": error.messages}) from error
     practice = client.practice
     return dt.datetime.combine(date, start_time, tzinfo=practice.tzinfo), practice.timezone
 
 
-def _field(validator, name: str):
-    def run(value):
-        try:
-            validator(value)
-        except ValidationError as error:
-            raise ValidationError({name: error.messages}) from error
-
-    return run
+def _choice(choices, value, name: str):
+    try:
+        return choices(value)
+    except ValueError as error:
+        raise ValidationError({name: "Choose from the list."}) from error
 
 
 def _check_session(session: TherapySession) -> None:
@@ -123,8 +125,8 @@ def record_session(
         starts_at=starts_at,
         timezone=zone,
         duration_minutes=duration_minutes,
-        modality=TherapySession.Modality(modality),
-        attendance=TherapySession.Attendance(attendance),
+        modality=_choice(TherapySession.Modality, modality, "modality"),
+        attendance=_choice(TherapySession.Attendance, attendance, "attendance"),
         service_type=service_type,
         reason=reason.strip(),
     )
@@ -155,27 +157,28 @@ def _note_of(session: TherapySession) -> ProgressNote | None:
 def update_session(
     *, actor: User, session: TherapySession, expected_version: int, changes: Mapping[str, object]
 ) -> TherapySession:
-    """Change a session whose note is not signed. `changes` may hold date, start_time,
-    duration_minutes, modality, attendance, service_type and reason."""
+    """Change a session whose note is not signed; `changes` holds some of SESSION_CHANGES."""
     session = _editable_session(actor, session.pk)
     if session.version != expected_version:
         raise StaleEditError(session)
     note = _note_of(session)
     if note is not None and note.is_signed:
         raise NoteLockedError("This session's note is signed: add an addendum instead.")
-    unknown = set(changes) - {"date", "start_time", *TherapySession.EDITABLE_FIELDS} - {"starts_at"}
-    if unknown or "starts_at" in changes:
-        raise ValueError(f"Not a session field: {sorted(unknown | ({'starts_at'} & set(changes)))}")
+    unknown = set(changes) - set(SESSION_CHANGES)
+    if unknown:
+        raise ValueError(f"Not a session field: {sorted(unknown)}")
     if "date" in changes or "start_time" in changes:
         local = session.local_starts_at
         session.starts_at, session.timezone = _starts_at(
-            session.client,
-            changes.get("date", local.date()),
-            changes.get("start_time", local.timetz().replace(tzinfo=None)),
+            session.client, changes.get("date", local.date()), changes.get("start_time", local.time())
         )
-    for name in ("duration_minutes", "modality", "attendance", "service_type", "reason"):
+    for name in ("duration_minutes", "service_type", "reason"):
         if name in changes:
             setattr(session, name, changes[name])
+    if "modality" in changes:
+        session.modality = _choice(TherapySession.Modality, changes["modality"], "modality")
+    if "attendance" in changes:
+        session.attendance = _choice(TherapySession.Attendance, changes["attendance"], "attendance")
     session.reason = session.reason.strip()
     if note is not None and not session.took_place:
         # A note is kept for good; a session with one stays a session that took place.

@@ -11,7 +11,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('accounts', '0009_move_audit_outbox_idempotency'),
+        # The earliest accounts migration it needs, as progress and records do: tests that migrate accounts
+        # back and forth (tests/audit/test_chain_migration.py) then leave the notes tables alone.
+        ('accounts', '0002_lifecycle'),
         ('clients', '0001_initial'),
         ('formulation', '0004_lifecycle'),
         ('plans', '0013_progress_and_records_move_out'),

@@ -16,6 +16,10 @@ def install(apps, schema_editor):
 def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         guards.uninstall_postgres(schema_editor)
+    elif schema_editor.connection.vendor == "sqlite":
+        # Installed after migrate (notes.apps); migrating back past here rebuilds the tables they name.
+        with schema_editor.connection.cursor() as cursor:
+            guards.drop_sqlite(cursor)
 
 
 class Migration(migrations.Migration):

@@ -266,3 +266,19 @@ def test_nobody_but_the_clinician_writes_the_note(request, role, session):
     with pytest.raises(PermissionDenied):
         services.save_note(actor=request.getfixturevalue(role), session=session, what_happened="Mine.")
     assert not ProgressNote.objects.exists()
+
+
+def test_a_modality_or_attendance_off_the_list_is_a_field_error(clinician, own_client, active_plan, individual):
+    with pytest.raises(ValidationError) as raised:
+        record(clinician, own_client, individual, modality="carrier pigeon")
+    assert "modality" in raised.value.message_dict
+    with pytest.raises(ValidationError) as raised:
+        record(clinician, own_client, individual, attendance="maybe")
+    assert "attendance" in raised.value.message_dict
+
+
+def test_a_session_changes_only_in_what_it_was_entered_with(clinician, session):
+    with pytest.raises(ValueError):
+        services.update_session(
+            actor=clinician, session=session, expected_version=session.version, changes={"clinician": None}
+        )
