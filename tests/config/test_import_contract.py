@@ -70,7 +70,19 @@ def test_the_layers_contract_reports_an_upward_import(tmp_path):
     assert "audit.views -> clients.models" in result.stdout
 
 
-APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "notes", "progress", "records", "demo", "config")
+APPS = (
+    "core",
+    "audit",
+    "accounts",
+    "clients",
+    "formulation",
+    "plans",
+    "notes",
+    "progress",
+    "records",
+    "demo",
+    "config",
+)
 
 
 def _imports_inside_functions():
