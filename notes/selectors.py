@@ -5,6 +5,7 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
 from notes.models import ProgressNote, TherapySession
 
@@ -35,4 +36,16 @@ def clinicians_with_unsigned_notes(hours: int = UNSIGNED_AFTER_HOURS, *, now: dt
             .filter(Q(note__isnull=True) | Q(note__status=ProgressNote.Status.DRAFT))
             .values_list("clinician_id", flat=True)
         )
+    )
+
+
+def risk_flags(user: User):
+    """Notes with a moderate or high risk check for the user's dashboard: their own, and as a
+    supervisor their current supervisees'. An admin's oversight of the whole practice is not a flag."""
+    return (
+        ProgressNote.objects.visible_to(user)
+        .filter(risk__in=ProgressNote.FLAGGED_RISKS)
+        .filter(Q(author=user) | Q(author_id__in=policy.supervisee_ids(user)))
+        .select_related("session__client")
+        .order_by("-session__starts_at", "-pk")
     )

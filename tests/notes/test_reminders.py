@@ -1,4 +1,5 @@
-"""Notes unsigned 72 hours after their session: the selector, and the daily reminder sent once per note per day."""
+"""The flags a dashboard will show: notes unsigned 72 hours after their session (with the daily reminder,
+sent once per note per day) and notes with a moderate or high risk check."""
 
 import datetime as dt
 
@@ -65,3 +66,18 @@ def test_the_reminder_is_scheduled_daily():
     entry = settings.CELERY_BEAT_SCHEDULE["remind-unsigned-notes"]
     assert entry["task"] == "notes.tasks.remind_unsigned_notes"
     assert entry["schedule"] == dt.timedelta(days=1)
+
+
+def test_a_moderate_or_high_risk_is_flagged_for_the_clinician_and_the_supervisor(
+    clinician, supervisor, colleague, admin, session
+):
+    services.save_note(actor=clinician, session=session, risk="high", safety_plan="Crisis line.")
+    assert [n.session for n in selectors.risk_flags(clinician)] == [session]
+    assert [n.session for n in selectors.risk_flags(supervisor)] == [session]
+    assert not selectors.risk_flags(colleague).exists()
+    assert not selectors.risk_flags(admin).exists()
+
+
+def test_a_low_risk_raises_no_flag(clinician, supervisor, session):
+    services.save_note(actor=clinician, session=session, risk="low")
+    assert not selectors.risk_flags(clinician).exists()
