@@ -3,12 +3,14 @@
 import datetime as dt
 import hashlib
 import json
+import uuid
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 
 from core.errors import ImmutableRecordError
+from formulation.models import CoreConflict
 from notes import canonical, services
 from notes.models import (
     NoteAddendum,
@@ -19,8 +21,10 @@ from notes.models import (
     RelationshipEpisode,
     TherapySession,
 )
-from plans.models import Objective
-from tests.notes.builders import full_note
+from plans.lifecycle import transitions
+from plans.models import Intervention, Objective, TreatmentPlan
+from tests.factories import make_plan
+from tests.notes.builders import full_note, record
 
 
 @pytest.fixture
@@ -62,27 +66,37 @@ def test_the_canonical_json_is_sorted_compact_utf8_and_names_plan_items_by_linea
     assert content["note"]["episodes"][0]["transference"] is True
 
 
-def test_the_canonical_format_is_pinned(clinician, session):
+def test_the_canonical_format_is_pinned(clinician, own_client, individual):
     """A golden file: the exact bytes a fixed note renders to (a new format needs a new schema name)."""
-    note = services.save_note(
-        actor=clinician,
-        session=session,
-        episodes=[{"other": "partner", "wish": "to be close", "response_of_other": "é", "response_of_self": "hide"}],
-        defenses=[{"mechanism": full_note(session)["defenses"][0]["mechanism"], "count": 2}],
-        risk="low",
-        what_happened="Talked.",
-        plan_for_next_time="More.",
-    )
+    plan = make_plan(own_client)
+    # Fixed ids, set while the plan is still a draft (its content is guarded once it is signed).
+    TreatmentPlan.objects.filter(pk=plan.pk).update(lineage=uuid.UUID(int=1))
+    Objective.objects.filter(goal__plan=plan).update(lineage=uuid.UUID(int=2))
+    Intervention.objects.filter(plan=plan).update(lineage=uuid.UUID(int=3))
+    CoreConflict.objects.filter(formulation__plan=plan).update(lineage=uuid.UUID(int=4))
+    transitions.submit_plan(actor=clinician, plan=plan)
+    session = record(clinician, own_client, individual)
+    note = services.save_note(actor=clinician, session=session, **full_note(session) | {"risk": "low"})
     expected = (
-        '{"note":{"conflicts":[],"defenses":[{"count":2,"level":6,"mechanism":"Isolation of affect"}],'
-        '"episodes":[{"other":"partner","response_of_other":"é","response_of_self":"hide","transference":false,'
-        '"wish":"to be close"}],"interventions":[],"objectives":[],"plan_for_next_time":"More.","risk":"low",'
-        '"safety_plan":"","what_happened":"Talked."},"schema":"psyplan.note-content/1","session":{"attendance":'
-        '"attended","duration_minutes":50,"modality":"in_person","plan":"' + str(session.plan.lineage) + '",'
-        '"plan_version":1,"service_type":"individual","starts_at":"' + session.local_starts_at.isoformat() + '",'
-        '"timezone":"' + session.timezone + '"}}'
+        '{"note":{"conflicts":[{"id":"00000000-0000-0000-0000-000000000004","intensity":"very_significant",'
+        '"type":"care-self-sufficiency"}],"defenses":[{"count":3,"level":6,"mechanism":"Isolation of affect"},'
+        '{"count":1,"level":7,"mechanism":"Humour"}],"episodes":[{"other":"therapist","response_of_other":'
+        '"you will tire of me","response_of_self":"I say I am fine","transference":true,"wish":"to be looked '
+        'after"},{"other":"sibling","response_of_other":"she talks over me","response_of_self":"I go quiet",'
+        '"transference":false,"wish":"to be seen"}],"interventions":["00000000-0000-0000-0000-000000000003"],'
+        '"objectives":[{"evidence":"Named the pattern with her sister.","id":"00000000-0000-0000-0000-000000000002",'
+        '"movement":"some_movement"}],"plan_for_next_time":"Return to the break.","risk":"low","safety_plan":"",'
+        '"what_happened":"Spoke of the holiday break."},"schema":"psyplan.note-content/1","session":{"attendance":'
+        '"attended","duration_minutes":50,"modality":"in_person","plan":"00000000-0000-0000-0000-000000000001",'
+        '"plan_version":1,"service_type":"individual","starts_at":"2026-11-10T09:30:00-05:00","timezone":'
+        '"America/New_York"}}'
     )
     assert canonical.note_json(note) == expected.encode("utf-8")
+
+
+def test_text_is_kept_as_written_in_utf8(clinician, session):
+    note = services.save_note(actor=clinician, session=session, what_happened="Zoë sprach über Ängste — «enfin».")
+    assert '"what_happened":"Zoë sprach über Ängste — «enfin»."'.encode() in canonical.note_json(note)
 
 
 @pytest.mark.parametrize("role", ["supervisor", "admin", "colleague"])
@@ -121,9 +135,9 @@ def test_the_models_refuse_to_change_a_signed_note_its_parts_its_session_and_its
     signature.printed_name = "Someone else"
     with pytest.raises(ImmutableRecordError):
         signature.save()
-    for record in (signed, session, signature):
+    for row in (signed, session, signature):
         with pytest.raises(ImmutableRecordError):
-            record.delete()
+            row.delete()
 
 
 def _refused(sql: str, params: list) -> None:
