@@ -55,6 +55,16 @@ HISTORY_TABLES = [
     "plans_progressreview",
     "plans_objectiveprogress",
     "plans_measurescore",
+    # Sessions and progress notes (issue 14).
+    "notes_therapysession",
+    "notes_progressnote",
+    "notes_noteobjective",
+    "notes_noteintervention",
+    "notes_noteconflict",
+    "notes_notedefense",
+    "notes_relationshipepisode",
+    "notes_noteaddendum",
+    "notes_notesignature",
 ]
 
 _actor_id: contextvars.ContextVar = contextvars.ContextVar("psyplan_actor_id", default=None)

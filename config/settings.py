@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "clients",
     "formulation",
     "plans",
+    "notes",
     "progress",
     "records",
     "demo",
@@ -269,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
     "review-scheduler": {
         "task": "plans.tasks.run_review_scheduler",
         "schedule": 10 * 60,
+    },
+    # Reminds clinicians of notes unsigned 72 hours after their session (notes/tasks.py; idempotent per day).
+    "remind-unsigned-notes": {
+        "task": "notes.tasks.remind_unsigned_notes",
+        "schedule": dt.timedelta(days=1),
     },
 }
 # Bulk-export ZIPs are removed this many hours after they are ready.

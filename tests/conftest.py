@@ -134,6 +134,7 @@ CATALOGUE_MIGRATIONS = (
     "formulation.migrations.0003_builtin_catalogues",
     "plans.migrations.0002_builtin_catalogue_and_templates",
     "plans.migrations.0006_builtin_measures",
+    "notes.migrations.0002_builtin_service_types",
 )
 
 

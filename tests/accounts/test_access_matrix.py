@@ -4,10 +4,17 @@ Out of view answers 404 (existence is not leaked); in view but not the
 user's to change answers 403; and a refused edit changes nothing.
 """
 
+import datetime as dt
+
 import pytest
 from bs4 import BeautifulSoup
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
+from accounts.access import get_visible_or_404
 from clients.models import Client, PresentingProblem
+from notes import services as note_services
+from notes.models import NoteSignature, ProgressNote, ServiceType, TherapySession
 from tests.factories import ClientFactory, PresentingProblemFactory
 
 # Whose client each record kind is, from the point of view of each role.
@@ -160,3 +167,80 @@ def test_supervision_across_practices_grants_nothing(cast, other_practice):
         supervisee=people["outsider"],
     )
     assert not Client.objects.visible_to(people["supervisor"]).filter(pk=records["outsider"].pk).exists()
+
+
+# --- Sessions and progress notes (issue 14) -------------------------------------------------
+# No pages yet: the door and the services are the routes' future answers. "read" is the door's
+# get_visible_or_404 (404 out of view), "edit" the service's act (PermissionDenied when refused).
+
+
+def _session_rows(records):
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    rows = {}
+    for name, client in records.items():
+        session = note_services.record_session(
+            actor=client.primary_clinician,
+            client=client,
+            date=dt.date(2026, 11, 10),
+            start_time=dt.time(9, 0),
+            duration_minutes=50,
+            service_type=individual,
+        )
+        note = note_services.save_note(actor=client.primary_clinician, session=session, what_happened="Began.")
+        rows[name] = (session, note)
+    return rows
+
+
+def _edit(kind, actor, session):
+    if kind == "session":
+        note_services.update_session(
+            actor=actor, session=session, expected_version=session.version, changes={"duration_minutes": 45}
+        )
+    else:
+        note_services.save_note(actor=actor, session=session, what_happened="Changed")
+
+
+@pytest.mark.parametrize("kind", ["session", "note"])
+@pytest.mark.parametrize(("role", "record", "action"), CASES, ids=["-".join(c) for c in CASES])
+def test_session_and_note_access_matrix(role, record, action, kind, cast):
+    people, records = cast
+    actor = people[role]
+    session, note = _session_rows(records)[RECORD_OWNER[role][record]]
+    target = session if kind == "session" else note
+    model = type(target)
+    listed, read_status, edit_status = EXPECTED[(role, record)]
+
+    if action == "list":
+        assert model.objects.visible_to(actor).filter(pk=target.pk).exists() is listed
+    elif action == "read":
+        if read_status == 200:
+            assert get_visible_or_404(model.objects, actor, pk=target.pk) == target
+        else:
+            with pytest.raises(Http404):
+                get_visible_or_404(model.objects, actor, pk=target.pk)
+    else:
+        if edit_status == 200:
+            _edit(kind, actor, session)
+        else:
+            with pytest.raises(PermissionDenied):
+                _edit(kind, actor, session)
+        changed = (
+            TherapySession.objects.get(pk=session.pk).duration_minutes == 45
+            if kind == "session"
+            else ProgressNote.objects.get(pk=note.pk).what_happened == "Changed"
+        )
+        assert changed is (edit_status == 200)
+        assert model.objects.editable_by(actor).filter(pk=target.pk).exists() is (edit_status == 200)
+
+
+def test_another_practices_sessions_are_never_visible(cast):
+    people, records = cast
+    outsider = people["outsider"]
+    note_services.sign_note(actor=outsider, note=_session_rows(records)["outsider"][1])
+    paths = {TherapySession: "client", ProgressNote: "session__client", NoteSignature: "note__session__client"}
+    for person in ("clinician", "supervisor", "admin"):
+        for model, path in paths.items():
+            theirs = model.objects.filter(**{path: records["outsider"]})
+            assert theirs.exists()
+            assert not theirs.visible_to(people[person]).exists()
+    assert TherapySession.objects.visible_to(outsider).get().client == records["outsider"]

@@ -14,6 +14,19 @@ from django.db import models
 
 from accounts.access import CaseloadQuerySet
 from clients.models import Client
+from notes import services as note_services
+from notes.models import (
+    NoteAddendum,
+    NoteConflict,
+    NoteDefense,
+    NoteIntervention,
+    NoteObjective,
+    NoteSignature,
+    ProgressNote,
+    RelationshipEpisode,
+    ServiceType,
+    TherapySession,
+)
 from plans.lifecycle import transitions
 from plans.models import PlanQuote
 from progress.models import ObjectiveProgress, ProgressReview
@@ -41,6 +54,7 @@ HOLDS_NO_CLIENT_DATA = {
     "formulation.DefenseMechanism": "Catalogue (DMRS defenses plus a practice's additions).",
     "plans.InterventionTechnique": "Catalogue of techniques.",
     "plans.MeasureDefinition": "Catalogue of outcome measures; the scores are MeasureScore's.",
+    "notes.ServiceType": "Catalogue of session kinds (intake, individual … plus a practice's additions).",
     "progress.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
     "records.BulkExport": (
         "An admin's export request: filters (status, clinician, dates) and the ZIP's path, no client "
@@ -181,7 +195,59 @@ def _export_item(plan):
     return BulkExportItem.objects.create(export=export, plan=plan)
 
 
-ROWS = {PlanQuote: _quote, ObjectiveProgress: _progress, BulkExportItem: _export_item}
+def _signed_note(plan, *, addendum: bool = False) -> ProgressNote:
+    import datetime as dt
+
+    from formulation.models import DefenseMechanism
+
+    session = note_services.record_session(
+        actor=plan.author,
+        client=plan.client,
+        date=dt.date(2026, 11, 10),
+        start_time=dt.time(10, 0),
+        duration_minutes=50,
+        service_type=ServiceType.objects.get(practice=None, code="individual"),
+    )
+    objective = plan.goals.get().objectives.get()
+    note = note_services.save_note(
+        actor=plan.author,
+        session=session,
+        objectives=[{"objective": objective, "evidence": "Named it."}],
+        interventions=list(plan.interventions.all()),
+        conflicts=[{"conflict": plan.formulation.conflicts.get()}],
+        defenses=[{"mechanism": DefenseMechanism.objects.get(name="Humour")}],
+        episodes=[{"other": "parent", "wish": "w", "response_of_other": "r", "response_of_self": "s"}],
+    )
+    note_services.sign_note(actor=plan.author, note=note)
+    if addendum:
+        note_services.add_addendum(actor=plan.author, note=note, text="Later.")
+    return note
+
+
+def _note_part(model):
+    # One row per owner: an addendum (and its signature) only where the addendum is the row asked for.
+    return lambda plan: model.objects.get(note=_signed_note(plan, addendum=model is NoteAddendum))
+
+
+ROWS = {
+    PlanQuote: _quote,
+    ObjectiveProgress: _progress,
+    BulkExportItem: _export_item,
+    TherapySession: lambda plan: _signed_note(plan).session,
+    ProgressNote: _signed_note,
+    **{
+        model: _note_part(model)
+        for model in (
+            NoteObjective,
+            NoteIntervention,
+            NoteConflict,
+            NoteDefense,
+            RelationshipEpisode,
+            NoteSignature,
+            NoteAddendum,
+        )
+    },
+}
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "progress", "records", "demo")
+APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "notes", "progress", "records", "demo")
 # (module, attribute) pairs that share a choice field's name but are no model's choice.
 NOT_CHOICES = {
     ("audit/management/commands/verify_audit_log.py", "kind"): "a chain break's kind (audit.log), plain text",

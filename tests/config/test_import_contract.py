@@ -29,8 +29,8 @@ def test_the_import_contracts_are_kept():
 
 def test_the_layers_run_from_records_down_to_accounts():
     layers = next(c for c in _contracts()["contracts"] if c["id"] == "layers")["layers"]
-    apps = [layer for layer in layers if layer in {"records", "progress", "plans", "formulation", "clients"}]
-    assert apps == ["records", "progress", "plans", "formulation", "clients"]
+    apps = [layer for layer in layers if layer in {"records", "progress", "notes", "plans", "formulation", "clients"}]
+    assert apps == ["records", "progress", "notes", "plans", "formulation", "clients"]
     assert layers.index("clients") < layers.index("accounts")
     assert layers[0].startswith("config.urls")
 
@@ -70,7 +70,19 @@ def test_the_layers_contract_reports_an_upward_import(tmp_path):
     assert "audit.views -> clients.models" in result.stdout
 
 
-APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "progress", "records", "demo", "config")
+APPS = (
+    "core",
+    "audit",
+    "accounts",
+    "clients",
+    "formulation",
+    "plans",
+    "notes",
+    "progress",
+    "records",
+    "demo",
+    "config",
+)
 
 
 def _imports_inside_functions():

@@ -74,7 +74,19 @@ def test_model_validation_refuses_a_date_outside_the_range(plan):
 # Dates the application computes, never takes from input (a plan starting at the range's very
 # end has its first review a few months later).
 COMPUTED_DATES = {"plans.TreatmentPlan.next_review_date", "progress.ProgressReview.due_date"}
-OUR_APPS = ("core", "audit", "accounts", "clients", "formulation", "plans", "progress", "records", "demo", "config")
+OUR_APPS = (
+    "core",
+    "audit",
+    "accounts",
+    "clients",
+    "formulation",
+    "plans",
+    "notes",
+    "progress",
+    "records",
+    "demo",
+    "config",
+)
 
 
 def _our_modules():

@@ -20,6 +20,7 @@ LOGGERS = [
     "axes",
     "accounts",
     "plans",
+    "notes",
     "progress",
     "records",
     "clients",

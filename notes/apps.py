@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class NotesConfig(AppConfig):
+    # Django's session framework holds the label `sessions`.
+    name = "notes"
+    label = "notes"
+    verbose_name = "Sessions and progress notes"
+
+    def ready(self) -> None:
+        # Imported here: the guards read the models, which Django allows only once the registry is ready.
+        from django.db.models.signals import post_migrate, pre_migrate
+
+        from notes import guards
+
+        # SQLite only: drop the signed-note triggers around migrations (see notes/guards.py).
+        pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="notes.guards.before")
+        post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="notes.guards.after")

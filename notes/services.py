@@ -1,0 +1,395 @@
+"""Recording sessions and writing, signing and adding to their progress notes.
+
+Every function takes the acting user, fetches through the caseload door's `editable_by` (so only
+the client's own clinician writes; supervisors and admins read, and admins never write), runs in
+one transaction and records the act in the access log. Field problems are ValidationErrors keyed
+by field, so a form, the API or a test can show them where they belong.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import policy
+from accounts.models import User
+from audit import log
+from clients.models import Client
+from core.dates import validate_clinical_date
+from core.errors import StaleEditError
+from formulation.models import CoreConflict, DefenseMechanism
+from notes import canonical
+from notes.models import (
+    MAX_DURATION_MINUTES,
+    MIN_DURATION_MINUTES,
+    NoteAddendum,
+    NoteConflict,
+    NoteDefense,
+    NoteIntervention,
+    NoteObjective,
+    NoteSignature,
+    ProgressNote,
+    RelationshipEpisode,
+    ServiceType,
+    TherapySession,
+)
+from plans.models import Intervention, Objective, TreatmentPlan
+
+NOT_YOURS = "Only the client's clinician records sessions and writes their notes."
+# What update_session changes: the session as entered (a date and a time in the practice's zone).
+SESSION_CHANGES = ("date", "start_time", "duration_minutes", "modality", "attendance", "service_type", "reason")
+Status = TreatmentPlan.Status
+
+
+class NoteLockedError(PermissionDenied):
+    """The note is signed; corrections are addenda."""
+
+
+def _audit(actor: User, action: str, session: TherapySession, detail: str = "") -> None:
+    log.record(
+        action=action,
+        actor=actor,
+        object_type="session",
+        object_id=session.pk,
+        client_id=session.client_id,
+        subject_practice_id=session.client.practice_id,
+        detail=detail,
+    )
+
+
+def plan_in_force(client: Client) -> TreatmentPlan | None:
+    """The version a session is recorded against: the active one; without one, the newest version
+    the client has (a draft during intake, or the last closed one); None for a client with no plan."""
+    plans = TreatmentPlan.objects.filter(client_id=client.pk)
+    return plans.filter(status=Status.ACTIVE).first() or plans.order_by("-created_at", "-pk").first()
+
+
+def _starts_at(client: Client, date: dt.date, start_time: dt.time) -> tuple[dt.datetime, str]:
+    """The session's start, entered as a date and time where the practice is, stored aware."""
+    try:
+        validate_clinical_date(date)
+    except ValidationError as error:
+        raise ValidationError({"date": error.messages}) from error
+    practice = client.practice
+    return dt.datetime.combine(date, start_time, tzinfo=practice.tzinfo), practice.timezone
+
+
+def _choice(choices, value, name: str):
+    try:
+        return choices(value)
+    except ValueError as error:
+        raise ValidationError({name: "Choose from the list."}) from error
+
+
+def _check_session(session: TherapySession) -> None:
+    errors = {}
+    if not MIN_DURATION_MINUTES <= session.duration_minutes <= MAX_DURATION_MINUTES:
+        errors["duration_minutes"] = (
+            f"A session lasts between {MIN_DURATION_MINUTES} and {MAX_DURATION_MINUTES} minutes."
+        )
+    available = ServiceType.objects.available_to(session.client.practice_id)
+    if not available.filter(pk=session.service_type_id).exists():
+        errors["service_type"] = "Choose a service type of this practice."
+    try:
+        session.clean()
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def record_session(
+    *,
+    actor: User,
+    client: Client,
+    date: dt.date,
+    start_time: dt.time,
+    duration_minutes: int,
+    service_type: ServiceType,
+    modality: str = TherapySession.Modality.IN_PERSON,
+    attendance: str = TherapySession.Attendance.ATTENDED,
+    reason: str = "",
+) -> TherapySession:
+    """Record a session on the actor's own caseload, against the plan version in force."""
+    client = Client.objects.editable_by(actor).select_related("practice").filter(pk=client.pk).first()
+    if client is None:
+        raise PermissionDenied(NOT_YOURS)
+    starts_at, zone = _starts_at(client, date, start_time)
+    session = TherapySession(
+        client=client,
+        plan=plan_in_force(client),
+        clinician=actor,
+        starts_at=starts_at,
+        timezone=zone,
+        duration_minutes=duration_minutes,
+        modality=_choice(TherapySession.Modality, modality, "modality"),
+        attendance=_choice(TherapySession.Attendance, attendance, "attendance"),
+        service_type=service_type,
+        reason=reason.strip(),
+    )
+    _check_session(session)
+    session.save()
+    _audit(actor, "session.record", session, session.attendance)
+    return session
+
+
+def _editable_session(actor: User, pk: int) -> TherapySession:
+    session = (
+        TherapySession.objects.editable_by(actor)
+        .select_for_update(of=("self",))
+        .select_related("client__practice")
+        .filter(pk=pk)
+        .first()
+    )
+    if session is None or session.clinician_id != actor.pk:
+        raise PermissionDenied(NOT_YOURS)
+    return session
+
+
+def _note_of(session: TherapySession) -> ProgressNote | None:
+    return ProgressNote.objects.filter(session_id=session.pk).first()
+
+
+@transaction.atomic
+def update_session(
+    *, actor: User, session: TherapySession, expected_version: int, changes: Mapping[str, object]
+) -> TherapySession:
+    """Change a session whose note is not signed; `changes` holds some of SESSION_CHANGES."""
+    session = _editable_session(actor, session.pk)
+    if session.version != expected_version:
+        raise StaleEditError(session)
+    note = _note_of(session)
+    if note is not None and note.is_signed:
+        raise NoteLockedError("This session's note is signed: add an addendum instead.")
+    unknown = set(changes) - set(SESSION_CHANGES)
+    if unknown:
+        raise ValueError(f"Not a session field: {sorted(unknown)}")
+    if "date" in changes or "start_time" in changes:
+        local = session.local_starts_at
+        session.starts_at, session.timezone = _starts_at(
+            session.client, changes.get("date", local.date()), changes.get("start_time", local.time())
+        )
+    for name in ("duration_minutes", "service_type", "reason"):
+        if name in changes:
+            setattr(session, name, changes[name])
+    if "modality" in changes:
+        session.modality = _choice(TherapySession.Modality, changes["modality"], "modality")
+    if "attendance" in changes:
+        session.attendance = _choice(TherapySession.Attendance, changes["attendance"], "attendance")
+    session.reason = session.reason.strip()
+    if note is not None and not session.took_place:
+        # A note is kept for good; a session with one stays a session that took place.
+        raise ValidationError({"attendance": "This session already has a progress note, so it took place."})
+    _check_session(session)
+    session.version += 1
+    session.save()
+    _audit(actor, "session.update", session, session.attendance)
+    return session
+
+
+# --- The note -----------------------------------------------------------------------
+
+
+def _draft_note(actor: User, session: TherapySession) -> ProgressNote:
+    note = ProgressNote.objects.select_for_update().filter(session_id=session.pk).first()
+    if note is None:
+        if not session.took_place:
+            raise ValidationError({"attendance": "A session that did not take place has no progress note."})
+        note = ProgressNote.objects.create(session=session, author=actor)
+    if note.is_signed:
+        raise NoteLockedError("This note is signed: add an addendum instead.")
+    return note
+
+
+def _plan_items(session: TherapySession):
+    """What a note may choose from: the current items of the session's plan version."""
+    plan_id = session.plan_id
+    objectives = Objective.objects.current().filter(goal__plan_id=plan_id, goal__removed_at__isnull=True)
+    interventions = Intervention.objects.current().filter(plan_id=plan_id)
+    conflicts = CoreConflict.objects.current().filter(formulation__plan_id=plan_id)
+    return objectives, interventions, conflicts
+
+
+def _ids(rows: Iterable, key: str) -> list[int]:
+    return [getattr(row[key], "pk", row[key]) for row in rows]
+
+
+def _choose(errors: dict, name: str, chosen: list[int], allowed, message: str) -> None:
+    if len(set(chosen)) != len(chosen):
+        errors[name] = "Each may be chosen once."
+    elif set(chosen) - set(allowed.filter(pk__in=chosen).values_list("pk", flat=True)):
+        errors[name] = message
+
+
+@transaction.atomic
+def save_note(
+    *,
+    actor: User,
+    session: TherapySession,
+    expected_version: int | None = None,
+    objectives: Iterable[Mapping] = (),
+    interventions: Iterable[Intervention | int] = (),
+    conflicts: Iterable[Mapping] = (),
+    defenses: Iterable[Mapping] = (),
+    episodes: Iterable[Mapping] = (),
+    risk: str = ProgressNote.Risk.NONE,
+    safety_plan: str = "",
+    what_happened: str = "",
+    plan_for_next_time: str = "",
+) -> ProgressNote:
+    """Write the draft note of an attended session, replacing what the draft held.
+
+    objectives: [{"objective": Objective|id, "evidence": str, "movement": NoteObjective.Movement|""}]
+    conflicts: [{"conflict": CoreConflict|id, "intensity": NoteConflict.Intensity}]
+    defenses: [{"mechanism": DefenseMechanism|id, "count": int|None}]
+    episodes: [{"other": RelationshipEpisode.Other, "wish", "response_of_other", "response_of_self"}]
+    `expected_version` is the note's version the editor loaded (None for a note not yet written).
+    """
+    session = _editable_session(actor, session.pk)
+    note = _draft_note(actor, session)
+    if expected_version is not None and note.version != expected_version:
+        raise StaleEditError(note)
+    objectives, conflicts, defenses, episodes = list(objectives), list(conflicts), list(defenses), list(episodes)
+    intervention_ids = [getattr(i, "pk", i) for i in interventions]
+    allowed_objectives, allowed_interventions, allowed_conflicts = _plan_items(session)
+    errors: dict = {}
+    plan_message = "Choose from the plan version this session was recorded against."
+    _choose(errors, "objectives", _ids(objectives, "objective"), allowed_objectives, plan_message)
+    _choose(errors, "interventions", intervention_ids, allowed_interventions, plan_message)
+    _choose(errors, "conflicts", _ids(conflicts, "conflict"), allowed_conflicts, plan_message)
+    catalogue = DefenseMechanism.objects.available_to(session.client.practice_id)
+    _choose(errors, "defenses", _ids(defenses, "mechanism"), catalogue, "Choose defenses from the DMRS catalogue.")
+    for row in objectives:
+        movement = row.get("movement") or ""
+        if not str(row.get("evidence", "")).strip():
+            errors.setdefault("objectives", "Give each objective worked on a line of evidence.")
+        elif len(row["evidence"].strip()) > 300 or "\n" in row["evidence"].strip():
+            errors.setdefault("objectives", "Keep each objective's evidence to one line (300 characters).")
+        if movement not in NoteObjective.Movement.values:
+            errors.setdefault("objectives", "Choose a movement mark from the list.")
+    for row in conflicts:
+        if row.get("intensity", NoteConflict.Intensity.SIGNIFICANT) not in NoteConflict.Intensity.values:
+            errors.setdefault("conflicts", "Choose an intensity from the list.")
+    for row in defenses:
+        count = row.get("count")
+        if count is not None and (not isinstance(count, int) or count < 1):
+            errors.setdefault("defenses", "A count is a whole number of times, 1 or more, or left empty.")
+    for row in episodes:
+        if row.get("other") not in RelationshipEpisode.Other.values:
+            errors.setdefault("episodes", "Choose who the other person was.")
+        parts = [str(row.get(k, "")).strip() for k in ("wish", "response_of_other", "response_of_self")]
+        if not all(parts):
+            errors.setdefault("episodes", "Give each episode its wish, response of the other and response of the self.")
+        elif any(len(p) > 300 for p in parts):
+            errors.setdefault("episodes", "Keep each part of an episode short (300 characters).")
+    if risk not in ProgressNote.Risk.values:
+        errors["risk"] = "Choose a risk level from the list."
+    elif risk in ProgressNote.FLAGGED_RISKS and not safety_plan.strip():
+        errors["safety_plan"] = "A moderate or high risk needs a safety plan entry."
+    if errors:
+        raise ValidationError(errors)
+
+    # The draft's parts are replaced as a whole; until signed they are working text, not the record.
+    for model in (NoteObjective, NoteIntervention, NoteConflict, NoteDefense, RelationshipEpisode):
+        model.objects.filter(note=note).delete()
+    NoteObjective.objects.bulk_create(
+        NoteObjective(
+            note=note,
+            objective_id=objective_id,
+            evidence=row["evidence"].strip(),
+            movement=row.get("movement") or "",
+            order=index,
+        )
+        for index, (objective_id, row) in enumerate(zip(_ids(objectives, "objective"), objectives, strict=True))
+    )
+    NoteIntervention.objects.bulk_create(NoteIntervention(note=note, intervention_id=pk) for pk in intervention_ids)
+    NoteConflict.objects.bulk_create(
+        NoteConflict(note=note, conflict_id=pk, intensity=row.get("intensity", NoteConflict.Intensity.SIGNIFICANT))
+        for pk, row in zip(_ids(conflicts, "conflict"), conflicts, strict=True)
+    )
+    NoteDefense.objects.bulk_create(
+        NoteDefense(note=note, mechanism_id=pk, count=row.get("count"))
+        for pk, row in zip(_ids(defenses, "mechanism"), defenses, strict=True)
+    )
+    RelationshipEpisode.objects.bulk_create(
+        RelationshipEpisode(
+            note=note,
+            other=row["other"],
+            wish=row["wish"].strip(),
+            response_of_other=row["response_of_other"].strip(),
+            response_of_self=row["response_of_self"].strip(),
+            order=index,
+        )
+        for index, row in enumerate(episodes)
+    )
+    note.risk = risk
+    note.safety_plan = safety_plan.strip()
+    note.what_happened = what_happened
+    note.plan_for_next_time = plan_for_next_time
+    note.version += 1
+    note.save()
+    _audit(actor, "note.save", session, f"note {note.pk}")
+    return note
+
+
+def _signature(*, note: ProgressNote, signer: User, meaning: str, content: bytes, addendum=None) -> NoteSignature:
+    return NoteSignature.objects.create(
+        note=note,
+        addendum=addendum,
+        signer=signer,
+        meaning=meaning,
+        printed_name=signer.get_full_name(),
+        credentials=signer.credentials,
+        signed_at=timezone.now(),
+        timezone=note.session.client.practice.timezone,
+        canonical_json=content.decode("utf-8"),
+        content_hash=canonical.digest(content),
+    )
+
+
+@transaction.atomic
+def sign_note(*, actor: User, note: ProgressNote, expected_version: int | None = None) -> NoteSignature:
+    """The author signs the draft: from here on the note never changes."""
+    session = _editable_session(actor, note.session_id)
+    note = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    if note.is_signed:
+        raise NoteLockedError("This note is already signed.")
+    if note.author_id != actor.pk or not policy.can(actor, policy.Action.EDIT, note):
+        raise PermissionDenied("Only the note's author signs it.")
+    if expected_version is not None and note.version != expected_version:
+        raise StaleEditError(note)
+    if note.risk_flagged and not note.safety_plan.strip():
+        raise ValidationError({"safety_plan": "A moderate or high risk needs a safety plan entry."})
+    note.session = session
+    content = canonical.note_json(note)
+    signature = _signature(note=note, signer=actor, meaning=NoteSignature.Meaning.AUTHORED, content=content)
+    note.status = ProgressNote.Status.SIGNED
+    note.signed_at = signature.signed_at
+    note.save(update_fields=["status", "signed_at", "updated_at"])
+    _audit(actor, "note.sign", session, f"note {note.pk} {signature.content_hash[:12]}")
+    return signature
+
+
+@transaction.atomic
+def add_addendum(*, actor: User, note: ProgressNote, text: str) -> NoteAddendum:
+    """A dated correction or addition to a signed note, signed as it is written."""
+    session = _editable_session(actor, note.session_id)
+    note = ProgressNote.objects.select_for_update().get(pk=note.pk)
+    if not note.is_signed:
+        raise ValidationError("A draft is corrected by editing it; addenda are for signed notes.")
+    if not text.strip():
+        raise ValidationError({"text": "Write the addendum."})
+    note.session = session
+    addendum = NoteAddendum.objects.create(note=note, author=actor, written_at=timezone.now(), text=text.strip())
+    _signature(
+        note=note,
+        signer=actor,
+        meaning=NoteSignature.Meaning.ADDENDUM,
+        content=canonical.addendum_json(addendum),
+        addendum=addendum,
+    )
+    _audit(actor, "note.addendum", session, f"note {note.pk} addendum {addendum.pk}")
+    return addendum
