@@ -1,9 +1,15 @@
 from rest_framework import serializers
 
+from accounts import policy
 from core.api.serializers import OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation, Formulation
+from formulation.private import fields_hidden_from
 
 SECTION_FIELDS = list(Formulation.SECTION_FIELDS)
+PRIVATE_HELP_TEXT = (
+    "The clinician's private working material, not part of the record: present only when you are the plan's "
+    "author, left out for everyone else."
+)
 
 
 class CoreConflictSerializer(OutputSerializer):
@@ -28,6 +34,10 @@ class DefenseObservationSerializer(OutputSerializer):
 
 
 class FormulationSerializer(OutputSerializer):
+    """A formulation. Its private fields (Formulation.PRIVATE_FIELDS) are in the answer only for the
+    plan's author (accounts.policy, Action.READ_COUNTERTRANSFERENCE_VIA_API): for anyone else they
+    are left out, not sent empty, so that "not yours to read" never looks like "nothing written"."""
+
     conflicts = serializers.SerializerMethodField()
     defenses = serializers.SerializerMethodField()
     section_versions = serializers.SerializerMethodField(help_text='Each section\'s version, e.g. {"narrative": 2}.')
@@ -36,6 +46,17 @@ class FormulationSerializer(OutputSerializer):
         model = Formulation
         fields = ["id", "plan", *SECTION_FIELDS, "section_versions", "conflicts", "defenses", "updated_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            name: {"required": False, "help_text": PRIVATE_HELP_TEXT} for name in Formulation.PRIVATE_FIELDS
+        }
+
+    def to_representation(self, formulation):
+        data = super().to_representation(formulation)
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        for name in fields_hidden_from(user, formulation.plan, action=policy.Action.READ_COUNTERTRANSFERENCE_VIA_API):
+            data.pop(name, None)
+        return data
 
     def get_section_versions(self, formulation) -> dict[str, int]:
         return {name: formulation.section_version(name) for name in Formulation.SECTIONS}
