@@ -34,21 +34,24 @@ class DefenseObservationSerializer(OutputSerializer):
 
 
 class FormulationSerializer(OutputSerializer):
-    """A formulation. Its private fields (Formulation.PRIVATE_FIELDS) are in the answer only for the
-    plan's author (accounts.policy, Action.READ_COUNTERTRANSFERENCE_VIA_API): for anyone else they
-    are left out, not sent empty, so that "not yours to read" never looks like "nothing written"."""
+    """A plan's structured formulation. `countertransference` is the clinician's private working
+    material, not part of the record: it is in the answer only when you are the plan's author, and
+    left out (not sent empty) for everyone else."""
+
+    # Who reads the private fields is accounts.policy's (Action.READ_COUNTERTRANSFERENCE_VIA_API);
+    # they are left out rather than blanked so that "not yours to read" never reads "nothing written".
 
     conflicts = serializers.SerializerMethodField()
     defenses = serializers.SerializerMethodField()
     section_versions = serializers.SerializerMethodField(help_text='Each section\'s version, e.g. {"narrative": 2}.')
+    # The schema documents them as optional (core/api/schema.py).
+    sometimes_absent = Formulation.PRIVATE_FIELDS
 
     class Meta:
         model = Formulation
         fields = ["id", "plan", *SECTION_FIELDS, "section_versions", "conflicts", "defenses", "updated_at"]
         read_only_fields = fields
-        extra_kwargs = {
-            name: {"required": False, "help_text": PRIVATE_HELP_TEXT} for name in Formulation.PRIVATE_FIELDS
-        }
+        extra_kwargs = {name: {"help_text": PRIVATE_HELP_TEXT} for name in Formulation.PRIVATE_FIELDS}
 
     def to_representation(self, formulation):
         data = super().to_representation(formulation)

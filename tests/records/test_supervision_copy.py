@@ -34,6 +34,7 @@ def write_countertransference(plan, text: str = PRIVATE):
         expected_version=formulation.section_version("transference"),
         values={"transference": TRANSFERENCE, "countertransference": text, "resistance": "Arrives late"},
     )
+    formulation.refresh_from_db()
     return plan
 
 
@@ -95,9 +96,7 @@ def test_the_record_and_the_client_version_leave_it_out_and_the_supervision_copy
         assert f"Page {number} of {len(supervision_pages)}" in page
     assert f"Printed for {clinician.printed_name} for supervision" in supervision_text
     assert supervision.metadata.title == f"{BANNER}: Treatment plan v1 – {signed_plan.client.chart_number}"
-    assert (
-        f"plan-{signed_plan.client.chart_number}-v1-supervision.pdf" in supervision_response["Content-Disposition"]
-    )
+    assert f"plan-{signed_plan.client.chart_number}-v1-supervision.pdf" in supervision_response["Content-Disposition"]
     assert supervision_response["Cache-Control"] == "no-store"
 
 
