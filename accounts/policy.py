@@ -20,6 +20,10 @@ Three rules hold for every answer:
   this when a role or a supervision link is set; the policy checks it again whenever the role is
   used, so a supervision row that reached the database some other way (a shell, a restore, an
   old bug) still grants nothing to someone not qualified.
+
+And one narrower rule sits inside the plan: the formulation's countertransference is the
+clinician's private working material, not the record, so reading a plan is not enough to read
+it (see the READ_COUNTERTRANSFERENCE actions).
 """
 
 from __future__ import annotations
@@ -62,6 +66,14 @@ class Action(enum.StrEnum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
     MANAGE_SECURITY = "manage_security"
+    # A plan's private working material (the formulation's countertransference): the clinician's,
+    # legally apart from the record, so it follows a stricter rule than the plan it sits in (issue
+    # 14). The author and the author's current supervisors read it on the plan's pages, and may
+    # download the supervision copy of the PDF that includes it; the API returns it to the author
+    # only, since the supervisor's explicit, audited way to take it away is the supervision copy.
+    READ_COUNTERTRANSFERENCE = "read_countertransference"
+    READ_SUPERVISION_COPY = "read_supervision_copy"
+    READ_COUNTERTRANSFERENCE_VIA_API = "read_countertransference_via_api"
 
 
 # --- Role facts -----------------------------------------------------------------
@@ -249,6 +261,18 @@ def _may_supervise(user, obj) -> bool:
     return supervises(user, obj)
 
 
+def _is_author(user, plan) -> bool:
+    return plan.author_id == user.pk and _door_has(user, plan, "visible_to")
+
+
+def _author_or_supervisor(user, plan) -> bool:
+    # Supervision, not oversight: a practice admin reads the plan but not this, unless she is
+    # herself its author or a current supervisor of its author.
+    if _is_author(user, plan):
+        return True
+    return supervises(user, plan.author, plan.client.practice_id) and _door_has(user, plan, "visible_to")
+
+
 def _may_export(user, obj) -> bool:
     if obj is None or isinstance(obj, int | Practice):
         return is_practice_admin(user, obj)
@@ -279,6 +303,9 @@ _RULES = {
     Action.EXPORT: _may_export,
     Action.VIEW_AUDIT: _admin_of_record,
     Action.MANAGE_SECURITY: _admin_of_record,
+    Action.READ_COUNTERTRANSFERENCE: _author_or_supervisor,
+    Action.READ_SUPERVISION_COPY: _author_or_supervisor,
+    Action.READ_COUNTERTRANSFERENCE_VIA_API: _is_author,
 }
 
 

@@ -117,6 +117,14 @@ def current_request():
     return _current_request.get()
 
 
+def describe(request, detail: str) -> None:
+    """Add `detail` to the entry AuditMiddleware writes for this request (its read or its denial):
+    what the route alone does not say, such as which audience a PDF was made for. Call it before
+    the view may refuse, so a denial carries it too. No PHI: the detail is the view's own words."""
+    # DRF's Request wraps Django's, which is the one the middleware sees.
+    getattr(request, "_request", request).audit_detail = detail
+
+
 def client_ip(request) -> str | None:
     """The client's address. Behind PSYPLAN_TRUSTED_PROXIES proxies, read it from X-Forwarded-For."""
     proxies = settings.PSYPLAN_TRUSTED_PROXIES

@@ -55,11 +55,13 @@ class AuditMiddleware:
             action = log.Action.READ if safe else log.Action.WRITE
         else:
             action = ROUTE_ACTIONS.get(match.view_name, log.Action.READ)
+        detail = f"{match.view_name} {status}" if denied else match.view_name
+        described = getattr(request, "audit_detail", "")
         log.record(
             action=action,
             outcome=log.DENIED if denied else log.OK,
             request=request,
             actor=user,
             subject=subject,
-            detail=f"{match.view_name} {status}" if denied else match.view_name,
+            detail=f"{detail} {described}" if described else detail,
         )

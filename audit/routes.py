@@ -56,6 +56,9 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     "records:export_detail": ("bulk_export", "pk"),
     "records:export_retry": ("bulk_export", "pk"),
     "records:export_download": ("bulk_export", "pk"),
+    # The plan's records through the API name the plan, as their pages do.
+    "api:plan-pdf": ("plan", "pk"),
+    "api:plan-fhir": ("plan", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }
@@ -64,6 +67,8 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
 ROUTE_ACTIONS = {
     "records:pdf": "pdf_download",
     "records:export_download": "bulk_export",
+    "api:plan-pdf": "pdf_download",
+    "api:plan-fhir": "fhir_export",
 }
 
 # record type -> model label, where the model's name is not the type.

@@ -1,22 +1,38 @@
+from collections.abc import Collection
+
 from django import forms
 
 from core.editing import ServiceValidatedForm
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
 
+PRIVATE_HELP = (
+    "Private working material: read by the plan's author and the author's supervisors; left out of the PDF "
+    "record, the client version, FHIR and bulk exports, and printed only in the supervision copy."
+)
 
-def section_form(section: str):
-    fields = Formulation.SECTIONS[section][1]
+
+def section_form(section: str, *, leave_out: Collection[str] = ()):
+    """The form of one section, without the fields in `leave_out` (the private ones, for someone
+    who may not read them: neither shown nor, when saved, changed)."""
+    fields = [name for name in Formulation.SECTIONS[section][1] if name not in leave_out]
     widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in fields if name != "attachment_pattern"}
-    return forms.modelform_factory(Formulation, form=ServiceValidatedForm, fields=fields, widgets=widgets)
+    help_texts = {name: PRIVATE_HELP for name in fields if name in Formulation.PRIVATE_FIELDS}
+    return forms.modelform_factory(
+        Formulation, form=ServiceValidatedForm, fields=fields, widgets=widgets, help_texts=help_texts
+    )
 
 
-def section_forms(formulation: Formulation) -> list[tuple[str, str, forms.ModelForm]]:
+def section_forms(
+    formulation: Formulation, *, leave_out: Collection[str] = ()
+) -> list[tuple[str, str, forms.ModelForm]]:
     """(key, title, form) of every section, as the plan page shows them (forms to the author, text to readers)."""
     return [
         (
             key,
             title,
-            section_form(key)(instance=formulation, prefix=key, initial={"version": formulation.section_version(key)}),
+            section_form(key, leave_out=leave_out)(
+                instance=formulation, prefix=key, initial={"version": formulation.section_version(key)}
+            ),
         )
         for key, (title, _) in Formulation.SECTIONS.items()
     ]

@@ -136,6 +136,10 @@ class Formulation(models.Model):
     }
     # Every section's fields, in order: what the editor, the API and a signature's content read.
     SECTION_FIELDS = tuple(name for _, fields in SECTIONS.values() for name in fields)
+    # The clinician's private working material among them: signed with the version like the rest,
+    # but never part of what leaves the system as the record (the PDF, FHIR, bulk export), and read
+    # only by whom accounts.policy lets (Action.READ_COUNTERTRANSFERENCE and its siblings).
+    PRIVATE_FIELDS = ("countertransference",)
 
     def __str__(self) -> str:
         return f"Formulation of {self.plan}"

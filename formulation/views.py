@@ -28,6 +28,7 @@ from core.params import choice_param
 from formulation import services
 from formulation.forms import ConflictForm, DefenseForm, section_form
 from formulation.models import CoreConflict, DefenseObservation, Formulation
+from formulation.private import fields_hidden_from
 
 # kind (as in the URL): (model, form, label)
 ITEMS = {
@@ -101,7 +102,10 @@ def section_save(request, pk: int, section: str):
     if section not in Formulation.SECTIONS:
         raise Http404
     formulation = get_editable_or_403(_formulations(), request.user, plan_id=pk)
-    form = section_form(section)(request.POST, instance=formulation, prefix=section)
+    # An editor who may not read the private fields (the author's caseload moved to them outside
+    # the app) is not sent them, and their saves keep the stored text.
+    hidden = fields_hidden_from(request.user, formulation.plan)
+    form = section_form(section, leave_out=hidden)(request.POST, instance=formulation, prefix=section)
     context = {
         "section": section,
         "saved_at": None,
@@ -117,7 +121,7 @@ def section_save(request, pk: int, section: str):
                 formulation=formulation,
                 section=section,
                 expected_version=expected,
-                values=form.values(),
+                values={**{name: getattr(formulation, name) for name in hidden}, **form.values()},
             )
         except StaleEditError as exc:
             context["conflict"] = exc.current

@@ -7,14 +7,17 @@ long-lived process with one reused FontConfiguration, and nothing is fetched ove
 """
 
 import base64
+import enum
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import Practice
 from plans.lifecycle import canonical, quotes
 from plans.models import Signature, TreatmentPlan
@@ -23,7 +26,21 @@ from progress import charts, measures
 from progress.models import ProgressReview
 from progress.selectors import load_progress
 
-AUDIENCES = ("clinical", "client")
+
+class Audience(enum.StrEnum):
+    """Who a PDF is for, which decides what it contains."""
+
+    # The record: everything but the clinician's private working material.
+    CLINICAL = "clinical"
+    # The plain-language summary for the client.
+    CLIENT = "client"
+    # The record with the private working material, for supervision only: not part of the record,
+    # and says so on every page. Who may have it is the policy's (Action.READ_SUPERVISION_COPY).
+    SUPERVISION = "supervision"
+
+
+AUDIENCES = tuple(Audience)
+SUPERVISION_BANNER = "Supervision copy — contains the clinician's countertransference; not part of the record"
 
 # What each technique means, said plainly, for the client's version.
 PLAIN_TECHNIQUES = {
@@ -64,7 +81,7 @@ def _url_fetcher():
     return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
-def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
+def plan_context(plan: TreatmentPlan, *, audience: str, reader=None) -> dict:
     practice = plan.client.practice
     today = practice.today()
     # Checked against the database as it is now, so a record printed from content that no
@@ -73,7 +90,7 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
     page = load_plan_page(plan, today=today, content_hash=verification.current_hash)
     progress = load_progress(plan, page, today=today)
     chart_uris = []
-    if audience == "clinical":
+    if audience != Audience.CLIENT:
         for definition, scores in progress.measure_series:
             svg = charts.measure_chart(definition, [(s.recorded_on, s.total) for s in scores])
             chart_uris.append((definition, scores, _data_uri(svg)))
@@ -91,6 +108,10 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
         "chart_number": quotes.chart_number(plan),
         "generated_at": now,
         "audience": audience,
+        # The private fields are printed only in the supervision copy, which is headed as such.
+        "private_fields": audience == Audience.SUPERVISION,
+        "banner": SUPERVISION_BANNER if audience == Audience.SUPERVISION else "",
+        "printed_for": reader,
         "plain": PLAIN_TECHNIQUES,
         "achievement_labels": measures.ACHIEVEMENT_LABELS,
         "completed_reviews": [r for r in progress.completed if r.status == ProgressReview.Status.COMPLETED],
@@ -101,13 +122,17 @@ def plan_context(plan: TreatmentPlan, *, audience: str) -> dict:
     }
 
 
-def render_html(plan: TreatmentPlan, *, audience: str = "clinical") -> str:
+def render_html(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None) -> str:
+    """The PDF's HTML for `audience`. The supervision copy is made only for a `reader` the policy
+    lets have it (PermissionDenied otherwise), whoever calls, and names them on its first page."""
     if audience not in AUDIENCES:
         raise ValueError(f"Unknown audience {audience!r}")
-    template = "records/pdf/client_plan.html" if audience == "client" else "records/pdf/plan.html"
+    if audience == Audience.SUPERVISION and not policy.can(reader, policy.Action.READ_SUPERVISION_COPY, plan):
+        raise PermissionDenied("Only the plan's author and the author's supervisors may have its supervision copy.")
+    template = "records/pdf/client_plan.html" if audience == Audience.CLIENT else "records/pdf/plan.html"
     # Times print in the practice's timezone, whichever process renders (web or worker).
     with timezone.override(plan.client.practice.tzinfo):
-        return render_to_string(template, plan_context(plan, audience=audience))
+        return render_to_string(template, plan_context(plan, audience=audience, reader=reader))
 
 
 @dataclass
@@ -129,9 +154,10 @@ def html_to_pdf(html: str) -> tuple[bytes, int]:
     return document.write_pdf(), len(document.pages)
 
 
-def render_pdf(plan: TreatmentPlan, *, audience: str = "clinical") -> RenderedPdf:
-    content, pages = html_to_pdf(render_html(plan, audience=audience))
-    suffix = "-client" if audience == "client" else ""
+def render_pdf(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None) -> RenderedPdf:
+    """The PDF for `audience`; `reader` is who it is made for (needed for the supervision copy)."""
+    content, pages = html_to_pdf(render_html(plan, audience=audience, reader=reader))
+    suffix = "" if audience == Audience.CLINICAL else f"-{audience}"
     # Named by the client's chart number now, which is unique in the practice (a signed version's
     # own chart number, printed inside, may since have been given to someone else).
     name = f"plan-{plan.client.chart_number}-v{plan.version_number}{suffix}.pdf"
@@ -142,7 +168,10 @@ def _safe_file_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-._" else "_" for c in name)
 
 
-def render_plan_id(plan_id: int, *, user, audience: str = "clinical") -> RenderedPdf:
-    """Render a plan by id for `user` (a task's requester), fetched through the access door:
-    a plan out of their view raises TreatmentPlan.DoesNotExist, as a plan that does not exist."""
-    return render_pdf(plan_queryset().visible_to(user).get(pk=plan_id), audience=audience)
+def render_plan_id(plan_id: int, *, user) -> RenderedPdf:
+    """Render a plan's record by id for `user` (a task's requester), fetched through the access
+    door: a plan out of their view raises TreatmentPlan.DoesNotExist, as a plan that does not exist.
+
+    Always the clinical record: what a task renders (a bulk export) leaves the system as the record,
+    so it never carries the private working material of the supervision copy."""
+    return render_pdf(plan_queryset().visible_to(user).get(pk=plan_id), audience=Audience.CLINICAL)

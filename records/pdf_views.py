@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 
 from accounts.access import get_visible_or_404
+from audit import log
 from plans.selectors import plan_queryset
 from records import pdf
 
@@ -15,9 +16,18 @@ def pdf_response(rendered: pdf.RenderedPdf) -> HttpResponse:
     return response
 
 
+def audience_of(request, value: str | None) -> pdf.Audience:
+    """The audience asked for (the record when none or an unknown one is), named in the access log
+    entry of the download, or of its refusal."""
+    audience = pdf.Audience(value) if value in pdf.AUDIENCES else pdf.Audience.CLINICAL
+    log.describe(request, f"audience={audience}")
+    return audience
+
+
 @login_required
 def plan_pdf(request, pk: int):
-    """The PDF of this version (current or earlier) for anyone who can read the plan."""
+    """The PDF of this version (current or earlier) for anyone who can read the plan; its
+    supervision copy (?audience=supervision) only for those the policy allows (403 for others)."""
+    audience = audience_of(request, request.GET.get("audience"))
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
-    audience = "client" if request.GET.get("audience") == "client" else "clinical"
-    return pdf_response(pdf.render_pdf(plan, audience=audience))
+    return pdf_response(pdf.render_pdf(plan, audience=audience, reader=request.user))

@@ -107,6 +107,17 @@ class AutoSchema(SpectacularAutoSchema):
                 responses[code] = response
         return responses
 
+    def _map_basic_serializer(self, serializer, direction):
+        # A read-only field is documented as always present, unless the serializer names it among
+        # those it leaves out for some readers (`sometimes_absent`, e.g. a formulation's private fields).
+        result = super()._map_basic_serializer(serializer, direction)
+        absent = set(getattr(serializer, "sometimes_absent", ()))
+        if absent and result.get("required"):
+            result["required"] = [name for name in result["required"] if name not in absent]
+            if not result["required"]:
+                del result["required"]
+        return result
+
     def _idempotent(self) -> bool:
         return self.method == "POST" and isinstance(self.view, IdempotentPostMixin)
 

@@ -33,7 +33,8 @@ class FormulationViewSet(mixins.ListModelMixin, ScopedViewSet):
     conflict_actions = {"partial_update"}
 
     def base_queryset(self):
-        return Formulation.objects.prefetch_related(
+        # The plan (with its author) is read for every answer: who may read the private fields.
+        return Formulation.objects.select_related("plan__client").prefetch_related(
             Prefetch("conflicts", queryset=CoreConflict.objects.select_related("conflict_type")),
             Prefetch("defenses", queryset=DefenseObservation.objects.select_related("mechanism")),
         )

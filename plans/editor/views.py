@@ -20,6 +20,7 @@ from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import choice_param, int_param
 from formulation.forms import section_forms
+from formulation.private import fields_hidden_from
 from formulation.views import PlanPage
 from plans import page_parts
 from plans.editor import services
@@ -163,7 +164,8 @@ def plan_detail(request, pk: int):
             context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)
             cache.set(key, context["structure_html"], 60 * 60)
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
-    context["section_forms"] = section_forms(plan.formulation)
+    context["section_forms"] = section_forms(plan.formulation, leave_out=fields_hidden_from(user, plan))
+    context["offers_supervision_copy"] = policy.can(user, policy.Action.READ_SUPERVISION_COPY, plan)
     return render(request, "plans/plan_detail.html", context)
 
 

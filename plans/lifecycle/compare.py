@@ -5,6 +5,7 @@ matched by lineage, so a goal reworded in an amendment shows as changed, not
 as one removed and one added.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from formulation.models import Formulation
@@ -37,6 +38,10 @@ LABELS = {
     "horizon_months": "Horizon (months)",
     "review_interval_months": "Review interval (months)",
 }
+
+
+# In place of a private field's text, for a reader who may not read it.
+NOT_SHOWN = "(changed; private working material, not shown)"
 
 
 @dataclass
@@ -99,7 +104,9 @@ def _named(ids, items: dict) -> object:
     return ids
 
 
-def compare_versions(older, newer) -> VersionDiff:
+def compare_versions(older, newer, *, leave_out: Collection[str] = ()) -> VersionDiff:
+    """The differences. A formulation field named in `leave_out` (a private one the reader may not
+    read) that changed says so without its text, so that no change of content goes unmentioned."""
     a, b = canonical_content(older), canonical_content(newer)
     plan_changes = _field_changes(
         {k: v for k, v in a["plan"].items() if k != "version_number"},
@@ -109,7 +116,8 @@ def compare_versions(older, newer) -> VersionDiff:
     for _, (title, fields) in Formulation.SECTIONS.items():
         section = [
             Change(
-                str(Formulation._meta.get_field(f).verbose_name).capitalize(), a["formulation"][f], b["formulation"][f]
+                str(Formulation._meta.get_field(f).verbose_name).capitalize(),
+                *((NOT_SHOWN, NOT_SHOWN) if f in leave_out else (a["formulation"][f], b["formulation"][f])),
             )
             for f in fields
             if a["formulation"][f] != b["formulation"][f]

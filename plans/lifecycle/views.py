@@ -20,6 +20,7 @@ from accounts.access import get_visible_or_404
 from accounts.models import Notification
 from core.idempotency import once_per_form
 from formulation.models import Formulation
+from formulation.private import fields_hidden_from
 from plans import page_parts
 from plans.lifecycle import comments, transitions
 from plans.lifecycle.compare import compare_versions
@@ -229,8 +230,15 @@ def compare(request, pk: int):
         newer = by_number[int(request.GET.get("to", plan.version_number))]
     except (KeyError, ValueError):
         older, newer = (versions[-2], versions[-1]) if len(versions) > 1 else (plan, plan)
+    hidden = {*fields_hidden_from(request.user, older), *fields_hidden_from(request.user, newer)}
     return render(
         request,
         "plans/compare.html",
-        {"plan": plan, "versions": versions, "older": older, "newer": newer, "diff": compare_versions(older, newer)},
+        {
+            "plan": plan,
+            "versions": versions,
+            "older": older,
+            "newer": newer,
+            "diff": compare_versions(older, newer, leave_out=hidden),
+        },
     )

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from plans.api.views import PlanViewSet
 from plans.models import TreatmentPlan
 from records import fhir, pdf
-from records.pdf_views import pdf_response
+from records.pdf_views import audience_of, pdf_response
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -47,18 +47,21 @@ class PlanRecordsViewSet(PlanViewSet):
                 str,
                 enum=list(pdf.AUDIENCES),
                 default="clinical",
-                description="clinical (the full record) or client (the plain-language summary).",
+                description="clinical (the record), client (the plain-language summary) or supervision (the "
+                "record with the clinician's countertransference, marked on every page as not part of the record; "
+                "only for the plan's author and the author's current supervisors, 403 for other readers).",
             )
         ],
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
     )
     @action(detail=True, methods=["get"], renderer_classes=[PDFRenderer, renderers.JSONRenderer])
     def pdf(self, request, pk=None):
+        value = request.query_params.get("audience", pdf.Audience.CLINICAL)
+        if value not in pdf.AUDIENCES:
+            raise ValidationError({"audience": ["Choose clinical, client or supervision."]})
+        audience = audience_of(request, value)
         plan = self.get_object()
-        audience = request.query_params.get("audience", "clinical")
-        if audience not in pdf.AUDIENCES:
-            raise ValidationError({"audience": ["Choose clinical or client."]})
-        return pdf_response(pdf.render_pdf(plan, audience=audience))
+        return pdf_response(pdf.render_pdf(plan, audience=audience, reader=request.user))
 
     @extend_schema(
         summary="The plan as a FHIR R4 Bundle (collection)",

@@ -84,6 +84,14 @@ RECORD_MATRIX = [
     # Nobody supervises the admin-clinician: her own signature makes her plan active.
     (Action.APPROVE, "admin-clinician's plan", set()),
     (Action.COMMENT, "admin-clinician's plan", {"admin_clinician"}),
+    # The formulation's countertransference: the author and her current supervisors, never the
+    # admin as admin; through the API the author only.
+    (Action.READ_COUNTERTRANSFERENCE, "clinician's plan", {"clinician", "supervisor"}),
+    (Action.READ_SUPERVISION_COPY, "clinician's plan", {"clinician", "supervisor"}),
+    (Action.READ_COUNTERTRANSFERENCE_VIA_API, "clinician's plan", {"clinician"}),
+    (Action.READ_COUNTERTRANSFERENCE, "admin-clinician's plan", {"admin_clinician"}),
+    (Action.READ_SUPERVISION_COPY, "admin-clinician's plan", {"admin_clinician"}),
+    (Action.READ_COUNTERTRANSFERENCE_VIA_API, "admin-clinician's plan", {"admin_clinician"}),
 ]
 
 
@@ -139,6 +147,47 @@ def test_supervising_a_person_is_asked_of_the_current_qualified_link(supervisor,
     assert set(policy.supervisee_ids(supervisor)) == {clinician.pk, trainee.pk}
     assert policy.current_supervisors(trainee) == [supervisor]
     assert policy.supervises(supervisor, trainee) and not policy.supervises(trainee, supervisor)
+
+
+PRIVATE_READS = (
+    Action.READ_COUNTERTRANSFERENCE,
+    Action.READ_SUPERVISION_COPY,
+    Action.READ_COUNTERTRANSFERENCE_VIA_API,
+)
+
+
+def test_a_trainees_supervisor_reads_her_countertransference_on_screen_and_in_the_copy_not_through_the_api(
+    trainee, supervisor, clinician
+):
+    plan = make_plan(ClientFactory(primary_clinician=trainee))
+    assert [can(trainee, a, plan) for a in PRIVATE_READS] == [True, True, True]
+    assert [can(supervisor, a, plan) for a in PRIVATE_READS] == [True, True, False]
+    assert [can(clinician, a, plan) for a in PRIVATE_READS] == [False, False, False]
+
+
+def test_the_countertransference_follows_the_current_qualified_link_not_a_past_one(supervisor, clinician, practice):
+    plan = make_plan(ClientFactory(primary_clinician=clinician))
+    assert can(supervisor, Action.READ_SUPERVISION_COPY, plan)
+    link = supervisor.supervisions_given.get(supervisee=clinician)
+    link.ended_on = practice.today()
+    link.save(update_fields=["ended_on"])
+    policy_user = User.objects.get(pk=supervisor.pk)
+    assert not any(can(policy_user, a, plan) for a in PRIVATE_READS)
+    # A current link to someone no longer qualified (credentials gone) grants nothing either.
+    SupervisionFactory(supervisor=policy_user, supervisee=clinician)
+    assert can(User.objects.get(pk=supervisor.pk), Action.READ_COUNTERTRANSFERENCE, plan)
+    User.objects.filter(pk=supervisor.pk).update(credentials=" ")
+    assert not any(can(User.objects.get(pk=supervisor.pk), a, plan) for a in PRIVATE_READS)
+
+
+def test_an_author_whose_client_left_her_caseload_no_longer_reads_it(clinician, colleague):
+    """The author as such is not enough: the plan must still be in her view (the access door)."""
+    plan = make_plan(ClientFactory(primary_clinician=clinician))
+    Client.objects.filter(pk=plan.client_id).update(primary_clinician=colleague)
+    assert not any(can(User.objects.get(pk=clinician.pk), a, plan) for a in PRIVATE_READS)
+    # The new primary clinician edits the plan but is not its author: she does not read it either.
+    assert can(colleague, Action.EDIT, plan)
+    assert not any(can(colleague, a, plan) for a in PRIVATE_READS)
 
 
 def test_only_trainees_plans_need_cosignature(clinician, trainee, admin):

@@ -13,6 +13,8 @@ CANARIES = {
     "problem_title": "canary-problem-3381",
     "clients_words": "canary-words-7731 I never tell anyone",
     "narrative": "canary-formulation-5512 wish to be held",
+    # The clinician's private working material: not even the practice admin, who reads the rest, sees it.
+    "countertransference": "canary-countertransference-6120 pull to rescue",
     "goal": "canary-goal-9034",
     "comment": "canary-comment-4417",
 }
@@ -59,6 +61,13 @@ def canary_records(clinician, supervisor) -> Hidden:
         section="narrative",
         expected_version=formulation.section_version("narrative"),
         values={"narrative_hypothesis": CANARIES["narrative"]},
+    )
+    formulation_services.save_formulation_section(
+        actor=clinician,
+        formulation=formulation,
+        section="transference",
+        expected_version=formulation.section_version("transference"),
+        values={"countertransference": CANARIES["countertransference"]},
     )
     services.add_goal(actor=clinician, plan=plan, statement=CANARIES["goal"])
     comments.add_comment(actor=supervisor, plan=plan, body=CANARIES["comment"])

@@ -87,6 +87,20 @@ def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     return [dict(combo) for combo in itertools.product(*choices)], names_hidden
 
 
+def _body(response) -> str:
+    """What a response shows: its text, its redirect target, and a PDF's extracted text (its
+    streams are compressed, so a canary would not show in the raw bytes)."""
+    body = response.content.decode(errors="replace") + response.get("Location", "")
+    if response.status_code == 200 and response.get("Content-Type") == "application/pdf":
+        import io
+
+        from pypdf import PdfReader
+
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+        body += " ".join(text.split())  # lines wrapped in a table cell read as one
+    return body
+
+
 @pytest.fixture
 def other_admin(other_practice):
     """An admin of another practice: her admin pages (staff, library, template review) must not reach ours."""
@@ -121,7 +135,7 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
                 response = getattr(web, method)(url)
                 probed += 1
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                body = response.content.decode(errors="replace") + response.get("Location", "")
+                body = _body(response)
                 found = [c for c in CANARIES.values() if c.lower() in body.lower()]
                 if found:
                     leaks.append(f"{method.upper()} {url} ({route.name}) -> {response.status_code}: {found}")
@@ -139,6 +153,62 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
     assert clinical <= exercised, f"clinical routes not walked: {sorted(clinical - exercised)}"
 
 
+@pytest.mark.parametrize("attacker_role", ["outsider", "colleague", "other_admin", "admin"])
+def test_no_attacker_gets_the_supervision_copy_and_each_refusal_is_audited_with_its_audience(
+    attacker_role, request, canary_records, login
+):
+    """The practice's own admin reads the plan and its record PDF, but its supervision copy is a 403;
+    everyone else does not see the plan at all (404). Through the API, the same."""
+    from rest_framework.test import APIClient
+
+    from audit.models import AccessLog
+
+    attacker = request.getfixturevalue(attacker_role)
+    web, api = login(attacker), APIClient()
+    api.force_authenticate(attacker)
+    expected = 403 if attacker_role == "admin" else 404
+    for plan in canary_records.plans:
+        for client, url, view in [
+            (web, f"/plans/{plan.pk}/pdf/?audience=supervision", "records:pdf"),
+            (api, f"/api/v1/plans/{plan.pk}/pdf/?audience=supervision", "api:plan-pdf"),
+        ]:
+            response = client.get(url)
+            assert response.status_code == expected, url
+            assert not [c for c in CANARIES.values() if c.lower() in _body(response).lower()], url
+            entry = AccessLog.objects.filter(actor=attacker).order_by("-pk").first()
+            assert (entry.outcome, entry.detail) == ("denied", f"{view} {expected} audience=supervision")
+
+
+def test_the_practice_admin_reading_every_route_never_sees_the_countertransference(
+    canary_records, admin, clinician, login
+):
+    """The admin reads every record of the practice, so the walk over every route (GET, with the
+    records' ids, the PDF's every audience) finds the other canaries; never the countertransference."""
+    web = login(admin)
+    private = CANARIES["countertransference"].lower()
+    seen, leaks, probed = set(), [], 0
+    for route in all_routes():
+        if route.name in SKIPPED:
+            continue
+        samples, _ = _samples(route, canary_records, clinician)
+        for kwargs in samples:
+            try:
+                url = reverse(route.name, kwargs=kwargs)
+            except NoReverseMatch:
+                continue
+            queries = ["", "?audience=client", "?audience=supervision"] if route.name.endswith("pdf") else [""]
+            for query in queries:
+                response = web.get(url + query)
+                probed += 1
+                body = _body(response).lower()
+                seen |= {name for name, c in CANARIES.items() if c.lower() in body}
+                if private in body:
+                    leaks.append(f"GET {url}{query} ({route.name}) -> {response.status_code}")
+    print(f"\nadmin: {probed} requests, canaries seen {sorted(seen)}")
+    assert leaks == []
+    assert {"given_name", "narrative", "goal"} <= seen, "the admin's walk reached the records"
+
+
 def test_the_walk_sees_every_named_route_of_the_resolver():
     names = {r.name for r in all_routes()}
     assert {"clients:detail", "plans:detail", "plans:item_edit", "audit:log", "healthz"} <= names
@@ -151,6 +221,9 @@ def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_
     assert CANARIES["given_name"] in body
     plan_page = web.get(f"/plans/{canary_records.plans[0].pk}/").content.decode()
     assert CANARIES["narrative"] in plan_page and CANARIES["goal"] in plan_page
+    assert CANARIES["countertransference"] in plan_page
+    copy = web.get(f"/plans/{canary_records.plans[0].pk}/pdf/?audience=supervision")
+    assert CANARIES["countertransference"] in _body(copy)
 
 
 def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_and_no_plan(
