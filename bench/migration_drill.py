@@ -51,6 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Tables whose row count may change by design, with the reason printed beside them.
 EXCLUDED = {"django_migrations": "grows by design: the new head's migrations are recorded in it"}
+# Apps that did not exist at the base commit: their models are new, not moved, so their content types
+# (and Django's four default permissions on each) are expected to appear. Nothing else may.
+NEW_APPS = {"notes": "sessions and progress notes (issue 14)"}
+# New tables that their own migration fills: (table -> what fills it). Any other new table must be empty.
+SEEDED_NEW_TABLES = {"notes_servicetype": "the built-in service types (notes 0002)"}
+DEFAULT_PERMISSIONS = 4  # add, change, delete, view
 # Mismatches printed one by one; a migration that breaks every signature would otherwise print thousands.
 SHOWN = 40
 # A signature in one of these states has been checked and is what it claims to be.
@@ -171,23 +177,42 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
     verdict = Verdict()
     problems, notes, rows = verdict.problems, verdict.notes, verdict.rows
 
+    new_models = sorted(
+        label
+        for pk, label in after.content_types.items()
+        if pk not in before.content_types and label.split(".", 1)[0] in NEW_APPS
+    )
+    # The rows a new app's models add to these tables, and nothing more.
+    expected_gain = {"django_content_type": len(new_models), "auth_permission": DEFAULT_PERMISSIONS * len(new_models)}
+    for label in new_models:
+        notes.append(f"new model {label} (app {label.split('.', 1)[0]}: {NEW_APPS[label.split('.', 1)[0]]})")
+
     for table in sorted(before.tables.keys() | after.tables.keys()):
         old, new = before.tables.get(table), after.tables.get(table)
+        gain = expected_gain.get(table, 0)
         if table in EXCLUDED:
             rows.append((table, str(old), str(new), f"excluded: {EXCLUDED[table]}"))
         elif new is None:
             rows.append((table, str(old), "—", "MISSING"))
             problems.append(f"table {table} is gone after migrating (it had {old} rows)")
+        elif old is None and new and table in SEEDED_NEW_TABLES:
+            rows.append((table, "—", str(new), f"new, seeded: {SEEDED_NEW_TABLES[table]}"))
         elif old is None:
             rows.append((table, "—", str(new), "new, empty" if new == 0 else "NEW WITH ROWS"))
             if new:
                 problems.append(f"table {table} is new and not empty: {new} rows")
             else:
                 notes.append(f"new table {table} (empty)")
-        elif old != new:
-            change = f"{old - new} lost" if new < old else f"{new - old} gained"
+        elif gain and new == old + gain:
+            rows.append((table, str(old), str(new), f"equal, plus {gain} for the new apps' models"))
+        elif old + gain != new:
+            expected = old + gain
+            change = f"{expected - new} lost" if new < expected else f"{new - expected} gained"
             rows.append((table, str(old), str(new), f"MISMATCH: {change}"))
-            problems.append(f"table {table}: {old} rows before, {new} after ({change})")
+            problems.append(
+                f"table {table}: {old} rows before, {new} after ({change}"
+                + (f" beyond the {gain} the new apps' models add)" if gain else ")")
+            )
         else:
             rows.append((table, str(old), str(new), "equal"))
 
@@ -199,6 +224,8 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
     for pk in sorted(before.content_types.keys() - after.content_types.keys()):
         problems.append(f"content type {pk} ({before.content_types[pk]}) is gone")
     for pk in sorted(after.content_types.keys() - before.content_types.keys()):
+        if after.content_types[pk].split(".", 1)[0] in NEW_APPS:
+            continue  # a new app's model, listed above
         problems.append(
             f"content type {pk} ({after.content_types[pk]}) is new: a moved model's old one was not relabelled"
         )

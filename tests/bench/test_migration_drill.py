@@ -214,3 +214,35 @@ def test_the_old_code_imported_from_the_current_checkout_stops_the_drill(tmp_pat
     imported_from(apps, old_tree, "old")
     with pytest.raises(DrillError, match="no plans app"):
         imported_from({"accounts": str(old_tree / "accounts")}, Path(old_tree), "old")
+
+
+def with_new_app_model(before: Snapshot) -> Snapshot:
+    """A release that also adds an app: its model's content type and four default permissions appear."""
+    after = moved(before)
+    after.content_types[4] = "notes.therapysession"
+    after.tables["django_content_type"] += 1
+    after.tables["auth_permission"] += 4
+    after.tables["notes_therapysession"] = 0
+    after.tables["notes_servicetype"] = 5
+    return after
+
+
+def test_a_new_apps_models_content_types_permissions_and_seeded_catalogue_pass():
+    verdict = compare(snapshot(), with_new_app_model(snapshot()))
+    assert verdict.problems == []
+    assert "new model notes.therapysession (app notes: sessions and progress notes (issue 14))" in verdict.notes
+    assert ("auth_permission", "12", "16", "equal, plus 4 for the new apps' models") in verdict.rows
+
+
+def test_a_permission_lost_while_a_new_app_adds_its_own_still_fails():
+    after = with_new_app_model(snapshot())
+    after.tables["auth_permission"] -= 1
+    problems = compare(snapshot(), after).problems
+    assert "table auth_permission: 12 rows before, 15 after (1 lost beyond the 4 the new apps' models add)" in problems
+
+
+def test_a_new_table_with_rows_fails_unless_its_migration_seeds_it():
+    after = with_new_app_model(snapshot())
+    after.tables["notes_progressnote"] = 1
+    problems = compare(snapshot(), after).problems
+    assert problems == ["table notes_progressnote is new and not empty: 1 rows"]
