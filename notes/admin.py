@@ -13,7 +13,6 @@ from notes.models import (
     TherapySession,
 )
 
-
 # ProcessNote and ProcessNoteShare are not registered, on purpose: a superuser browsing the admin
 # would read the author's private process notes, which no role may read (notes.models.ProcessNote).
 
