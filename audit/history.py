@@ -65,6 +65,11 @@ HISTORY_TABLES = [
     "notes_relationshipepisode",
     "notes_noteaddendum",
     "notes_notesignature",
+    # Who shared which process note with whom, and when it was revoked: no text in these rows.
+    "notes_processnoteshare",
+    # notes_processnote is left out on purpose: the triggers copy whole rows (to_jsonb(NEW)) into
+    # ChangeRecord, which superusers browse in the Django admin, so its history would hand them the
+    # private text. A process note's history is its version counter and its audit-log entries.
 ]
 
 _actor_id: contextvars.ContextVar = contextvars.ContextVar("psyplan_actor_id", default=None)

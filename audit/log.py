@@ -78,6 +78,10 @@ class Action:
     FHIR_EXPORT = "fhir_export"
     AUDIT_EXPORT = "audit_export"
     TEMPLATE_PUBLISH = "template_publish"
+    # Private process notes (issue 14): every read, and each share and its revocation.
+    PROCESS_NOTE_READ = "process_note_read"
+    PROCESS_NOTE_SHARE = "process_note_share"
+    PROCESS_NOTE_UNSHARE = "process_note_unshare"
 
     CHOICES = [
         (READ, "Read"),
@@ -105,6 +109,9 @@ class Action:
         (FHIR_EXPORT, "FHIR export"),
         (AUDIT_EXPORT, "Audit log export"),
         (TEMPLATE_PUBLISH, "Plan shared as template"),
+        (PROCESS_NOTE_READ, "Process note read"),
+        (PROCESS_NOTE_SHARE, "Process note shared"),
+        (PROCESS_NOTE_UNSHARE, "Process note share revoked"),
     ]
 
 

@@ -13,6 +13,9 @@ from notes.models import (
     TherapySession,
 )
 
+# ProcessNote and ProcessNoteShare are not registered, on purpose: a superuser browsing the admin
+# would read the author's private process notes, which no role may read (notes.models.ProcessNote).
+
 
 class ReadOnly(admin.ModelAdmin):
     """Clinical content is written through notes.services, which checks who acts, keeps versions

@@ -17,7 +17,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from accounts.access import CaseloadQuerySet
+from accounts import policy
+from accounts.access import CaseloadQuerySet, caseload_filter
 from core.catalogue import CatalogueQuerySet
 from core.errors import ImmutableRecordError
 
@@ -454,3 +455,106 @@ class NoteSignature(models.Model):
     @property
     def local_signed_at(self):
         return self.signed_at.astimezone(zoneinfo.ZoneInfo(self.timezone))
+
+
+class ProcessNoteQuerySet(models.QuerySet):
+    """The private door, stricter than the caseload's: a process note is its author's working
+    material, legally apart from the record, so neither a supervisor nor an admin reads it by role.
+
+    A reader sees their own notes, and the notes shared with them by name (ProcessNoteShare) while
+    the share stands and they still supervise the author. Nobody sees another practice's notes, and
+    a withdrawn note is out of everyone's view.
+    """
+
+    def _in_reach(self, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        practice_id = policy.practice_id_of(user)
+        if practice_id is None:
+            return None
+        return self.filter(client__practice_id=practice_id, withdrawn_at__isnull=True), practice_id
+
+    def visible_to(self, user):
+        reach = self._in_reach(user)
+        if reach is None:
+            return self.none()
+        notes, practice_id = reach
+        shared = ProcessNoteShare.objects.standing().filter(
+            shared_with_id=user.pk,
+            note__author_id__in=policy.supervisee_ids(user).filter(practice_id=practice_id),
+        )
+        return notes.filter(Q(author_id=user.pk) | Q(pk__in=shared.values("note_id")))
+
+    def editable_by(self, user):
+        """The author only, and only while the client is on their caseload."""
+        reach = self._in_reach(user)
+        if reach is None:
+            return self.none()
+        notes, _ = reach
+        return notes.filter(caseload_filter(user, "client", for_edit=True), author_id=user.pk)
+
+
+class ProcessNote(models.Model):
+    """Impressions, countertransference and hypotheses not yet shared: the clinician's private
+    working material. Never part of the record, its PDF, FHIR, a bulk export or a listing for
+    anyone else; every read is audited (notes.services.read_process_note)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="process_notes")
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="process_notes")
+    session = models.ForeignKey(
+        TherapySession, null=True, blank=True, on_delete=models.PROTECT, related_name="process_notes"
+    )
+    text = models.TextField(max_length=20000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+    # Removal hides the note from everyone; the row stays (process notes are never deleted).
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProcessNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["author", "client"])]
+
+    def __str__(self) -> str:
+        # Never the text: a name may reach a log, an error page or a select box.
+        return f"Process note {self.pk}"
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Process notes are never deleted; withdraw one instead.")
+
+    def clean(self) -> None:
+        if self.session_id is not None and self.session.client_id != self.client_id:
+            raise ValidationError({"session": "Choose a session of this client."})
+
+
+class ProcessNoteShareQuerySet(models.QuerySet):
+    def standing(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ProcessNoteShare(models.Model):
+    """The author's explicit, recorded decision to let one named supervisor read one note."""
+
+    note = models.ForeignKey(ProcessNote, on_delete=models.PROTECT, related_name="shares")
+    shared_with = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ProcessNoteShareQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["shared_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["note", "shared_with"], condition=Q(revoked_at__isnull=True), name="process_note_shared_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Process note {self.note_id} shared with user {self.shared_with_id}"
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Shares are never deleted; revoke one instead.")

@@ -30,6 +30,8 @@ from notes.models import (
     NoteIntervention,
     NoteObjective,
     NoteSignature,
+    ProcessNote,
+    ProcessNoteShare,
     ProgressNote,
     RelationshipEpisode,
     ServiceType,
@@ -37,6 +39,7 @@ from notes.models import (
 )
 from plans.models import Intervention, Objective, TreatmentPlan
 
+PROCESS_NOTE_MAX_LENGTH = 20000
 NOT_YOURS = "Only the client's clinician records sessions and writes their notes."
 # What update_session changes: the session as entered (a date and a time in the practice's zone).
 SESSION_CHANGES = ("date", "start_time", "duration_minutes", "modality", "attendance", "service_type", "reason")
@@ -393,3 +396,129 @@ def add_addendum(*, actor: User, note: ProgressNote, text: str) -> NoteAddendum:
     )
     _audit(actor, "note.addendum", session, f"note {note.pk} addendum {addendum.pk}")
     return addendum
+
+
+# --- Private process notes ----------------------------------------------------------
+# Their own door (ProcessNote.objects): the author, and a supervisor the author shared one with.
+# The log names the note by id only; its text never leaves the note.
+
+PROCESS_NOTE_NOT_YOURS = "Only the author writes their process notes, while the client is on their caseload."
+
+
+def _audit_process_note(actor: User, action: str, note: ProcessNote, detail: str = "", outcome: str = log.OK):
+    log.record(
+        action=action,
+        outcome=outcome,
+        actor=actor,
+        object_type="process_note",
+        object_id=note.pk,
+        client_id=note.client_id,
+        subject_practice_id=note.client.practice_id,
+        detail=detail,
+    )
+
+
+def _process_note_text(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write the note."})
+    if len(text) > PROCESS_NOTE_MAX_LENGTH:
+        raise ValidationError({"text": f"Keep a process note to {PROCESS_NOTE_MAX_LENGTH} characters."})
+    return text
+
+
+@transaction.atomic
+def write_process_note(*, actor: User, client: Client, text: str, session: TherapySession | None = None) -> ProcessNote:
+    """A new private note on a client of the actor's own caseload, optionally on one of its sessions."""
+    client = Client.objects.editable_by(actor).select_related("practice").filter(pk=client.pk).first()
+    if client is None:
+        raise PermissionDenied(PROCESS_NOTE_NOT_YOURS)
+    if session is not None and not TherapySession.objects.filter(pk=session.pk, client_id=client.pk).exists():
+        raise ValidationError({"session": "Choose a session of this client."})
+    note = ProcessNote.objects.create(author=actor, client=client, session=session, text=_process_note_text(text))
+    _audit_process_note(actor, "process_note.write", note)
+    return note
+
+
+def _editable_process_note(actor: User, pk: int) -> ProcessNote:
+    note = (
+        ProcessNote.objects.editable_by(actor)
+        .select_for_update(of=("self",))
+        .select_related("client__practice")
+        .filter(pk=pk)
+        .first()
+    )
+    if note is None:
+        raise PermissionDenied(PROCESS_NOTE_NOT_YOURS)
+    return note
+
+
+@transaction.atomic
+def update_process_note(*, actor: User, note: ProcessNote, expected_version: int, text: str) -> ProcessNote:
+    note = _editable_process_note(actor, note.pk)
+    if note.version != expected_version:
+        raise StaleEditError(note)
+    note.text = _process_note_text(text)
+    note.version += 1
+    note.save(update_fields=["text", "version", "updated_at"])
+    _audit_process_note(actor, "process_note.update", note)
+    return note
+
+
+@transaction.atomic
+def withdraw_process_note(*, actor: User, note: ProcessNote) -> ProcessNote:
+    """Take a note out of everyone's view; the row stays, its shares end with it."""
+    note = _editable_process_note(actor, note.pk)
+    now = timezone.now()
+    note.withdrawn_at = now
+    note.save(update_fields=["withdrawn_at", "updated_at"])
+    note.shares.standing().update(revoked_at=now)
+    _audit_process_note(actor, "process_note.withdraw", note)
+    return note
+
+
+def read_process_note(*, reader: User, note_id: int) -> ProcessNote:
+    """Fetch a note through its door and log the read; out of view is ProcessNote.DoesNotExist
+    (the same answer as a note that does not exist), and the refused attempt is logged too."""
+    note = ProcessNote.objects.visible_to(reader).select_related("client__practice").filter(pk=note_id).first()
+    if note is None:
+        log.record(
+            action=log.Action.PROCESS_NOTE_READ,
+            outcome=log.DENIED,
+            actor=reader,
+            object_type="process_note",
+            object_id=note_id,
+        )
+        raise ProcessNote.DoesNotExist(f"No process note {note_id} for this reader.")
+    detail = "author" if note.author_id == reader.pk else "shared for supervision"
+    _audit_process_note(reader, log.Action.PROCESS_NOTE_READ, note, detail)
+    return note
+
+
+@transaction.atomic
+def share_process_note(*, actor: User, note: ProcessNote, supervisor: User) -> ProcessNoteShare:
+    """The author lets one named supervisor, who supervises them now, read this note."""
+    note = _editable_process_note(actor, note.pk)
+    if supervisor.pk == actor.pk or not policy.supervises(supervisor, actor, note.client.practice_id):
+        raise ValidationError({"supervisor": "Choose one of your current supervisors."})
+    share = note.shares.standing().filter(shared_with=supervisor).first()
+    if share is None:
+        share = ProcessNoteShare.objects.create(
+            note=note, shared_with=supervisor, shared_by=actor, shared_at=timezone.now()
+        )
+        _audit_process_note(actor, log.Action.PROCESS_NOTE_SHARE, note, f"with user {supervisor.pk}")
+    return share
+
+
+@transaction.atomic
+def revoke_process_note_share(*, actor: User, share: ProcessNoteShare) -> ProcessNoteShare:
+    """The author ends a share; so may they after the client left their caseload (taking back is
+    always the author's, unlike writing)."""
+    share = ProcessNoteShare.objects.select_for_update().select_related("note__client__practice").get(pk=share.pk)
+    if share.note.author_id != actor.pk or share.note.client.practice_id != policy.practice_id_of(actor):
+        raise PermissionDenied("Only the note's author revokes its shares.")
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at"])
+        _audit_process_note(actor, log.Action.PROCESS_NOTE_UNSHARE, share.note, f"with user {share.shared_with_id}")
+    return share

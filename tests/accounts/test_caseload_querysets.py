@@ -81,6 +81,17 @@ READ_THROUGH_ANOTHER_DOOR = {
         "Before and after values of clinical rows, written by database triggers; it names no client "
         "by link (table and row id only) and is read only by superusers in the read-only Django admin."
     ),
+    "notes.ProcessNote": (
+        "The clinician's private process notes (issue 14) have a stricter door of their own "
+        "(ProcessNote.objects.visible_to / editable_by): the author, and a supervisor the author "
+        "shared the note with by name while that supervision is current. The caseload rule would "
+        "show them to the author's supervisors and the practice's admins by role, which is exactly "
+        "what must not happen; test_process_notes_door_is_stricter_than_the_caseload pins it."
+    ),
+    "notes.ProcessNoteShare": (
+        "Who a process note was shared with; read only with its note, through the note's door "
+        "(ProcessNote.objects.visible_to), never listed on its own."
+    ),
     "core.OutboxMessage": (
         "Task names and arguments waiting for the broker (ids, and a notification's text); read only "
         "by the relay, never shown to anyone."
@@ -176,6 +187,25 @@ EXPECTED = {
     "admin": ({"clinician", "colleague"}, set()),
     "outsider": ({"outsider"}, {"outsider"}),
 }
+
+
+def test_process_notes_door_is_stricter_than_the_caseload(clinician, colleague, outsider, supervisor, admin):
+    """The same three owners and five roles as the caseload matrix below: each author sees only
+    her own note, and no supervisor or admin sees one by role (sharing is tested in tests/notes)."""
+    from notes.models import ProcessNote
+
+    people = {"clinician": clinician, "colleague": colleague, "outsider": outsider}
+    notes = {
+        name: note_services.write_process_note(
+            actor=person, client=ClientFactory(primary_clinician=person), text=f"Private {name}"
+        ).pk
+        for name, person in people.items()
+    }
+    users = {**people, "supervisor": supervisor, "admin": admin}
+    for role in EXPECTED:
+        mine = {notes[role]} if role in notes else set()
+        assert set(ProcessNote.objects.visible_to(users[role]).values_list("pk", flat=True)) == mine, role
+        assert set(ProcessNote.objects.editable_by(users[role]).values_list("pk", flat=True)) == mine, role
 
 
 def _quote(plan):

@@ -43,3 +43,12 @@ def test_a_notes_parts_show_inline_and_cannot_be_added_or_changed(superuser_requ
 
 def test_the_service_type_catalogue_is_managed_in_the_admin(superuser_request):
     assert admin.site._registry[ServiceType].has_add_permission(superuser_request)
+
+
+def test_process_notes_are_not_in_the_admin_at_all(superuser_request):
+    # A superuser is no reader of a clinician's private notes; the admin would make them one.
+    from notes.models import ProcessNote, ProcessNoteShare
+
+    assert ProcessNote not in admin.site._registry
+    assert ProcessNoteShare not in admin.site._registry
+    assert not [m for m in admin.site._registry if m._meta.label.startswith("notes.Process")]
