@@ -15,7 +15,7 @@ as plans does and for the same reasons: SQLite rebuilds a table to alter it, and
 flush deletes rows, so DELETE guards are left out there; the application never deletes these rows.
 """
 
-from django.db import connections
+from core.sqlite_guards import drop_triggers, migrate_hooks
 
 MESSAGE = "psyplan: this progress note is signed and cannot change; add an addendum"
 SIGNED_NOTE = "SELECT 1 FROM notes_progressnote WHERE id = {note} AND status = 'signed'"
@@ -147,24 +147,11 @@ def install_sqlite(cursor) -> None:
 
 
 def drop_sqlite(cursor) -> None:
-    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'psyplan_guard%notes_%'")
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    drop_triggers(cursor, "psyplan_guard%notes_%")
 
 
-def before_migrate(sender, using="default", **kwargs) -> None:
-    connection = connections[using]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            drop_sqlite(cursor)
-
-
-def after_migrate(sender, using="default", **kwargs) -> None:
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    tables = set(connection.introspection.table_names())
-    needed = {*CONTENT_TABLES, "notes_progressnote", "notes_therapysession", *WRITE_ONCE_TABLES}
-    if needed <= tables:
-        with connection.cursor() as cursor:
-            install_sqlite(cursor)
+before_migrate, after_migrate = migrate_hooks(
+    drop=drop_sqlite,
+    install=install_sqlite,
+    needed_tables=[*CONTENT_TABLES, "notes_progressnote", "notes_therapysession", *WRITE_ONCE_TABLES],
+)

@@ -18,7 +18,7 @@ breaks the migration. DELETE guards are left out on SQLite, where Django's test 
 rows; the application never deletes these rows.
 """
 
-from django.db import connections
+from core.sqlite_guards import drop_triggers, migrate_hooks
 
 LOCKED = "('in_review', 'active', 'superseded', 'closed')"
 
@@ -185,24 +185,9 @@ def install_sqlite(cursor) -> None:
 
 
 def drop_sqlite(cursor) -> None:
-    cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'psyplan_guard%'")
-    for (name,) in cursor.fetchall():
-        cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
+    drop_triggers(cursor, "psyplan_guard%")
 
 
-def before_migrate(sender, using="default", **kwargs) -> None:
-    connection = connections[using]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            drop_sqlite(cursor)
-
-
-def after_migrate(sender, using="default", **kwargs) -> None:
-    connection = connections[using]
-    if connection.vendor != "sqlite":
-        return
-    tables = set(connection.introspection.table_names())
-    needed = set(CONTENT_TABLES) | {"plans_treatmentplan", "plans_signature"}
-    if needed <= tables:
-        with connection.cursor() as cursor:
-            install_sqlite(cursor)
+before_migrate, after_migrate = migrate_hooks(
+    drop=drop_sqlite, install=install_sqlite, needed_tables=[*CONTENT_TABLES, "plans_treatmentplan", "plans_signature"]
+)
