@@ -74,11 +74,27 @@ def demo_exports(api, settings):
     transitions.submit_plan(actor=author, plan=amendment)
     if len(active) > 1:
         transitions.close_plan(actor=active[1].author, plan=active[1], reason="Therapy ended well.")
+    _record_sessions(TreatmentPlan.objects.filter(status="active").select_related("client").first())
     exports = []
     for plan in TreatmentPlan.objects.select_related("client__primary_clinician"):
         caller = api(User.objects.get(pk=plan.client.primary_clinician_id))
         exports.append((plan, caller.get(f"/api/v1/plans/{plan.pk}/fhir/")))
     return exports
+
+
+def _record_sessions(plan):
+    """An attended video session and a late cancellation, whether or not the demo has sessions."""
+    import datetime as dt
+
+    from notes import services as notes
+    from notes.models import ServiceType
+
+    clinician = User.objects.get(pk=plan.client.primary_clinician_id)
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    common = {"actor": clinician, "client": plan.client, "duration_minutes": 50, "service_type": individual}
+    common["start_time"] = dt.time(10, 0)
+    notes.record_session(date=plan.start_date, modality="video", **common)
+    notes.record_session(date=plan.start_date, attendance="late_cancellation", reason="Unwell.", **common)
 
 
 def _bundles(exports):
@@ -149,12 +165,17 @@ def test_a_demo_bundle_has_one_condition_per_presenting_problem_coded_with_its_d
 
 
 def test_a_demo_bundle_has_one_encounter_per_session_of_its_plan_version(demo_exports):
-    for plan, _, resources, _ in _bundles(demo_exports):
+    with_sessions = 0
+    for plan, bundle, resources, _ in _bundles(demo_exports):
         encounters = [r for r in resources if r["resourceType"] == "Encounter"]
         sessions = list(TherapySession.objects.filter(plan=plan).order_by("starts_at", "pk"))
         assert [e["status"] for e in encounters] == [ENCOUNTER_STATUS[s.attendance] for s in sessions]
+        conditions = [e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
         for encounter in encounters:
-            assert encounter["reasonReference"] == [r for r in encounter["reasonReference"] if r]
+            assert [r["reference"] for r in encounter.get("reasonReference", [])] == conditions
+            assert encounter["subject"]["reference"] == bundle["entry"][0]["fullUrl"]
+        with_sessions += bool(sessions)
+    assert with_sessions, "some demo plan has sessions, so the Encounters were checked"
 
 
 def test_an_amendments_care_plan_replaces_its_previous_version(demo_exports):
