@@ -234,7 +234,10 @@ def _service_type(service_type) -> dict:
         if service_type.practice_id
         else "urn:psyplan:service-type"
     )
-    return {"coding": [{"system": system, "code": service_type.code, "display": service_type.name}], "text": service_type.name}
+    return {
+        "coding": [{"system": system, "code": service_type.code, "display": service_type.name}],
+        "text": service_type.name,
+    }
 
 
 def _encounter(session: TherapySession, patient_ref: dict, condition_refs: list[dict]) -> dict:
@@ -357,9 +360,7 @@ def _load(plan: TreatmentPlan):
         for entry in ObjectiveProgress.objects.filter(review=latest_review).select_related("objective"):
             latest_entries[entry.objective.lineage] = entry
     sessions = list(
-        TherapySession.objects.filter(plan=plan)
-        .select_related("service_type", "clinician")
-        .order_by("starts_at", "pk")
+        TherapySession.objects.filter(plan=plan).select_related("service_type", "clinician").order_by("starts_at", "pk")
     )
     return plan, goals, interventions, signatures, scores, latest_entries, sessions
 

@@ -236,7 +236,10 @@ def _technique_id():
 def test_every_endpoint_answers_401_without_credentials(api, own_client):
     plan = make_plan(own_client)
     anonymous = api()
-    urls = [f"/api/v1/{r}/" for r in [*RESOURCES, PRIVATE]] + [f"/api/v1/plans/{plan.pk}/", f"/api/v1/plans/{plan.pk}/fhir/"]
+    urls = [f"/api/v1/{r}/" for r in [*RESOURCES, PRIVATE]] + [
+        f"/api/v1/plans/{plan.pk}/",
+        f"/api/v1/plans/{plan.pk}/fhir/",
+    ]
     urls.append(f"/api/v1/plans/{plan.pk}/pdf/")
     for url in urls:
         response = anonymous.get(url)

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from notes.models import TherapySession
 from plans.lifecycle import transitions
 from plans.models import TreatmentPlan
-from notes.models import TherapySession
 from records.fhir import ACTIVITY_STATUS, ENCOUNTER_CLASS, ENCOUNTER_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
 from tests.api.conftest import validate_bundle
 

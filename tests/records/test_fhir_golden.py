@@ -33,10 +33,10 @@ import time_machine
 
 from accounts.models import User
 from clients.models import PresentingProblem
-from plans.lifecycle import transitions
-from plans.models import MeasureDefinition
 from notes import services as notes
 from notes.models import ServiceType
+from plans.lifecycle import transitions
+from plans.models import MeasureDefinition
 from progress import services
 from records import fhir
 from tests.api.conftest import validate_bundle

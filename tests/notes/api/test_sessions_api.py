@@ -65,9 +65,7 @@ def _signed(clinician, session):
 # --- Reading -------------------------------------------------------------------------
 
 
-def test_a_session_reads_with_its_note_nested_its_defensive_functioning_and_transference(
-    api, clinician, session
-):
+def test_a_session_reads_with_its_note_nested_its_defensive_functioning_and_transference(api, clinician, session):
     services.save_note(actor=clinician, session=session, **full_note(session))
     response = api(clinician).get(f"/api/v1/sessions/{session.pk}/")
     assert response.status_code == 200
