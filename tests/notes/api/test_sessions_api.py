@@ -243,6 +243,28 @@ def test_a_stale_if_match_is_412_with_the_current_etag_and_a_missing_one_428(api
     assert TherapySession.objects.get(pk=session.pk).duration_minutes == 45
 
 
+def test_a_note_saved_elsewhere_after_the_if_match_check_is_still_412_from_the_service(
+    api, clinician, session, monkeypatch
+):
+    caller = api(clinician)
+    url = f"/api/v1/sessions/{session.pk}/"
+    etag = caller.patch(url, {"note": _note_body(session)}, format="json", HTTP_IF_MATCH="*")["ETag"]
+    from notes.api import views
+
+    real_check = views.check_if_match
+
+    def racing(request, obj, **kwargs):
+        real_check(request, obj, **kwargs)
+        # Another tab saves the draft right after this request's If-Match check passed.
+        services.save_note(actor=clinician, session=session, **_note_body(session, what_happened="Theirs."))
+
+    monkeypatch.setattr(views, "check_if_match", racing)
+    response = caller.patch(url, {"note": {"what_happened": "Mine."}}, format="json", HTTP_IF_MATCH=etag)
+    _error(response, 412, "stale")
+    assert response["ETag"] == f'"session-{session.pk}-v1-note-v3-draft"'
+    assert ProgressNote.objects.get(session=session).what_happened == "Theirs."
+
+
 def test_bad_input_is_a_field_error_and_changes_nothing(api, clinician, session, individual, outsider):
     caller = api(clinician)
     url = f"/api/v1/sessions/{session.pk}/"
