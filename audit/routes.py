@@ -59,6 +59,13 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     # The plan's records through the API name the plan, as their pages do.
     "api:plan-pdf": ("plan", "pk"),
     "api:plan-fhir": ("plan", "pk"),
+    # A session through the API names the session, and so its client (TYPE_MODELS).
+    "api:session-detail": ("session", "pk"),
+    "api:session-sign": ("session", "pk"),
+    "api:session-addenda": ("session", "pk"),
+    # A process note's read is also recorded by notes.services.read_process_note, with its client.
+    "api:process-note-detail": ("process_note", "pk"),
+    "api:process-note-withdraw": ("process_note", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }
@@ -87,6 +94,7 @@ TYPE_MODELS = {
     "defense": "formulation.DefenseObservation",
     "progress_review": "progress.ProgressReview",
     "bulk_export": "records.BulkExport",
+    "session": "notes.TherapySession",
 }
 
 

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from clients.api.views import PresentingProblemViewSet
 from core.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
+from notes.api.views import ProcessNoteViewSet, TherapySessionViewSet
 from plans.api.discharge import ClientViewSet
 from plans.api.views import GoalViewSet, InterventionViewSet, ObjectiveViewSet
 from progress.api.views import MeasureScoreViewSet, ProgressReviewViewSet
@@ -25,6 +26,9 @@ router.register("objectives", ObjectiveViewSet, basename="objective")
 router.register("interventions", InterventionViewSet, basename="intervention")
 router.register("progress-reviews", ProgressReviewViewSet, basename="progress-review")
 router.register("measures", MeasureScoreViewSet, basename="measure")
+router.register("sessions", TherapySessionViewSet, basename="session")
+# Private process notes: their author only (notes/api/views.py).
+router.register("process-notes", ProcessNoteViewSet, basename="process-note")
 
 app_name = "api"
 

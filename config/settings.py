@@ -425,6 +425,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "progress.models.ProgressReview.Status",
         "ProgressStatusEnum": "progress.models.ObjectiveProgress.Status",
         "ClientStatusEnum": "clients.models.Client.Status",
+        "SignatureMeaningEnum": "plans.models.Signature.Meaning",
+        "NoteSignatureMeaningEnum": "notes.models.NoteSignature.Meaning",
+        "NoteStatusEnum": "notes.models.ProgressNote.Status",
     },
 }
 

@@ -12,7 +12,10 @@ class NotesConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from notes import guards
+        from notes.api import etags
 
         # SQLite only: drop the signed-note triggers around migrations (see notes/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="notes.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="notes.guards.after")
+        # The API layer (core.api) sits below the apps: notes tells it its ETags.
+        etags.register()

@@ -4,7 +4,11 @@
   when there is a code); author and co-signer -> `Practitioner`;
 - the plan version -> `CarePlan` (status and intent from the lifecycle, `addresses`, `goal`,
   `activity` per intervention, `replaces` the previous version);
-- each goal -> `Goal` without a target; each objective -> `Goal` with `target` and `achievementStatus`.
+- each goal -> `Goal` without a target; each objective -> `Goal` with `target` and `achievementStatus`;
+- each session recorded against the plan version -> `Encounter` (status from the attendance, class
+  from the modality, `period`, `length`, `serviceType`, the clinician as participant and the plan's
+  Conditions as `reasonReference`). Nothing of the progress note goes out, and process notes and the
+  formulation's countertransference never do.
 
 The README's "FHIR R4 export" table says the same field by field; the dictionaries below are the
 source of truth for coded values.
@@ -14,11 +18,13 @@ references resolve inside the bundle and the same record has the same identity i
 (a `replaces` reference finds the previous version's CarePlan in that version's bundle).
 """
 
+import datetime as dt
 import uuid
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from notes.models import TherapySession
 from plans.lifecycle import quotes
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 from progress import measures
@@ -93,6 +99,23 @@ SEVERITY = {"mild": ("255604002", "Mild"), "moderate": ("6736007", "Moderate"), 
 MEASURE_LOINC = {"phq9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]")}
 MEASURE_LOINC["gad7"] = ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]")
 COMPARATOR = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# Attendance -> Encounter.status (R4 encounter-status). R4 has no "no-show" status and no
+# statusReason: a session that did not take place is "cancelled", and why is said with the core
+# extension encounter-reasonCancelled (its free-text reason stays in the record).
+ENCOUNTER_STATUS = {
+    "attended": "finished",
+    "late_cancellation": "cancelled",
+    "no_show": "cancelled",
+    "cancelled_by_clinician": "cancelled",
+}
+REASON_CANCELLED = "http://hl7.org/fhir/StructureDefinition/encounter-reasonCancelled"
+# Modality -> Encounter.class (v3 ActCode): ambulatory in person, virtual by video or telephone.
+ENCOUNTER_CLASS = {
+    "in_person": ("AMB", "ambulatory"),
+    "video": ("VR", "virtual"),
+    "telephone": ("VR", "virtual"),
+}
 
 
 def _id(kind: str, pk) -> str:
@@ -204,6 +227,47 @@ def _condition(problem, patient_ref: dict) -> dict:
     )
 
 
+def _service_type(service_type) -> dict:
+    # A practice's own service types are coded in that practice's system, the built-in ones in ours.
+    system = (
+        f"urn:psyplan:practice:{service_type.practice_id}:service-type"
+        if service_type.practice_id
+        else "urn:psyplan:service-type"
+    )
+    return {
+        "coding": [{"system": system, "code": service_type.code, "display": service_type.name}],
+        "text": service_type.name,
+    }
+
+
+def _encounter(session: TherapySession, patient_ref: dict, condition_refs: list[dict]) -> dict:
+    code, display = ENCOUNTER_CLASS[session.modality]
+    status = ENCOUNTER_STATUS[session.attendance]
+    # In the practice's zone, as the session was entered.
+    start = session.local_starts_at
+    end = start + dt.timedelta(minutes=session.duration_minutes)
+    resource = {
+        "resourceType": "Encounter",
+        "status": status,
+        "class": {"system": V3_ACT_CODE, "code": code, "display": display},
+        "serviceType": _service_type(session.service_type),
+        "subject": patient_ref,
+        "participant": [{"individual": _ref("user", session.clinician_id)}],
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "length": {
+            "value": session.duration_minutes,
+            "unit": "min",
+            "system": "http://unitsofmeasure.org",
+            "code": "min",
+        },
+        "reasonReference": condition_refs,
+        "extension": [{"url": REASON_CANCELLED, "valueCodeableConcept": _text(session.get_attendance_display())}]
+        if status == "cancelled"
+        else [],
+    }
+    return _drop_empty(resource)
+
+
 def _goal_relationship(target_ref: dict, relation: str) -> dict:
     return {
         "url": "http://hl7.org/fhir/StructureDefinition/goal-relationship",
@@ -295,11 +359,14 @@ def _load(plan: TreatmentPlan):
     if latest_review is not None:
         for entry in ObjectiveProgress.objects.filter(review=latest_review).select_related("objective"):
             latest_entries[entry.objective.lineage] = entry
-    return plan, goals, interventions, signatures, scores, latest_entries
+    sessions = list(
+        TherapySession.objects.filter(plan=plan).select_related("service_type", "clinician").order_by("starts_at", "pk")
+    )
+    return plan, goals, interventions, signatures, scores, latest_entries, sessions
 
 
 def plan_bundle(plan: TreatmentPlan) -> dict:
-    plan, goals, interventions, signatures, scores, latest_entries = _load(plan)
+    plan, goals, interventions, signatures, scores, latest_entries, sessions = _load(plan)
     client = plan.client
     today = client.practice.today()
     patient_ref = _ref("client", client.pk)
@@ -311,6 +378,8 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
         if signature.meaning == Signature.Meaning.REVIEWED_AND_APPROVED and signature.signer_id:
             practitioners.setdefault(signature.signer_id, signature.signer)
             co_signers.append(signature.signer_id)
+    for session in sessions:
+        practitioners.setdefault(session.clinician_id, session.clinician)
     for user_id, user in practitioners.items():
         entries.append(_entry("user", user_id, _practitioner(user)))
 
@@ -400,4 +469,7 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
     }
     entries.append(_entry("plan", plan.pk, _drop_empty(care_plan)))
     entries.extend(goal_entries)
+    condition_refs = [_ref("problem", p.pk) for p in problems]
+    for session in sessions:
+        entries.append(_entry("session", session.pk, _encounter(session, patient_ref, condition_refs)))
     return {"resourceType": "Bundle", "type": "collection", "timestamp": timezone.now().isoformat(), "entry": entries}

@@ -10,6 +10,8 @@ import datetime as dt
 import pytest
 
 from clients.models import Client, PresentingProblem
+from notes import services as notes
+from notes.models import ServiceType
 from plans.models import MeasureDefinition
 from progress import services
 from progress.models import ProgressReview
@@ -34,12 +36,16 @@ PATCHES = {
     "goals": {"description": "Broad process goal."},
     "objectives": {"baseline": "Names none yet."},
     "interventions": {"frequency": "twice weekly"},
+    "sessions": {"duration_minutes": 45},
 }
 RESOURCES = [*PATCHES, "progress-reviews", "measures"]
+# Process notes have a stricter door than EXPECTED: their author only (checked on their own below).
+PRIVATE = "process-notes"
 
 
 def _world(users):
     phq9 = MeasureDefinition.objects.get(code="phq9", practice=None)
+    individual = ServiceType.objects.get(practice=None, code="individual")
     world = {}
     for owner in OWNERS:
         user = users[owner]
@@ -50,6 +56,19 @@ def _world(users):
         score = services.record_measure(
             actor=user, client=client, definition=phq9, recorded_on=dt.date(2026, 9, 2), items=[1] * 8 + [0]
         )
+        session = notes.record_session(
+            actor=user,
+            client=client,
+            date=dt.date(2026, 11, 3),
+            start_time=dt.time(9, 0),
+            duration_minutes=50,
+            service_type=individual,
+        )
+        notes.save_note(actor=user, session=session, what_happened="Spoke of the break.")
+        process_note = notes.write_process_note(actor=user, client=client, session=session, text="Private.")
+        if owner in ("clinician", "trainee"):
+            # Shared with their supervisor, who still reads it only on the web page, never here.
+            notes.share_process_note(actor=user, note=process_note, supervisor=users["supervisor"])
         world[owner] = {
             "clients": client.pk,
             "presenting-problems": PresentingProblem.objects.filter(client=client).get().pk,
@@ -60,6 +79,8 @@ def _world(users):
             "interventions": plan.interventions.get().pk,
             "progress-reviews": ProgressReview.objects.create(plan=plan, due_date=dt.date(2026, 12, 1)).pk,
             "measures": score.pk,
+            "sessions": session.pk,
+            PRIVATE: process_note.pk,
         }
     return world
 
@@ -102,6 +123,17 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
                 response = caller.patch(url, PATCHES[resource], format="json", HTTP_IF_MATCH="*")
                 expect(f"patch {resource} of {owner}'s", response, {EDIT: 200, READ: 403, HIDDEN: 404}[access])
 
+    own_private = {row["id"] for row in caller.get(f"/api/v1/{PRIVATE}/?page_size=200").json()["results"]}
+    for owner in OWNERS:
+        mine = owner == role
+        pk = world[owner][PRIVATE]
+        if (pk in own_private) != mine:
+            failures.append(f"list {PRIVATE} of {owner}'s: listed={pk in own_private}")
+        url = f"/api/v1/{PRIVATE}/{pk}/"
+        expect(f"read {PRIVATE} of {owner}'s", caller.get(url), 200 if mine else 404)
+        response = caller.patch(url, {"text": "Changed."}, format="json", HTTP_IF_MATCH="*")
+        expect(f"patch {PRIVATE} of {owner}'s", response, 200 if mine else 404)
+
     technique_id = _technique_id()
     phq9_id = MeasureDefinition.objects.get(code="phq9", practice=None).pk
     for owner in OWNERS:
@@ -143,6 +175,31 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
             {EDIT: 400, READ: 403, HIDDEN: 404}[access],
         )
         expect(
+            f"record a session for {owner}'s client",
+            caller.post(
+                "/api/v1/sessions/",
+                {
+                    "client": ids["clients"],
+                    "date": "2026-11-04",
+                    "start_time": "10:00",
+                    "duration_minutes": 50,
+                    "service_type": ServiceType.objects.get(practice=None, code="individual").pk,
+                },
+                format="json",
+            ),
+            {EDIT: 201, READ: 403, HIDDEN: 400}[access],
+        )
+        expect(
+            f"sign the note of {owner}'s session",
+            caller.post(f"/api/v1/sessions/{ids['sessions']}/sign/"),
+            {EDIT: 200, READ: 403, HIDDEN: 404}[access],
+        )
+        expect(
+            f"read the addenda of {owner}'s session",
+            caller.get(f"/api/v1/sessions/{ids['sessions']}/addenda/"),
+            {EDIT: 200, READ: 200, HIDDEN: 404}[access],
+        )
+        expect(
             f"submit {owner}'s plan",
             caller.post(f"/api/v1/plans/{ids['plans']}/submit/"),
             {EDIT: 200, READ: 403, HIDDEN: 404}[access],
@@ -179,7 +236,10 @@ def _technique_id():
 def test_every_endpoint_answers_401_without_credentials(api, own_client):
     plan = make_plan(own_client)
     anonymous = api()
-    urls = [f"/api/v1/{r}/" for r in RESOURCES] + [f"/api/v1/plans/{plan.pk}/", f"/api/v1/plans/{plan.pk}/fhir/"]
+    urls = [f"/api/v1/{r}/" for r in [*RESOURCES, PRIVATE]] + [
+        f"/api/v1/plans/{plan.pk}/",
+        f"/api/v1/plans/{plan.pk}/fhir/",
+    ]
     urls.append(f"/api/v1/plans/{plan.pk}/pdf/")
     for url in urls:
         response = anonymous.get(url)

@@ -4,9 +4,10 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
+from notes.models import TherapySession
 from plans.lifecycle import transitions
 from plans.models import TreatmentPlan
-from records.fhir import ACTIVITY_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
+from records.fhir import ACTIVITY_STATUS, ENCOUNTER_CLASS, ENCOUNTER_STATUS, GOAL_LIFECYCLE, PLAN_STATUS
 from tests.api.conftest import validate_bundle
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,17 @@ GOAL_LIFECYCLE_STATUS = {
     "cancelled",
     "entered-in-error",
     "rejected",
+}
+ENCOUNTER_STATUSES = {
+    "planned",
+    "arrived",
+    "triaged",
+    "in-progress",
+    "onleave",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
 }
 ACTIVITY_STATUSES = {"not-started", "scheduled", "in-progress", "on-hold", "completed", "cancelled", "stopped"}
 ACHIEVEMENT = {
@@ -43,6 +55,10 @@ def test_the_mapping_uses_only_r4_codes():
     assert set(GOAL_LIFECYCLE.values()) <= GOAL_LIFECYCLE_STATUS
     assert set(ACTIVITY_STATUS.values()) <= ACTIVITY_STATUSES
     assert set(PLAN_STATUS) == set(TreatmentPlan.Status.values)
+    assert set(ENCOUNTER_STATUS.values()) <= ENCOUNTER_STATUSES
+    assert set(ENCOUNTER_STATUS) == set(TherapySession.Attendance.values)
+    assert set(ENCOUNTER_CLASS) == set(TherapySession.Modality.values)
+    assert {code for code, _ in ENCOUNTER_CLASS.values()} <= {"AMB", "VR"}
 
 
 @pytest.fixture
@@ -58,11 +74,27 @@ def demo_exports(api, settings):
     transitions.submit_plan(actor=author, plan=amendment)
     if len(active) > 1:
         transitions.close_plan(actor=active[1].author, plan=active[1], reason="Therapy ended well.")
+    _record_sessions(TreatmentPlan.objects.filter(status="active").select_related("client").first())
     exports = []
     for plan in TreatmentPlan.objects.select_related("client__primary_clinician"):
         caller = api(User.objects.get(pk=plan.client.primary_clinician_id))
         exports.append((plan, caller.get(f"/api/v1/plans/{plan.pk}/fhir/")))
     return exports
+
+
+def _record_sessions(plan):
+    """An attended video session and a late cancellation, whether or not the demo has sessions."""
+    import datetime as dt
+
+    from notes import services as notes
+    from notes.models import ServiceType
+
+    clinician = User.objects.get(pk=plan.client.primary_clinician_id)
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    common = {"actor": clinician, "client": plan.client, "duration_minutes": 50, "service_type": individual}
+    common["start_time"] = dt.time(10, 0)
+    notes.record_session(date=plan.start_date, modality="video", **common)
+    notes.record_session(date=plan.start_date, attendance="late_cancellation", reason="Unwell.", **common)
 
 
 def _bundles(exports):
@@ -102,7 +134,7 @@ def test_every_reference_in_a_demo_bundle_resolves_inside_it_except_replaces(dem
         for ref in _references({k: v for k, v in care_plan.items() if k != "replaces"}):
             assert ref in by_url, ref
         for resource in resources:
-            if resource["resourceType"] == "Goal":
+            if resource["resourceType"] in ("Goal", "Encounter"):
                 for ref in _references(resource):
                     assert ref in by_url, ref
 
@@ -130,6 +162,20 @@ def test_a_demo_bundle_has_one_condition_per_presenting_problem_coded_with_its_d
         for condition, problem in zip(conditions, plan.presenting_problems.all(), strict=True):
             if problem.diagnosis_code:
                 assert condition["code"]["coding"][0]["code"] == problem.diagnosis_code
+
+
+def test_a_demo_bundle_has_one_encounter_per_session_of_its_plan_version(demo_exports):
+    with_sessions = 0
+    for plan, bundle, resources, _ in _bundles(demo_exports):
+        encounters = [r for r in resources if r["resourceType"] == "Encounter"]
+        sessions = list(TherapySession.objects.filter(plan=plan).order_by("starts_at", "pk"))
+        assert [e["status"] for e in encounters] == [ENCOUNTER_STATUS[s.attendance] for s in sessions]
+        conditions = [e["fullUrl"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+        for encounter in encounters:
+            assert [r["reference"] for r in encounter.get("reasonReference", [])] == conditions
+            assert encounter["subject"]["reference"] == bundle["entry"][0]["fullUrl"]
+        with_sessions += bool(sessions)
+    assert with_sessions, "some demo plan has sessions, so the Encounters were checked"
 
 
 def test_an_amendments_care_plan_replaces_its_previous_version(demo_exports):

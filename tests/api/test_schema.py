@@ -16,6 +16,8 @@ RESOURCES = [
     "interventions",
     "progress-reviews",
     "measures",
+    "sessions",
+    "process-notes",
 ]
 
 
@@ -30,6 +32,11 @@ def test_the_schema_describes_every_resource_error_and_auth_scheme(client):
     for action in ["submit", "request-changes", "approve", "amend", "close", "pdf", "fhir"]:
         assert f"/api/v1/plans/{{id}}/{action}/" in paths
     assert "/api/v1/progress-reviews/{id}/complete/" in paths
+    for action in ["sign", "addenda"]:
+        assert f"/api/v1/sessions/{{id}}/{action}/" in paths
+    assert "/api/v1/process-notes/{id}/withdraw/" in paths
+    assert {"get", "post"} <= set(paths["/api/v1/sessions/{id}/addenda/"])
+    assert "409" in paths["/api/v1/sessions/{id}/"]["patch"]["responses"]
     assert set(schema["components"]["securitySchemes"]) == {"knoxApiToken", "cookieAuth"}
     patch = paths["/api/v1/goals/{id}/"]["patch"]
     assert {"400", "401", "403", "404", "409", "412", "428"} <= set(patch["responses"])

@@ -47,6 +47,7 @@ SLOW = {"/api/v1/plans/{id}/pdf/": 6}
 def _real_ids(user) -> dict[str, list[int]]:
     from clients.models import Client, PresentingProblem
     from formulation.models import Formulation
+    from notes.models import ProcessNote, TherapySession
     from plans.models import Goal, Intervention, Objective, TreatmentPlan
     from progress.models import MeasureScore, ProgressReview
 
@@ -60,6 +61,8 @@ def _real_ids(user) -> dict[str, list[int]]:
         "interventions": Intervention,
         "progress-reviews": ProgressReview,
         "measures": MeasureScore,
+        "sessions": TherapySession,
+        "process-notes": ProcessNote,
     }
     return {name: list(model.objects.visible_to(user).values_list("pk", flat=True)) for name, model in models.items()}
 

@@ -237,6 +237,10 @@ def test_routes_name_their_record_type_and_special_downloads_their_action():
     assert route_subject(match("progress:review_complete", pk=8)) == ("progress_review", "8")
     assert route_subject(match("plans:future_thing", measure_pk=9)) == ("measure", "9")
     assert ROUTE_ACTIONS["records:pdf"] == "pdf_download"
+    # A session through the API names the session (and so its client); a process note names itself.
+    assert route_subject(match("api:session-detail", pk=10)) == ("session", "10")
+    assert route_subject(match("api:session-addenda", pk=10)) == ("session", "10")
+    assert route_subject(match("api:process-note-detail", pk=11)) == ("process_note", "11")
 
 
 def test_a_pdf_download_is_recorded_as_such(clinician, own_client, login):

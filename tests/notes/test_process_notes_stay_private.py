@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from audit.models import AccessLog, ChangeRecord
 from config.api_urls import router
 from notes import services
+from notes.models import ProcessNote
 from plans.lifecycle import transitions
 from records import fhir, pdf
 from records.models import BulkExport
@@ -67,12 +68,19 @@ def test_the_bulk_export_never_holds_it(planted, admin, login, django_capture_on
             assert CANARY not in _pdf_text(content), name
 
 
-@pytest.mark.parametrize("role", ["clinician", "supervisor", "admin"])
+@pytest.mark.parametrize("role", ["clinician", "supervisor", "admin", "colleague", "outsider"])
 def test_no_api_listing_or_record_endpoint_holds_it(planted, role, request):
     api = APIClient()
     api.force_authenticate(request.getfixturevalue(role))
+    note = ProcessNote.objects.get()
     urls = [f"/api/v1/{prefix}/" for prefix, _viewset, _basename in router.registry]
     urls += [f"/api/v1/plans/{planted.pk}/", f"/api/v1/plans/{planted.pk}/fhir/", f"/api/v1/plans/{planted.pk}/pdf/"]
+    urls += [f"/api/v1/sessions/{note.session_id}/", f"/api/v1/sessions/{note.session_id}/addenda/"]
+    urls += [f"/api/v1/sessions/?client={note.client_id}", f"/api/v1/process-notes/?client={note.client_id}"]
+    if role != "clinician":
+        # The one place the API gives the text is the note itself, to its author only: not even the
+        # supervisor it was shared with reads it here.
+        urls.append(f"/api/v1/process-notes/{note.pk}/")
     answered = 0
     for url in urls:
         response = api.get(url)
@@ -82,6 +90,15 @@ def test_no_api_listing_or_record_endpoint_holds_it(planted, role, request):
         if body.startswith(b"%PDF"):
             assert CANARY not in _pdf_text(body), url
     assert answered >= len(router.registry), "the listings answered, so the search was real"
+
+
+def test_through_the_api_only_its_author_reads_it_one_note_at_a_time_and_audited(planted, clinician):
+    api = APIClient()
+    api.force_authenticate(clinician)
+    note = ProcessNote.objects.get()
+    response = api.get(f"/api/v1/process-notes/{note.pk}/")
+    assert response.status_code == 200 and response.json()["text"] == CANARY
+    assert AccessLog.objects.filter(action="process_note_read", actor=clinician, object_id=str(note.pk)).exists()
 
 
 def test_the_client_and_plan_pages_and_the_audit_trails_never_hold_it(planted, clinician, login):

@@ -3,7 +3,8 @@
 The fixed plan (tests/plans/fixed_plan.py, the same one the canonical JSON is pinned with) is
 written by a trainee, co-signed by her supervisor and has one PHQ-9 score, so the bundle holds
 every kind of resource: Patient, both Practitioners, two Conditions, the CarePlan with its
-activity, and a Goal for the goal and for its measure-bound objective.
+activity, a Goal for the goal and for its measure-bound objective, and an Encounter for each of
+its two sessions (one attended by video with a signed note, one a no-show the week before).
 
 Nothing in the bundle is normalised. What the clock or the database generates is fixed instead:
 - the clock is frozen (time-machine), which fixes the bundle's `timestamp`, the CarePlan's
@@ -32,6 +33,8 @@ import time_machine
 
 from accounts.models import User
 from clients.models import PresentingProblem
+from notes import services as notes
+from notes.models import ServiceType
 from plans.lifecycle import transitions
 from plans.models import MeasureDefinition
 from progress import services
@@ -91,6 +94,28 @@ def bundle(practice):
             items=[1, 1, 1, 1, 1, 1, 1, 1, 0],
             plan=plan,
         )
+        individual = ServiceType.objects.get(practice=None, code="individual")
+        attended = notes.record_session(
+            actor=trainee,
+            client=plan.client,
+            date=dt.date(2026, 10, 27),
+            start_time=dt.time(16, 0),
+            duration_minutes=50,
+            service_type=individual,
+            modality="video",
+        )
+        note = notes.save_note(actor=trainee, session=attended, what_happened="Never in FHIR: the note's text.")
+        notes.sign_note(actor=trainee, note=note)
+        notes.record_session(
+            actor=trainee,
+            client=plan.client,
+            date=dt.date(2026, 10, 20),
+            start_time=dt.time(16, 0),
+            duration_minutes=50,
+            service_type=individual,
+            attendance="no_show",
+            reason="Did not come; no message.",
+        )
         return fhir.plan_bundle(plan)
 
 
@@ -107,7 +132,23 @@ def test_the_fixed_plans_bundle_validates_as_fhir_r4(bundle):
     parsed = validate_bundle(bundle)
     assert parsed.type == "collection"
     kinds = sorted(entry["resource"]["resourceType"] for entry in bundle["entry"])
-    assert kinds == ["CarePlan", "Condition", "Condition", "Goal", "Goal", "Patient", "Practitioner", "Practitioner"]
+    assert kinds == [
+        "CarePlan",
+        "Condition",
+        "Condition",
+        "Encounter",
+        "Encounter",
+        "Goal",
+        "Goal",
+        "Patient",
+        "Practitioner",
+        "Practitioner",
+    ]
+    encounters = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Encounter"]
+    assert [(e["status"], e["class"]["code"]) for e in encounters] == [("cancelled", "AMB"), ("finished", "VR")]
+    assert encounters[0]["extension"][0]["valueCodeableConcept"] == {"text": "No-show"}
+    # Nothing of the note, and not the free-text reason a session did not take place.
+    assert "Never in FHIR" not in json.dumps(bundle) and "no message" not in json.dumps(bundle)
 
 
 def test_the_golden_file_is_itself_a_valid_r4_bundle():
