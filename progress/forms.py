@@ -30,7 +30,7 @@ class ReviewForm(forms.Form):
 
     # The clinician's judgement of the plan's CCRT; left unanswered, the review records none.
     ccrt_judgement = forms.ChoiceField(
-        label="The plan's CCRT", choices=CcrtJudgement.choices, required=False, widget=forms.RadioSelect
+        label="Your judgement of the plan's CCRT", choices=CcrtJudgement.choices, required=False, widget=forms.RadioSelect
     )
     ccrt_wish = forms.CharField(label="Wish", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
     ccrt_response_of_other = forms.CharField(
@@ -50,7 +50,10 @@ class ReviewForm(forms.Form):
         for o in objectives:
             suggested = SUGGESTED_STATUS.get(achievements.get(o.pk) or "", "")
             self.fields[f"o{o.pk}_status"] = forms.ChoiceField(
-                label="Status", choices=ObjectiveProgress.Status.choices, initial=suggested or None
+                # A blank first choice: the clinician picks the status (a bound measure may suggest one).
+                label="Status",
+                choices=[("", "Choose…"), *ObjectiveProgress.Status.choices],
+                initial=suggested or None,
             )
             self.fields[f"o{o.pk}_rating"] = forms.IntegerField(label="Progress (%)", min_value=0, max_value=100)
             self.fields[f"o{o.pk}_evidence"] = forms.CharField(
