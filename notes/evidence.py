@@ -29,6 +29,8 @@ from plans.models import Objective, TreatmentPlan
 # A trend slower than this (DMRS levels per 30 days) reads as steady rather than rising or falling.
 STEADY_SLOPE_PER_MONTH = 0.1
 TOP_DEFENSES = 5
+# Two sessions make a line, not a trend: fewer points than this report none.
+MIN_POINTS_FOR_TREND = 3
 
 
 # ---- where "since the last review" starts -------------------------------------------------------
@@ -275,7 +277,7 @@ def functioning_of(sessions: list[TherapySession], note_ids: list[int]) -> Funct
         if note is not None and note.pk in per_note:
             points.append(SessionFunctioning(session, defensive_functioning(per_note[note.pk])))
     slope = None
-    if points:
+    if len(points) >= MIN_POINTS_FOR_TREND:
         first = points[0].session.starts_at
         per_day = least_squares_slope(
             [((p.session.starts_at - first).total_seconds() / 86400, p.level) for p in points]

@@ -30,7 +30,10 @@ class ReviewForm(forms.Form):
 
     # The clinician's judgement of the plan's CCRT; left unanswered, the review records none.
     ccrt_judgement = forms.ChoiceField(
-        label="Your judgement of the plan's CCRT", choices=CcrtJudgement.choices, required=False, widget=forms.RadioSelect
+        label="Your judgement of the plan's CCRT",
+        choices=CcrtJudgement.choices,
+        required=False,
+        widget=forms.RadioSelect,
     )
     ccrt_wish = forms.CharField(label="Wish", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
     ccrt_response_of_other = forms.CharField(

@@ -143,11 +143,38 @@ def test_defensive_functioning_per_session_its_trend_and_the_defenses_seen_most(
     functioning = _evidence(plan).functioning
     # (6 x 3 + 7 x 1) / 4 on the first, denial (3) alone on the second.
     assert [p.level for p in functioning.points] == [6.25, 3.0]
-    assert functioning.slope_per_month == pytest.approx(-3.25 / 7 * 30, abs=0.01)
-    assert functioning.trend == "falling"
+    # Two sessions make a line, not a trend.
+    assert functioning.slope_per_month is None
+    assert functioning.trend == "not enough sessions for a trend"
     assert [(d.mechanism.name, d.times) for d in functioning.top_defenses] == [
         ("Isolation of affect", 3),
         ("Denial", 2),
+        ("Humour", 1),
+    ]
+
+
+def test_a_third_session_gives_the_least_squares_trend(history, clinician, own_client, individual):
+    plan, first, _ = history
+    held(
+        clinician,
+        own_client,
+        individual,
+        dt.date(2026, 11, 13),
+        objectives=[{"objective": first, "evidence": "Held the silence.", "movement": ""}],
+        defenses=[{"mechanism": _defense("Denial"), "count": None}],
+    )
+    functioning = _evidence(plan).functioning
+    assert [p.level for p in functioning.points] == [6.25, 3.0, 3.0]
+    # Least squares over days 0, 7 and 10: about -10.49 levels a month.
+    days, levels = [0, 7, 10], [6.25, 3.0, 3.0]
+    expected = least_squares_slope(list(zip(days, levels, strict=True))) * 30
+    assert functioning.slope_per_month == pytest.approx(expected, abs=0.001)
+    assert functioning.slope_per_month == pytest.approx(-10.49, abs=0.01)
+    assert functioning.trend == "falling"
+    # Humour was recorded without a count: it counts once.
+    assert [(d.mechanism.name, d.times) for d in functioning.top_defenses] == [
+        ("Isolation of affect", 3),
+        ("Denial", 3),
         ("Humour", 1),
     ]
 

@@ -109,7 +109,9 @@ def test_no_rating_status_or_decision_is_filled_in_from_the_evidence(worked, obj
     page = _form_page(login(clinician), review)
     for objective in objectives:
         assert not page.select_one(f'input[name="o{objective.pk}_rating"]').get("value")
-        assert not page.select_one(f'select[name="o{objective.pk}_status"] option[selected]')
+        # The status starts blank: the clinician picks it.
+        chosen = page.select_one(f'select[name="o{objective.pk}_status"] option[selected]')
+        assert chosen is None or chosen["value"] == ""
         assert not page.select_one(f'textarea[name="o{objective.pk}_evidence"]').get_text(strip=True)
     assert not page.select('input[name="decision"][checked]')
     assert not page.select('input[name="ccrt_judgement"][checked][value="confirmed"]')
@@ -138,7 +140,7 @@ def test_defensive_functioning_is_a_chart_with_a_table_trend_and_top_defenses(wo
     assert image["src"].startswith("data:image/svg+xml;base64,") and image["alt"]
     rows = [[td.get_text(strip=True) for td in tr.select("td")] for tr in section.select("table tbody tr")]
     assert rows == [["2026-11-03", "7.0"], ["2026-11-10", "3.0"]]
-    assert "Trend: falling" in section.get_text(" ", strip=True)
+    assert "Trend: not enough sessions for a trend" in section.get_text(" ", strip=True)
     assert [li.get_text(" ", strip=True) for li in section.select(".top-defenses li")] == [
         "Humour (level 7) : 2 times",
         "Denial (level 3) : 2 times",

@@ -27,7 +27,7 @@ def plan(own_client, clinician):
     plan = transitions.submit_plan(actor=clinician, plan=write_countertransference(make_plan(own_client, objectives=2)))
     individual = ServiceType.objects.get(practice=None, code="individual")
     first = Objective.objects.filter(goal__plan=plan).order_by("order", "pk").first()
-    for day, level_name in ((3, "Denial"), (10, "Humour")):
+    for day, level_name in ((3, "Denial"), (10, "Humour"), (12, "Humour")):
         session = held(
             clinician,
             own_client,
@@ -56,12 +56,12 @@ def test_the_summary_prints_attendance_evidence_drift_and_the_functioning_trend(
     response = login(clinician).get(f"/plans/{plan.pk}/pdf/?summary=1")
     text = _text(response.content)
     assert HEADING in text
-    assert "Attended Late cancellation No-show Cancelled by clinician 2 0 1 0" in text
+    assert "Attended Late cancellation No-show Cancelled by clinician 3 0 1 0" in text
     assert "2026-11-03 Clear movement Evidence of the 3th" in text
     assert "Drifting: not worked on in any session since 2026-11-02" in text
     assert "Identify pattern 1.2 in relationships" in text.split("Drifting objectives:")[1]
     assert "Trend: rising" in text
-    assert "Humour (level 7, 1×); Denial (level 3, 1×)" in text
+    assert "Humour (level 7, 2×); Denial (level 3, 1×)" in text
     # The summary says what the notes say, never the private working material.
     assert PROCESS_CANARY not in text and PRIVATE not in text
     assert AccessLog.objects.filter(detail__contains="summary=progress").exists()
