@@ -293,3 +293,48 @@ def test_the_plan_page_query_count_does_not_grow_with_sessions(small_and_large, 
     first_visits = [_count(web, url) for url in urls]
     again = [_count(web, url) for url in urls]
     assert first_visits[0] == first_visits[1] and again[0] == again[1]
+
+
+def _api_entries(plan):
+    return [
+        {"objective": o.pk, "status": "progressing", "rating": 40, "evidence": ""}
+        for o in Objective.objects.filter(goal__plan=plan)
+    ]
+
+
+def test_the_api_records_an_edited_ccrt_and_shows_it_on_the_review(worked, clinician):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(clinician)
+    review = start_review_now(actor=clinician, plan=worked)
+    body = {
+        "entries": _api_entries(worked),
+        "decision": "continue",
+        "ccrt_judgement": "edited",
+        "ccrt_wish": "To be held",
+        "ccrt_response_of_other": "He leaves",
+        "ccrt_response_of_self": "I freeze",
+    }
+    response = api.post(f"/api/v1/progress-reviews/{review.pk}/complete/", body, format="json")
+    assert response.status_code == 200, response.content
+    recorded = response.json()["review"]
+    assert (recorded["ccrt_judgement"], recorded["ccrt_wish"], recorded["ccrt_response_of_self"]) == (
+        "edited",
+        "To be held",
+        "I freeze",
+    )
+
+
+def test_the_api_refuses_an_edited_ccrt_with_nothing_in_it(worked, clinician):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(clinician)
+    review = start_review_now(actor=clinician, plan=worked)
+    body = {"entries": _api_entries(worked), "decision": "continue", "ccrt_judgement": "edited"}
+    response = api.post(f"/api/v1/progress-reviews/{review.pk}/complete/", body, format="json")
+    assert response.status_code == 400
+    assert "ccrt_wish" in response.content.decode()
+    review.refresh_from_db()
+    assert review.is_open
