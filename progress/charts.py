@@ -6,6 +6,7 @@ import hashlib
 import io
 
 from django.core.cache import cache
+from django.utils.html import escape
 
 from plans.models import MeasureDefinition
 
@@ -131,8 +132,6 @@ def _draw_objective_chart(series) -> str:
 
 def accessible(svg: str, *, title: str, desc: str) -> str:
     """The SVG with a <title> and <desc> as its first children, for whoever reads it without seeing it."""
-    from django.utils.html import escape
-
     start = svg.index("<svg")
     end = svg.index(">", start) + 1
     return f"{svg[:end]}<title>{escape(title)}</title><desc>{escape(desc)}</desc>{svg[end:]}"
