@@ -35,3 +35,13 @@ def test_the_review_opens_with_the_evidence_in_view(page, sign_in, clinician, sc
         assert sideways_overflow(page) == [], name
         page.screenshot(path=str(screenshots / f"review-evidence-{name}.png"), full_page=True)
     check_a11y(page, "the review form with evidence")
+
+    # The golden thread on the plan page flags the objective no session worked on.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"/plans/{plan.pk}/")
+    flag = page.locator('.thread-flag[data-flag="drift"]')
+    expect(flag).to_contain_text("Not worked on in any session since")
+    expect(flag).to_contain_text("Identify pattern 1.2")
+    for name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.locator(".thread").screenshot(path=str(screenshots / f"thread-drift-{name}.png"))
