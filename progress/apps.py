@@ -7,7 +7,8 @@ class ProgressConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules import models, which Django allows only once the
         # app registry is ready.
-        from progress import page_parts, signals
+        from notes import evidence
+        from progress import page_parts, selectors, signals
         from progress.api import etags
 
         # plans sits below progress and never imports it: progress tells plans what to show and what to
@@ -15,3 +16,5 @@ class ProgressConfig(AppConfig):
         page_parts.register()
         signals.connect()
         etags.register()
+        # notes sits below progress: progress tells it where "since the last review" starts.
+        evidence.register_baseline(selectors.last_review_on)

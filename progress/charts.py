@@ -6,6 +6,7 @@ import hashlib
 import io
 
 from django.core.cache import cache
+from django.utils.html import escape
 
 from plans.models import MeasureDefinition
 
@@ -125,5 +126,55 @@ def _draw_objective_chart(series) -> str:
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
     if any(points for _, points in series):
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.autofmt_xdate()
+    return _render(fig)
+
+
+def accessible(svg: str, *, title: str, desc: str) -> str:
+    """The SVG with a <title> and <desc> as its first children, for whoever reads it without seeing it."""
+    start = svg.index("<svg")
+    end = svg.index(">", start) + 1
+    return f"{svg[:end]}<title>{escape(title)}</title><desc>{escape(desc)}</desc>{svg[end:]}"
+
+
+def functioning_chart(points: list[tuple[dt.date, float]], slope_per_month: float | None, *, desc: str) -> str:
+    """Defensive functioning (mean DMRS level, 1-7) per session, with its least-squares trend."""
+    data = (sorted(points), slope_per_month)
+    svg = _cached("functioning", data, lambda: _draw_functioning_chart(sorted(points), slope_per_month))
+    return accessible(svg, title="Defensive functioning per session", desc=desc)
+
+
+def _draw_functioning_chart(points, slope_per_month) -> str:
+    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
+    from matplotlib.dates import DateFormatter
+
+    fig, ax = _figure(2.8, right=0.97)
+    dates = [p[0] for p in points]
+    levels = [p[1] for p in points]
+    ax.plot(dates, levels, marker="o", color=LINE, linewidth=1.8, zorder=3, label="Session")
+    if slope_per_month is not None and len(points) > 1:
+        # The trend line through the points' centre with the least-squares slope.
+        first = dates[0]
+        days = [(d - first).days for d in dates]
+        mean_x, mean_y = sum(days) / len(days), sum(levels) / len(levels)
+        per_day = slope_per_month / 30
+        ends = [min(days), max(days)]
+        ax.plot(
+            [first + dt.timedelta(days=x) for x in ends],
+            [mean_y + per_day * (x - mean_x) for x in ends],
+            linestyle="--",
+            color="#7a4b00",
+            linewidth=1.4,
+            label="Trend",
+        )
+        ax.legend(fontsize=8, loc="lower right", frameon=False)
+    ax.set_ylim(0.5, 7.5)
+    ax.set_yticks(range(1, 8))
+    ax.set_ylabel("Mean DMRS level")
+    ax.set_title("Defensive functioning per session (7 = high-adaptive)", fontsize=11, loc="left")
+    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
+    if len(set(dates)) == 1:
+        only = dates[0]
+        ax.set_xlim(only - dt.timedelta(days=15), only + dt.timedelta(days=15))
     fig.autofmt_xdate()
     return _render(fig)

@@ -2,8 +2,8 @@ from django import forms
 
 from core.dates import ClinicalDateFormField
 from progress.measures import ITEMS, RESPONSES, SUGGESTED_STATUS
-from progress.models import ObjectiveProgress, ProgressReview
-from progress.services import EntryInput, MeasureInput, ReviewRecord
+from progress.models import CcrtJudgement, ObjectiveProgress, ProgressReview
+from progress.services import CCRT_PARTS, CcrtInput, EntryInput, MeasureInput, ReviewRecord
 
 ALLIANCE = [(i, str(i)) for i in range(1, 6)]
 
@@ -28,14 +28,35 @@ class ReviewForm(forms.Form):
         label="Reason for discharge", required=False, max_length=2000, help_text="Needed only when discharging."
     )
 
-    def __init__(self, *args, objectives, achievements: dict, measures, **kwargs):
+    # The clinician's judgement of the plan's CCRT; left unanswered, the review records none.
+    ccrt_judgement = forms.ChoiceField(
+        label="Your judgement of the plan's CCRT",
+        choices=CcrtJudgement.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    ccrt_wish = forms.CharField(label="Wish", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    ccrt_response_of_other = forms.CharField(
+        label="Response of other", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+    ccrt_response_of_self = forms.CharField(
+        label="Response of self", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000
+    )
+
+    def __init__(self, *args, objectives, achievements: dict, measures, ccrt: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.objectives = objectives
         self.measures = measures
+        # The edit fields start from the plan's own CCRT (what the clinician wrote), never from the episodes.
+        for part, value in (ccrt or {}).items():
+            self.fields[f"ccrt_{part}"].initial = value
         for o in objectives:
             suggested = SUGGESTED_STATUS.get(achievements.get(o.pk) or "", "")
             self.fields[f"o{o.pk}_status"] = forms.ChoiceField(
-                label="Status", choices=ObjectiveProgress.Status.choices, initial=suggested or None
+                # A blank first choice: the clinician picks the status (a bound measure may suggest one).
+                label="Status",
+                choices=[("", "Choose…"), *ObjectiveProgress.Status.choices],
+                initial=suggested or None,
             )
             self.fields[f"o{o.pk}_rating"] = forms.IntegerField(label="Progress (%)", min_value=0, max_value=100)
             self.fields[f"o{o.pk}_evidence"] = forms.CharField(
@@ -92,7 +113,20 @@ class ReviewForm(forms.Form):
             and not (data.get("discharge_reason") or "").strip()
         ):
             self.add_error("discharge_reason", "Give the reason for discharge.")
+        if data.get("ccrt_judgement") == CcrtJudgement.EDITED and not any(
+            (data.get(f"ccrt_{part}") or "").strip() for part in CCRT_PARTS
+        ):
+            self.add_error("ccrt_wish", "Write the CCRT as it now reads, or confirm the plan's.")
         return data
+
+    def ccrt_fields(self):
+        return [self[f"ccrt_{part}"] for part in CCRT_PARTS]
+
+    def ccrt_input(self) -> CcrtInput | None:
+        data = self.cleaned_data
+        if not data.get("ccrt_judgement"):
+            return None
+        return CcrtInput(data["ccrt_judgement"], **{part: data.get(f"ccrt_{part}", "") for part in CCRT_PARTS})
 
     def measure_inputs(self):
         inputs = []
@@ -128,6 +162,7 @@ class ReviewForm(forms.Form):
             summary=data["summary"],
             decision=data["decision"],
             discharge_reason=data["discharge_reason"],
+            ccrt=self.ccrt_input(),
         )
 
 

@@ -43,6 +43,12 @@ class MeasureScore(models.Model):
         return f"{self.definition.name} {self.total} on {self.recorded_on}"
 
 
+class CcrtJudgement(models.TextChoices):
+    NOT_RECORDED = "", "Not reviewed"
+    CONFIRMED = "confirmed", "Confirmed as the plan states it"
+    EDITED = "edited", "Edited from the episodes"
+
+
 class ProgressReviewQuerySet(CaseloadQuerySet):
     client_path = "plan__client"
 
@@ -64,6 +70,7 @@ class ProgressReview(models.Model):
         DISCHARGE = "discharge", "Discharge (close the plan and discharge the client)"
 
     OPEN_STATUSES = ("scheduled", "due", "overdue")
+    CcrtJudgement = CcrtJudgement
 
     plan = models.ForeignKey("plans.TreatmentPlan", on_delete=models.PROTECT, related_name="reviews")
     # The plan's next review date when it was scheduled (computed, like that date).
@@ -83,6 +90,13 @@ class ProgressReview(models.Model):
     alliance_note = models.TextField("ruptures or resistance", max_length=4000, blank=True)
     summary = models.TextField(max_length=8000, blank=True)
     decision = models.CharField(max_length=12, choices=Decision, blank=True)
+    # The clinician's judgement of the plan's CCRT against the episodes told since the last review.
+    # A signed plan's formulation never changes in place, so the judgement is the review's: an edited
+    # CCRT is kept here and carried into the amendment when the review decides to revise the plan.
+    ccrt_judgement = models.CharField("CCRT", max_length=12, choices=CcrtJudgement, blank=True)
+    ccrt_wish = models.TextField("wish", max_length=2000, blank=True)
+    ccrt_response_of_other = models.TextField("response of other", max_length=2000, blank=True)
+    ccrt_response_of_self = models.TextField("response of self", max_length=2000, blank=True)
 
     objects = ProgressReviewQuerySet.as_manager()
 

@@ -1,13 +1,15 @@
 """What the plan page shows of a plan's progress, read in a fixed number of queries."""
 
+import base64
 import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
 
+from notes.evidence import PlanEvidence, plan_evidence
 from plans.models import MeasureDefinition, TreatmentPlan
 from plans.selectors import PlanPage
-from progress import measures
+from progress import charts, measures
 from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
 
 
@@ -60,3 +62,48 @@ def load_progress(plan: TreatmentPlan, page: PlanPage, *, today: dt.date) -> Pro
         achievements=achievements,
         available_measures=list(MeasureDefinition.objects.available_to(plan.client.practice_id)),
     )
+
+
+def last_review_on(plan: TreatmentPlan) -> dt.date | None:
+    """When the plan's lineage was last reviewed: where the notes' evidence starts (notes/evidence.py)."""
+    return (
+        ProgressReview.objects.filter(
+            plan__lineage=plan.lineage, plan__client_id=plan.client_id, status=ProgressReview.Status.COMPLETED
+        )
+        .order_by("-completed_on")
+        .values_list("completed_on", flat=True)
+        .first()
+    )
+
+
+@dataclass
+class ReviewEvidence:
+    """The notes' evidence since the last review, with the defensive-functioning chart drawn."""
+
+    evidence: PlanEvidence
+    chart_svg: str | None
+
+    @property
+    def chart_uri(self) -> str | None:
+        if self.chart_svg is None:
+            return None
+        return "data:image/svg+xml;base64," + base64.b64encode(self.chart_svg.encode("utf-8")).decode("ascii")
+
+    @property
+    def evidence_by_objective(self) -> dict:
+        return {item.objective.pk: item for item in self.evidence.objectives}
+
+
+def review_evidence(plan: TreatmentPlan, *, objectives: list, user=None) -> ReviewEvidence:
+    """What the review form and the PDF's progress summary show: a fixed number of queries."""
+    evidence = plan_evidence(plan, objectives=objectives, user=user)
+    functioning = evidence.functioning
+    chart = None
+    if functioning.points:
+        points = [(p.session.local_starts_at.date(), p.level) for p in functioning.points]
+        desc = (
+            f"{len(points)} sessions from {points[0][0]:%Y-%m-%d} to {points[-1][0]:%Y-%m-%d}; "
+            f"mean level {functioning.mean}; trend {functioning.trend}. The same data is in the table."
+        )
+        chart = charts.functioning_chart(points, functioning.slope_per_month, desc=desc)
+    return ReviewEvidence(evidence, chart)

@@ -11,11 +11,12 @@ from django.utils import timezone
 from accounts.access import can_edit
 from accounts.models import User
 from clients.models import Client
+from formulation.services import save_formulation_section
 from plans.discharge import discharge_client_and_close_plans
 from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective, TreatmentPlan, add_months
 from progress import measures
-from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
+from progress.models import CcrtJudgement, MeasureScore, ObjectiveProgress, ProgressReview
 
 Status = ProgressReview.Status
 
@@ -46,6 +47,17 @@ class MeasureInput:
 
 
 @dataclass(frozen=True)
+class CcrtInput:
+    """The clinician's judgement of the plan's CCRT at the review (progress.models.CcrtJudgement):
+    confirmed as the plan states it, or edited (with the three components as they now read)."""
+
+    judgement: str
+    wish: str = ""
+    response_of_other: str = ""
+    response_of_self: str = ""
+
+
+@dataclass(frozen=True)
 class ReviewRecord:
     """What a completed progress review says: one value, built by the form or the API serializer."""
 
@@ -58,6 +70,30 @@ class ReviewRecord:
     alliance_tasks: int | None = None
     alliance_note: str = ""
     discharge_reason: str = ""
+    ccrt: CcrtInput | None = None  # None: the CCRT was not reviewed
+
+
+CCRT_PARTS = ("wish", "response_of_other", "response_of_self")
+
+
+def _record_ccrt(review: ProgressReview, plan: TreatmentPlan, ccrt: CcrtInput | None) -> None:
+    """Put the CCRT judgement on the review. Confirming copies the plan's CCRT, so the review says
+    what was confirmed even if a later version words it otherwise."""
+    judgement = ccrt.judgement if ccrt is not None else CcrtJudgement.NOT_RECORDED
+    if judgement not in CcrtJudgement.values:
+        raise ValidationError({"ccrt_judgement": "Choose whether the CCRT is confirmed or edited."})
+    if judgement == CcrtJudgement.CONFIRMED:
+        formulation = plan.formulation
+        values = {part: getattr(formulation, f"ccrt_{part}") for part in CCRT_PARTS}
+    elif judgement == CcrtJudgement.EDITED:
+        values = {part: getattr(ccrt, part).strip() for part in CCRT_PARTS}
+        if not any(values.values()):
+            raise ValidationError({"ccrt_wish": "Write the CCRT as it now reads, or confirm the plan's."})
+    else:
+        values = dict.fromkeys(CCRT_PARTS, "")
+    review.ccrt_judgement = judgement
+    for part, value in values.items():
+        setattr(review, f"ccrt_{part}", value)
 
 
 @transaction.atomic
@@ -148,6 +184,8 @@ def complete_review(
     if decision == ProgressReview.Decision.DISCHARGE and not discharge_reason.strip():
         raise ValidationError({"discharge_reason": "Give the reason for discharge."})
     today = plan.client.practice.today()
+    if record.ccrt is not None and record.ccrt.judgement not in CcrtJudgement.values:
+        raise ValidationError({"ccrt_judgement": "Choose whether the CCRT is confirmed or edited."})
     plan_objectives = {o.pk for o in Objective.objects.current().filter(goal__plan=plan, goal__removed_at__isnull=True)}
     if {e.objective.pk for e in entries} != plan_objectives:
         raise ValidationError("Record progress for every objective of the plan.")
@@ -179,6 +217,7 @@ def complete_review(
     review.alliance_bond, review.alliance_goals = record.alliance_bond, record.alliance_goals
     review.alliance_tasks, review.alliance_note = record.alliance_tasks, record.alliance_note
     review.summary, review.decision = record.summary, decision
+    _record_ccrt(review, plan, record.ccrt)
     review.status = Status.COMPLETED
     review.completed_by, review.completed_at, review.completed_on = actor, timezone.now(), today
     review.full_clean()
@@ -198,6 +237,16 @@ def complete_review(
 def _amend_from_review(actor: User, plan: TreatmentPlan, review: ProgressReview) -> TreatmentPlan:
     """Start an amendment whose objectives carry the statuses the review found."""
     amendment = transitions.amend_plan(actor=actor, plan=plan)
+    if review.ccrt_judgement == CcrtJudgement.EDITED:
+        # The CCRT the clinician edited at the review becomes the amendment's, still a draft to revise.
+        formulation = amendment.formulation
+        save_formulation_section(
+            actor=actor,
+            formulation=formulation,
+            section="relational",
+            expected_version=formulation.section_version("relational"),
+            values={f"ccrt_{part}": getattr(review, f"ccrt_{part}") for part in CCRT_PARTS},
+        )
     by_lineage = {e.objective.lineage: e.status for e in review.entries.select_related("objective")}
     for objective in Objective.objects.filter(goal__plan=amendment):
         status = by_lineage.get(objective.lineage)

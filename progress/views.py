@@ -14,21 +14,27 @@ from plans.selectors import plan_queryset
 from progress import charts, measures, services
 from progress.forms import MeasureForm, ReviewForm
 from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
+from progress.selectors import review_evidence
 
 
-def _review_form(user, review: ProgressReview, data=None) -> ReviewForm:
-    plan = review.plan
-    objectives = list(
+def _objectives(plan: TreatmentPlan) -> list[Objective]:
+    return list(
         Objective.objects.current()
         .filter(goal__plan=plan, goal__removed_at__isnull=True)
         .select_related("goal", "bound_measure")
         .order_by("goal__order", "goal__pk", "order", "pk")
     )
+
+
+def _review_form(user, review: ProgressReview, objectives: list[Objective], data=None) -> ReviewForm:
+    plan = review.plan
     scores = services.scores_for(user, plan.client_id)
     today = plan.client.practice.today()
     achievements = {o.pk: measures.achievement(o, scores, today) for o in objectives}
     available = list(MeasureDefinition.objects.available_to(plan.client.practice_id))
-    form = ReviewForm(data, objectives=objectives, achievements=achievements, measures=available)
+    formulation = plan.formulation
+    ccrt = {part: getattr(formulation, f"ccrt_{part}") for part in services.CCRT_PARTS}
+    form = ReviewForm(data, objectives=objectives, achievements=achievements, measures=available, ccrt=ccrt)
     form.achievements = {pk: measures.ACHIEVEMENT_LABELS.get(a) for pk, a in achievements.items() if a}
     return form
 
@@ -37,13 +43,15 @@ def _review_form(user, review: ProgressReview, data=None) -> ReviewForm:
 @once_per_form
 def review_complete(request, pk: int):
     review = get_object_or_404(
-        ProgressReview.objects.visible_to(request.user).select_related("plan__client__practice"), pk=pk
+        ProgressReview.objects.visible_to(request.user).select_related("plan__client__practice", "plan__formulation"),
+        pk=pk,
     )
     get_editable_or_403(TreatmentPlan.objects.all(), request.user, pk=review.plan_id)
     if not review.is_open:
         messages.info(request, f"This review is {review.get_status_display().lower()}.")
         return redirect("plans:detail", pk=review.plan_id)
-    form = _review_form(request.user, review, request.POST or None)
+    objectives = _objectives(review.plan)
+    form = _review_form(request.user, review, objectives, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             _, amendment = services.complete_review(actor=request.user, review=review, record=form.review_record())
@@ -55,7 +63,10 @@ def review_complete(request, pk: int):
                 return redirect("plans:detail", pk=amendment.pk)
             messages.success(request, "Review completed. The next review date has moved on.")
             return redirect(f"/plans/{review.plan_id}/#reviews")
-    return render(request, "progress/review_form.html", {"review": review, "plan": review.plan, "form": form})
+    # The notes since the last review, in view beside the inputs; none of it fills a rating.
+    evidence = review_evidence(review.plan, objectives=objectives, user=request.user)
+    context = {"review": review, "plan": review.plan, "form": form, "evidence": evidence}
+    return render(request, "progress/review_form.html", context)
 
 
 @login_required

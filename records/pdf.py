@@ -24,7 +24,7 @@ from plans.models import Signature, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
 from progress import charts, measures
 from progress.models import ProgressReview
-from progress.selectors import load_progress
+from progress.selectors import load_progress, review_evidence
 
 
 class Audience(enum.StrEnum):
@@ -81,7 +81,7 @@ def _url_fetcher():
     return URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
 
 
-def plan_context(plan: TreatmentPlan, *, audience: str, reader=None) -> dict:
+def plan_context(plan: TreatmentPlan, *, audience: str, reader=None, summary: bool = False) -> dict:
     practice = plan.client.practice
     today = practice.today()
     # Checked against the database as it is now, so a record printed from content that no
@@ -95,6 +95,12 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None) -> dict:
             svg = charts.measure_chart(definition, [(s.recorded_on, s.total) for s in scores])
             chart_uris.append((definition, scores, _data_uri(svg)))
     signatures = [check.signature for check in verification.checks]
+    # The optional progress summary: the signed notes since the last review (never process notes,
+    # which live behind their own door, nor the formulation's countertransference). Not in the
+    # client's version, which is the plan in plain words.
+    evidence = None
+    if summary and audience != Audience.CLIENT:
+        evidence = review_evidence(plan, objectives=page.objectives)
     now = timezone.localtime(timezone.now(), practice.tzinfo)
     return {
         "plan": plan,
@@ -103,6 +109,7 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None) -> dict:
         "page": page,
         "progress": progress,
         "charts": chart_uris,
+        "evidence": evidence,
         "verification": verification,
         # A submitted version prints the chart number it was signed with (plans/lifecycle/quotes.py).
         "chart_number": quotes.chart_number(plan),
@@ -122,7 +129,7 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None) -> dict:
     }
 
 
-def render_html(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None) -> str:
+def render_html(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None, summary: bool = False) -> str:
     """The PDF's HTML for `audience`. The supervision copy is made only for a `reader` the policy
     lets have it (PermissionDenied otherwise), whoever calls, and names them on its first page."""
     if audience not in AUDIENCES:
@@ -132,7 +139,7 @@ def render_html(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reade
     template = "records/pdf/client_plan.html" if audience == Audience.CLIENT else "records/pdf/plan.html"
     # Times print in the practice's timezone, whichever process renders (web or worker).
     with timezone.override(plan.client.practice.tzinfo):
-        return render_to_string(template, plan_context(plan, audience=audience, reader=reader))
+        return render_to_string(template, plan_context(plan, audience=audience, reader=reader, summary=summary))
 
 
 @dataclass
@@ -154,9 +161,12 @@ def html_to_pdf(html: str) -> tuple[bytes, int]:
     return document.write_pdf(), len(document.pages)
 
 
-def render_pdf(plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None) -> RenderedPdf:
-    """The PDF for `audience`; `reader` is who it is made for (needed for the supervision copy)."""
-    content, pages = html_to_pdf(render_html(plan, audience=audience, reader=reader))
+def render_pdf(
+    plan: TreatmentPlan, *, audience: str = Audience.CLINICAL, reader=None, summary: bool = False
+) -> RenderedPdf:
+    """The PDF for `audience`; `reader` is who it is made for (needed for the supervision copy);
+    `summary` adds the progress summary from the notes since the last review."""
+    content, pages = html_to_pdf(render_html(plan, audience=audience, reader=reader, summary=summary))
     suffix = "" if audience == Audience.CLINICAL else f"-{audience}"
     # Named by the client's chart number now, which is unique in the practice (a signed version's
     # own chart number, printed inside, may since have been given to someone else).

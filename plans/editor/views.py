@@ -1,6 +1,8 @@
 """The plan editor: one page, with goals, objectives, interventions and the
 formulation edited inline through htmx. Every write goes through services."""
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -22,7 +24,7 @@ from core.params import choice_param, int_param
 from formulation.forms import section_forms
 from formulation.private import fields_hidden_from
 from formulation.views import PlanPage
-from plans import page_parts
+from plans import page_parts, thread_flags
 from plans.editor import services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.editor.smart import check_objective
@@ -75,11 +77,14 @@ def _page_context(
     if writable is None:
         writable = can_edit(request.user, plan)
     editable = plan.is_editable and writable
+    page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
     return {
         "plan": plan,
-        "page": load_plan_page(plan, today=_today(plan), content_hash=content_hash),
+        "page": page,
         "can_edit": editable,
         "goal_form": _item_form("goal", plan) if editable else None,
+        # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
+        "thread_flags": thread_flags.collect(plan, page.objectives),
     }
 
 
@@ -159,6 +164,8 @@ def plan_detail(request, pk: int):
         # just now), a comment or the day changes (nobody can edit it), so the rendered fragment is
         # cached with the page.
         key = locked_page_key(plan, _today(plan), content_hash=verification.current_hash) + ":html"
+        # The flags change with the sessions recorded, not with the version's content.
+        key += ":" + hashlib.sha256(thread_flags.cache_stamp(context["thread_flags"]).encode()).hexdigest()
         context["structure_html"] = cache.get(key)
         if context["structure_html"] is None:
             context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)

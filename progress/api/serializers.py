@@ -6,7 +6,7 @@ from clients.models import Client
 from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from plans.api.serializers import CatalogueRelated, VisibleRelated
 from plans.models import MeasureDefinition, Objective, TreatmentPlan
-from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
+from progress.models import CcrtJudgement, MeasureScore, ObjectiveProgress, ProgressReview
 
 
 class ObjectiveProgressSerializer(OutputSerializer):
@@ -35,6 +35,10 @@ class ProgressReviewSerializer(OutputSerializer):
             "alliance_note",
             "summary",
             "decision",
+            "ccrt_judgement",
+            "ccrt_wish",
+            "ccrt_response_of_other",
+            "ccrt_response_of_self",
             "entries",
             "created_at",
         ]
@@ -70,6 +74,17 @@ class ReviewCompleteSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=8000, required=False, allow_blank=True, default="")
     decision = serializers.ChoiceField(choices=ProgressReview.Decision.choices)
     discharge_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    ccrt_judgement = serializers.ChoiceField(
+        choices=CcrtJudgement.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="confirmed (the plan's CCRT as it stands), edited (give the components below; carried into the "
+        "amendment when the decision is 'revise'), or empty when the CCRT was not reviewed.",
+    )
+    ccrt_wish = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    ccrt_response_of_other = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    ccrt_response_of_self = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 class ReviewCompletedSerializer(serializers.Serializer):

@@ -64,6 +64,12 @@ class ProgressReviewViewSet(mixins.ListModelMixin, ScopedViewSet):
             summary=values["summary"],
             decision=values["decision"],
             discharge_reason=values["discharge_reason"],
+            ccrt=services.CcrtInput(
+                values["ccrt_judgement"],
+                **{part: values[f"ccrt_{part}"] for part in services.CCRT_PARTS},
+            )
+            if values["ccrt_judgement"]
+            else None,
         )
         review, amendment = services.complete_review(actor=request.user, review=review, record=record)
         review = self.base_queryset().get(pk=review.pk)

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from plans.api.views import PlanViewSet
 from plans.models import TreatmentPlan
 from records import fhir, pdf
-from records.pdf_views import audience_of, pdf_response
+from records.pdf_views import audience_of, pdf_response, summary_of
 
 
 class PDFRenderer(renderers.BaseRenderer):
@@ -50,7 +50,15 @@ class PlanRecordsViewSet(PlanViewSet):
                 description="clinical (the record), client (the plain-language summary) or supervision (the "
                 "record with the clinician's countertransference, marked on every page as not part of the record; "
                 "only for the plan's author and the author's current supervisors, 403 for other readers).",
-            )
+            ),
+            OpenApiParameter(
+                "summary",
+                bool,
+                default=False,
+                description="true adds the progress summary since the last review (sessions by attendance, "
+                "the objectives' evidence, drifting objectives, the defensive-functioning trend) from the signed "
+                "notes; never process notes or the countertransference. Not in the client version.",
+            ),
         ],
         responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF.")},
     )
@@ -60,8 +68,12 @@ class PlanRecordsViewSet(PlanViewSet):
         if value not in pdf.AUDIENCES:
             raise ValidationError({"audience": ["Choose clinical, client or supervision."]})
         audience = audience_of(request, value)
+        try:
+            summary = summary_of(request, request.query_params.get("summary"))
+        except ValueError:
+            raise ValidationError({"summary": ["Use true or false."]}) from None
         plan = self.get_object()
-        return pdf_response(pdf.render_pdf(plan, audience=audience, reader=request.user))
+        return pdf_response(pdf.render_pdf(plan, audience=audience, reader=request.user, summary=summary))
 
     @extend_schema(
         summary="The plan as a FHIR R4 Bundle (collection)",

@@ -54,3 +54,44 @@ def full_note(session):
         "what_happened": "Spoke of the holiday break.",
         "plan_for_next_time": "Return to the break.",
     }
+
+
+def held(actor, client, service_type, date, *, sign=True, **note):
+    """An attended session on `date` with a note of `note`'s parts, signed unless `sign` is False."""
+    session = record(actor, client, service_type, date=date)
+    written = services.save_note(actor=actor, session=session, **note)
+    if sign:
+        services.sign_note(actor=actor, note=written)
+    return session
+
+
+def weekly_history(actor, client, service_type, weeks: int, *, start=dt.date(2026, 11, 3)):
+    """`weeks` weekly sessions, each with a signed note touching the plan's first objective, two
+    defenses and an episode, and every fifth a no-show: a history of any length for query counts."""
+    from formulation.models import DefenseMechanism
+    from plans.models import Objective
+
+    objective = Objective.objects.filter(goal__plan=services.plan_in_force(client)).order_by("pk").first()
+    denial = DefenseMechanism.objects.get(name="Denial", practice=None)
+    humour = DefenseMechanism.objects.get(name="Humour", practice=None)
+    for week in range(weeks):
+        date = start + dt.timedelta(weeks=week)
+        if week % 5 == 4:
+            record(actor, client, service_type, date=date, attendance="no_show", reason="Did not come.")
+            continue
+        held(
+            actor,
+            client,
+            service_type,
+            date,
+            objectives=[{"objective": objective, "evidence": f"Week {week}", "movement": "some_movement"}],
+            defenses=[{"mechanism": denial, "count": 2}, {"mechanism": humour, "count": week % 3 + 1}],
+            episodes=[
+                {
+                    "other": "partner",
+                    "wish": "to be seen",
+                    "response_of_other": "looks away",
+                    "response_of_self": "I sulk",
+                }
+            ],
+        )
