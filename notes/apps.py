@@ -11,8 +11,10 @@ class NotesConfig(AppConfig):
         # Imported here: the guards read the models, which Django allows only once the registry is ready.
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from notes import guards
+        from notes import guards, page_parts
 
         # SQLite only: drop the signed-note triggers around migrations (see notes/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="notes.guards.before")
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="notes.guards.after")
+        # clients and plans sit below notes and never import it: notes tells their pages what to show.
+        page_parts.register()
