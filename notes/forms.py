@@ -50,7 +50,11 @@ class SessionForm(forms.Form):
 
     def __init__(self, *args, practice_id: int, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["service_type"].queryset = ServiceType.objects.available_to(practice_id)
+        available = ServiceType.objects.available_to(practice_id)
+        self.fields["service_type"].queryset = available
+        # Most sessions are individual ones; intake comes first in the list but happens once.
+        if not self.is_bound and "service_type" not in self.initial:
+            self.initial["service_type"] = available.filter(code="individual").values_list("pk", flat=True).first()
 
     def clean(self):
         data = super().clean()

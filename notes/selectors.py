@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
+from formulation.models import CoreConflict, DefenseMechanism
 from notes.models import ProgressNote, TherapySession
+from plans.models import Intervention, Objective
 
 UNSIGNED_AFTER_HOURS = 72
 
@@ -134,9 +136,6 @@ class NoteChoices:
 
 
 def note_choices(session: TherapySession) -> NoteChoices:
-    from formulation.models import CoreConflict, DefenseMechanism
-    from plans.models import Intervention, Objective
-
     plan_id = session.plan_id
     objectives = list(
         Objective.objects.current()

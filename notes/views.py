@@ -206,7 +206,11 @@ def note_save(request, session_pk: int):
         except ValidationError as exc:
             form.add_service_errors(exc)
     if autosave:
-        return render(request, "includes/save_status.html", _save_status(form, saved, conflict, session))
+        response = render(request, "includes/save_status.html", _save_status(form, saved, conflict, session))
+        if saved is not None:
+            # The whole form was valid, so the errors an earlier save showed on it no longer hold (app.js).
+            response["HX-Trigger"] = "psyplan:saved-clean"
+        return response
     if saved is not None:
         return _panel(request, session, saved_at=timezone.now())
     return _panel(request, session, form=form, conflict=conflict, conflict_fields=_theirs(conflict), status=200)

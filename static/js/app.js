@@ -90,8 +90,21 @@
       const template = document.querySelector(adder.dataset.rowTemplate);
       if (!container || !template) return;
       const index = container.children.length;
-      const html = template.innerHTML.split("__i__").join(String(index)).split("__n__").join(String(index + 1));
-      container.insertAdjacentHTML("beforeend", html);
+      const fill = function (text) {
+        return text.split("__i__").join(String(index)).split("__n__").join(String(index + 1));
+      };
+      // A copy of the template's nodes with the placeholders filled in: no HTML is parsed from strings.
+      const row = template.content.cloneNode(true);
+      row.querySelectorAll("*").forEach(function (el) {
+        for (const attribute of Array.from(el.attributes)) {
+          if (attribute.value.indexOf("__") !== -1) el.setAttribute(attribute.name, fill(attribute.value));
+        }
+      });
+      const walker = document.createTreeWalker(row, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        if (walker.currentNode.nodeValue.indexOf("__") !== -1) walker.currentNode.nodeValue = fill(walker.currentNode.nodeValue);
+      }
+      container.appendChild(row);
       const first = container.lastElementChild && container.lastElementChild.querySelector("select, input");
       if (first) first.focus();
       return;
@@ -101,5 +114,13 @@
       const target = document.querySelector(clearer.dataset.clear);
       if (target) target.replaceChildren();
     }
+  });
+
+  // An autosave of the whole form went through: what an earlier save marked wrong is right now.
+  document.addEventListener("psyplan:saved-clean", function (event) {
+    const form = event.target.closest("form");
+    if (!form) return;
+    form.querySelectorAll(".error-summary, .errors").forEach(function (el) { el.remove(); });
+    form.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
   });
 })();
