@@ -61,7 +61,7 @@ def risk_flags(user: User):
 class NoteState(models.TextChoices):
     """Where a session's note stands, as the session history shows it."""
 
-    NOT_NEEDED = "not_needed", "No note (did not take place)"
+    NOT_NEEDED = "not_needed", "No note needed"
     NONE = "none", "None yet"
     DRAFT = "draft", "Draft"
     OVERDUE = "overdue", f"Unsigned > {UNSIGNED_AFTER_HOURS} h"

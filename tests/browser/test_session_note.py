@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from notes.models import ProgressNote, ServiceType, TherapySession
 from plans.lifecycle import transitions
-from tests.browser.conftest import WIDTHS, check_a11y, sideways_overflow
+from tests.browser.conftest import WIDTHS, check_a11y, cramped_cards, sideways_overflow
 from tests.factories import make_plan
 from tests.notes.builders import record
 
@@ -22,6 +22,7 @@ def _look(page, screenshots, name: str) -> None:
         page.set_viewport_size({"width": width, "height": height})
         page.screenshot(path=str(screenshots / f"{name}-{label}.png"), full_page=True)
         assert sideways_overflow(page) == [], f"{name} at {width} px"
+        assert cramped_cards(page) == [], f"{name} at {width} px"
         check_a11y(page, f"{name} at {width} px")
     page.set_viewport_size({"width": 1366, "height": 900})
 
@@ -105,3 +106,11 @@ def test_a_session_and_its_note_are_recorded_and_signed_from_the_client_page_wit
 
     page.goto(f"/clients/{own_client.pk}/")
     _look(page, screenshots, "client-sessions")
+
+    # The private process notes, from the client page: labelled private, not part of the record.
+    page.get_by_role("link", name="Private notes").click()
+    expect(page.get_by_text("They are not part of the clinical record")).to_be_visible()
+    page.get_by_label("Private process note").fill("Sleepy in the room: my boredom, or hers?")
+    page.get_by_role("button", name="Save private note").click()
+    expect(page.get_by_text("Private note saved.")).to_be_visible()
+    _look(page, screenshots, "process-note")

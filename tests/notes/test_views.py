@@ -81,7 +81,7 @@ def test_the_client_page_shows_the_session_history_newest_first_in_the_practices
     soup = BeautifulSoup(html, "html.parser")
     rows = soup.select("#session-history tbody tr")
     assert [r.th.get_text(strip=True) for r in rows] == ["2026-11-17 09:30", "2026-11-03 09:30"]
-    assert "No-show" in rows[0].get_text() and "No note (did not take place)" in rows[0].get_text()
+    assert "No-show" in rows[0].get_text() and "No note needed" in rows[0].get_text()
     assert "Unsigned > 72 h" in rows[1].get_text()
     assert soup.find("button", string="Record session") is not None
 
