@@ -90,6 +90,7 @@ def _panel_context(request, session: TherapySession, *, form=None, addendum_form
         "state": selectors.note_state(session, note, now=timezone.now()),
         # "Save mine over theirs" saves as an autosave does: the answer updates the version and status only.
         "save_url": reverse("notes:note_save", args=[session.pk]) + "?autosave=1",
+        "process_notes_url": reverse("notes:process_notes", args=[session.client_id]) if writable else None,
         **extra,
     }
     if writable and session.took_place and (note is None or note.is_editable):
@@ -100,7 +101,11 @@ def _panel_context(request, session: TherapySession, *, form=None, addendum_form
 
 
 def _panel(request, session: TherapySession, *, status: int = 200, history: bool = False, **extra):
+    """The session's panel, swapped in place through htmx; without htmx (no script) the whole
+    session page, so the form still works."""
     context = _panel_context(request, session, **extra)
+    if not request.htmx:
+        return render(request, "notes/session_detail.html", context, status=status)
     if history:
         context["history"] = _history_context(request.user, session.client)
     return render(request, "notes/_session_panel.html", context, status=status)
@@ -161,11 +166,7 @@ def errors_on(form, exc: ValidationError) -> None:
 @login_required
 def session_detail(request, session_pk: int):
     session = get_visible_or_404(_sessions(), request.user, pk=session_pk)
-    context = _panel_context(request, session)
-    context["process_notes_url"] = (
-        reverse("notes:process_notes", args=[session.client_id]) if context["can_write"] else None
-    )
-    return render(request, "notes/session_detail.html", context)
+    return render(request, "notes/session_detail.html", _panel_context(request, session))
 
 
 def _writable_session(request, session_pk: int) -> TherapySession:

@@ -495,3 +495,14 @@ def test_withdrawing_takes_the_note_out_of_view(clinician, private_note, login):
     web = login(clinician)
     assert web.post(f"/clients/process-notes/{private_note.pk}/withdraw/").status_code == 302
     assert web.get(f"/clients/process-notes/{private_note.pk}/").status_code == 404
+
+
+def test_without_htmx_the_note_form_posts_to_the_whole_session_page(clinician, session, login):
+    """No script: the same form saves and answers with the session page, errors on their fields."""
+    web = login(clinician)
+    saved = web.post(f"/clients/sessions/{session.pk}/note/", _note_post(session))
+    assert saved.status_code == 200 and "<html" in saved.content.decode()
+    assert ProgressNote.objects.get().what_happened == "Spoke of the holiday break."
+    bad = web.post(f"/clients/sessions/{session.pk}/note/", _note_post(session, **{"note-risk": "high"}))
+    assert "<html" in bad.content.decode()
+    assert BeautifulSoup(bad.content, "html.parser").select_one("#id_note-safety_plan_errors") is not None
