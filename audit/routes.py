@@ -93,6 +93,8 @@ TYPE_MODELS = {
     "conflict": "formulation.CoreConflict",
     "defense": "formulation.DefenseObservation",
     "progress_review": "progress.ProgressReview",
+    # Not Django's own sessions.Session: the notes app's therapy session, with its caseload door.
+    "session": "notes.TherapySession",
     "bulk_export": "records.BulkExport",
     "session": "notes.TherapySession",
 }

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
-from clients import services
+from clients import page_parts, services
 from clients.forms import ClientForm, PresentingProblemForm
 from clients.models import Client
 from core.errors import StaleEditError
@@ -38,6 +38,7 @@ def client_list(request):
 @login_required
 def client_detail(request, pk: int):
     client = get_visible_or_404(Client.objects.select_related("primary_clinician", "practice"), request.user, pk=pk)
+    editable = can_edit(request.user, client)
     return render(
         request,
         "clients/client_detail.html",
@@ -48,7 +49,9 @@ def client_detail(request, pk: int):
             "plans": client.plans.visible_to(request.user)
             .select_related("author")
             .order_by("-version_number", "-created_at"),
-            "can_edit": can_edit(request.user, client),
+            "can_edit": editable,
+            # The sections apps above clients add (notes: the session history).
+            **page_parts.fill(page_parts.CLIENT_DETAIL, user=request.user, client=client, can_edit=editable),
         },
     )
 

@@ -28,6 +28,8 @@ urlpatterns = [
     path("accounts/audit/", include("audit.urls")),
     path("accounts/", include("accounts.urls")),
     path("clients/", include((client_routes, client_urls.app_name))),
+    # Sessions and their notes are reached from the client page, so their routes sit under /clients/.
+    path("clients/", include("notes.urls")),
     # The formulation is edited on the plan page, so its editor's routes sit under /plans/ too.
     path("plans/", include("formulation.urls")),
     # Progress reviews and records keep the /plans/ paths they had inside the plans app.

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts import policy
 from clients.models import Client
 from config.celery import app as celery_app
+from notes import selectors as note_selectors
 from progress.models import ProgressReview
 
 
@@ -47,6 +48,14 @@ def home(request):
                 .select_related("plan__client")
                 .order_by("due_date")[:20]
             )
+        if roles.clinician:
+            # Capped and joined, so the page costs the same however many sessions there are.
+            context["unsigned_notes"] = note_selectors.notes_unsigned_after(user)[:20]
+        if roles.clinician or roles.supervisor:
+            # Their own notes' flags, and as a supervisor their supervisees' (notes.selectors.risk_flags).
+            context["risk_flags"] = note_selectors.risk_flags(user).select_related("session__service_type", "author")[
+                :20
+            ]
         if roles.practice_admin:
             context["staff_count"] = policy.manageable_memberships(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()

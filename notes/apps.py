@@ -11,7 +11,7 @@ class NotesConfig(AppConfig):
         # Imported here: the guards read the models, which Django allows only once the registry is ready.
         from django.db.models.signals import post_migrate, pre_migrate
 
-        from notes import guards, plan_flags
+        from notes import guards, page_parts, plan_flags
         from notes.api import etags
 
         # SQLite only: drop the signed-note triggers around migrations (see notes/guards.py).
@@ -19,5 +19,7 @@ class NotesConfig(AppConfig):
         post_migrate.connect(guards.after_migrate, sender=self, dispatch_uid="notes.guards.after")
         # The API layer (core.api) sits below the apps: notes tells it its ETags.
         etags.register()
-        # plans sits below notes: notes tells its golden thread which objectives drift.
+        # clients and plans sit below notes and never import it: notes tells their pages what to show,
+        # and the golden thread which objectives drift.
+        page_parts.register()
         plan_flags.register()

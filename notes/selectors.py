@@ -1,13 +1,17 @@
 """The reads of sessions and notes that pages, the dashboard and tasks share."""
 
 import datetime as dt
+from dataclasses import dataclass
 
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
+from formulation.models import CoreConflict, DefenseMechanism
 from notes.models import ProgressNote, TherapySession
+from plans.models import Intervention, Objective
 
 UNSIGNED_AFTER_HOURS = 72
 
@@ -48,4 +52,108 @@ def risk_flags(user: User):
         .filter(Q(author=user) | Q(author_id__in=policy.supervisee_ids(user)))
         .select_related("session__client")
         .order_by("-session__starts_at", "-pk")
+    )
+
+
+# --- The pages' reads ---------------------------------------------------------------
+
+
+class NoteState(models.TextChoices):
+    """Where a session's note stands, as the session history shows it."""
+
+    NOT_NEEDED = "not_needed", "No note needed"
+    NONE = "none", "None yet"
+    DRAFT = "draft", "Draft"
+    OVERDUE = "overdue", f"Unsigned > {UNSIGNED_AFTER_HOURS} h"
+    SIGNED = "signed", "Signed"
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: TherapySession
+    note: ProgressNote | None
+    state: NoteState
+
+    @property
+    def risk_flagged(self) -> bool:
+        return self.note is not None and self.note.risk_flagged
+
+
+def note_state(session: TherapySession, note: ProgressNote | None, *, now: dt.datetime) -> NoteState:
+    if not session.took_place:
+        return NoteState.NOT_NEEDED
+    if note is not None and note.is_signed:
+        return NoteState.SIGNED
+    if session.starts_at < now - dt.timedelta(hours=UNSIGNED_AFTER_HOURS):
+        return NoteState.OVERDUE
+    return NoteState.DRAFT if note is not None else NoteState.NONE
+
+
+def _note_of(session: TherapySession) -> ProgressNote | None:
+    try:
+        return session.note
+    except ProgressNote.DoesNotExist:
+        return None
+
+
+def session_rows(sessions, *, now: dt.datetime | None = None) -> list[SessionRow]:
+    """Rows for a session table; `sessions` must select_related("note") so the table costs one query."""
+    now = now or timezone.now()
+    rows = []
+    for session in sessions:
+        note = _note_of(session)
+        rows.append(SessionRow(session=session, note=note, state=note_state(session, note, now=now)))
+    return rows
+
+
+def client_sessions(user: User, client_id: int):
+    """A client's sessions the user may see, newest first, with what a history row shows."""
+    return (
+        TherapySession.objects.visible_to(user)
+        .filter(client_id=client_id)
+        .select_related("note", "service_type")
+        .order_by("-starts_at", "-pk")
+    )
+
+
+def plan_sessions_since(user: User, plan, *, limit: int = 5):
+    """The last sessions of the plan's client since the plan took effect (its start date)."""
+    sessions = client_sessions(user, plan.client_id)
+    if plan.start_date:
+        sessions = sessions.filter(starts_at__date__gte=plan.start_date)
+    return sessions[:limit]
+
+
+@dataclass(frozen=True)
+class NoteChoices:
+    """What a session's note may choose from: the current items of its plan version, and the DMRS
+    catalogue grouped by level (most adaptive first)."""
+
+    objectives: list
+    interventions: list
+    conflicts: list
+    defense_levels: list[tuple[str, list]]
+
+
+def note_choices(session: TherapySession) -> NoteChoices:
+    plan_id = session.plan_id
+    objectives = list(
+        Objective.objects.current()
+        .filter(goal__plan_id=plan_id, goal__removed_at__isnull=True)
+        .select_related("goal")
+        .order_by("goal__order", "order", "pk")
+    )
+    interventions = list(Intervention.objects.current().filter(plan_id=plan_id).select_related("technique"))
+    conflicts = list(
+        CoreConflict.objects.current().filter(formulation__plan_id=plan_id).select_related("conflict_type")
+    )
+    levels: dict[int, list] = {}
+    for mechanism in DefenseMechanism.objects.available_to(session.client.practice_id).order_by("-level", "name"):
+        levels.setdefault(mechanism.level, []).append(mechanism)
+    labels = dict(DefenseMechanism.Level.choices)
+    return NoteChoices(
+        objectives=objectives,
+        interventions=interventions,
+        conflicts=conflicts,
+        defense_levels=[(labels.get(level, str(level)), items) for level, items in levels.items()],
     )

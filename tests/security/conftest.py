@@ -17,6 +17,8 @@ CANARIES = {
     "countertransference": "canary-countertransference-6120 pull to rescue",
     "goal": "canary-goal-9034",
     "comment": "canary-comment-4417",
+    "session_note": "canary-session-note-8823 spoke of the break",
+    "process_note": "canary-process-note-7140 my boredom in the room",
 }
 
 
@@ -29,6 +31,37 @@ class Hidden:
     @property
     def all_ids(self) -> set[int]:
         return set().union(*self.ids.values())
+
+
+def _sessions(clinician, supervisor, client) -> dict[str, set[int]]:
+    """A session whose note carries a canary, signed, with an addendum; one not attended; and a
+    private process note carrying one, shared with the clinician's supervisor."""
+    import datetime as dt
+
+    from notes import services
+    from notes.models import ProgressNote, ServiceType
+
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    values = {"start_time": dt.time(9, 30), "duration_minutes": 50, "service_type": individual}
+    session = services.record_session(actor=clinician, client=client, date=dt.date(2026, 11, 10), **values)
+    services.save_note(actor=clinician, session=session, what_happened=CANARIES["session_note"])
+    note = ProgressNote.objects.get(session=session)
+    services.sign_note(actor=clinician, note=note)
+    addendum = services.add_addendum(actor=clinician, note=note, text=CANARIES["session_note"])
+    missed = services.record_session(
+        actor=clinician, client=client, date=dt.date(2026, 11, 17), attendance="no_show", reason="No word.", **values
+    )
+    private = services.write_process_note(
+        actor=clinician, client=client, text=CANARIES["process_note"], session=session
+    )
+    share = services.share_process_note(actor=clinician, note=private, supervisor=supervisor)
+    return {
+        "session": {session.pk, missed.pk},
+        "note": {note.pk},
+        "addendum": {addendum.pk},
+        "process_note": {private.pk},
+        "share": {share.pk},
+    }
 
 
 @pytest.fixture
@@ -91,5 +124,6 @@ def canary_records(clinician, supervisor) -> Hidden:
         "membership": {Membership.objects.get(user=clinician).pk},
         "user": {clinician.pk},
     }
+    ids |= _sessions(clinician, supervisor, client)
     assert TreatmentPlan.objects.filter(client=client).count() == 2
     return Hidden(client=client, plans=plans, ids=ids)

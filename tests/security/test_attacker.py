@@ -149,7 +149,7 @@ def test_an_attacker_walking_every_route_with_hidden_ids_gets_no_data(
     assert leaks == []
     assert web.get("/").status_code == 200, "the attacker stayed signed in for the whole walk"
     assert statuses.get(404, 0) > 0
-    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "formulation", "plans")}
+    clinical = {r.name for r in routes if r.name.split(":")[0] in ("clients", "formulation", "plans", "notes")}
     assert clinical <= exercised, f"clinical routes not walked: {sorted(clinical - exercised)}"
 
 
@@ -183,7 +183,8 @@ def test_the_practice_admin_reading_every_route_never_sees_the_countertransferen
     canary_records, admin, clinician, login
 ):
     """The admin reads every record of the practice, so the walk over every route (GET, with the
-    records' ids, the PDF's every audience) finds the other canaries; never the countertransference."""
+    records' ids, the PDF's every audience) finds the other canaries; never the countertransference
+    nor a private process note."""
     web = login(admin)
     private = CANARIES["countertransference"].lower()
     seen, leaks, probed = set(), [], 0
@@ -202,11 +203,11 @@ def test_the_practice_admin_reading_every_route_never_sees_the_countertransferen
                 probed += 1
                 body = _body(response).lower()
                 seen |= {name for name, c in CANARIES.items() if c.lower() in body}
-                if private in body:
+                if private in body or CANARIES["process_note"].lower() in body:
                     leaks.append(f"GET {url}{query} ({route.name}) -> {response.status_code}")
     print(f"\nadmin: {probed} requests, canaries seen {sorted(seen)}")
     assert leaks == []
-    assert {"given_name", "narrative", "goal"} <= seen, "the admin's walk reached the records"
+    assert {"given_name", "narrative", "goal", "session_note"} <= seen, "the admin's walk reached the records"
 
 
 def test_the_walk_sees_every_named_route_of_the_resolver():
@@ -222,6 +223,10 @@ def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_
     plan_page = web.get(f"/plans/{canary_records.plans[0].pk}/").content.decode()
     assert CANARIES["narrative"] in plan_page and CANARIES["goal"] in plan_page
     assert CANARIES["countertransference"] in plan_page
+    session = web.get(f"/clients/sessions/{min(canary_records.ids['session'])}/").content.decode()
+    assert CANARIES["session_note"] in session
+    private = web.get(f"/clients/process-notes/{min(canary_records.ids['process_note'])}/").content.decode()
+    assert CANARIES["process_note"] in private
     copy = web.get(f"/plans/{canary_records.plans[0].pk}/pdf/?audience=supervision")
     assert CANARIES["countertransference"] in _body(copy)
 

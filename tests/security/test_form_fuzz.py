@@ -99,6 +99,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         items=[1] * 9,
     )
     enroll(colleague)  # two-factor by choice, so it may be switched off
+    sessions = _sessions_of(clinician, supervisor, active.client)
     goal = draft.goals.get()
     items = {
         "goal": goal.pk,
@@ -123,6 +124,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         "colleague_membership": colleague.membership.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(colleague.pk)),
         "reset_token": default_token_generator.make_token(colleague),
+        **sessions,
     }
     users = {
         "clinician": clinician,
@@ -134,6 +136,29 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         "colleague": colleague,
     }
     return World(users, ids)
+
+
+def _sessions_of(clinician, supervisor, client) -> dict:
+    """A session with a draft note, one signed, and a private note shared with the supervisor."""
+    from notes import services as notes
+    from notes.models import ProgressNote, ServiceType
+
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    values = {"start_time": dt.time(9, 30), "duration_minutes": 50, "service_type": individual}
+    draft = notes.record_session(actor=clinician, client=client, date=dt.date(2026, 11, 10), **values)
+    notes.save_note(actor=clinician, session=draft, what_happened="Draft text.")
+    signed = notes.record_session(actor=clinician, client=client, date=dt.date(2026, 11, 3), **values)
+    notes.save_note(actor=clinician, session=signed, what_happened="Signed text.")
+    notes.sign_note(actor=clinician, note=ProgressNote.objects.get(session=signed))
+    private = notes.write_process_note(actor=clinician, client=client, text="Private fuzz.")
+    share = notes.share_process_note(actor=clinician, note=private, supervisor=supervisor)
+    return {
+        "session_client": client.pk,
+        "session": draft.pk,
+        "signed_session": signed.pk,
+        "process_note": private.pk,
+        "share": share.pk,
+    }
 
 
 def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
@@ -204,6 +229,20 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
             lambda: [url(kind=k) for k in ("technique", "defense", "conflict", "measure")],
         ),
         "plans:template_set_active": ("admin", lambda: [url(pk=i["template"])]),
+        "notes:session_list": ("clinician", lambda: [url(client_pk=i["session_client"])]),
+        "notes:session_record": ("clinician", lambda: [url(client_pk=i["session_client"])]),
+        "notes:session_detail": (
+            "clinician",
+            lambda: [url(session_pk=i["session"]), url(session_pk=i["signed_session"])],
+        ),
+        "notes:note_save": ("clinician", lambda: [url(session_pk=i["session"])]),
+        "notes:note_sign": ("clinician", lambda: [url(session_pk=i["session"])]),
+        "notes:note_addendum": ("clinician", lambda: [url(session_pk=i["signed_session"])]),
+        "notes:process_notes": ("clinician", lambda: [url(client_pk=i["session_client"])]),
+        "notes:process_note": ("clinician", lambda: [url(process_note_pk=i["process_note"])]),
+        "notes:process_note_share": ("clinician", lambda: [url(process_note_pk=i["process_note"])]),
+        "notes:process_note_withdraw": ("clinician", lambda: [url(process_note_pk=i["process_note"])]),
+        "notes:process_note_revoke": ("clinician", lambda: [url(share_pk=i["share"])]),
         "records:export_detail": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_retry": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_download": ("admin", lambda: [url(pk=i["export"])]),
