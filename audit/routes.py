@@ -96,7 +96,6 @@ TYPE_MODELS = {
     # Not Django's own sessions.Session: the notes app's therapy session, with its caseload door.
     "session": "notes.TherapySession",
     "bulk_export": "records.BulkExport",
-    "session": "notes.TherapySession",
 }
 
 

@@ -67,6 +67,12 @@ class SessionForm(forms.Form):
         return data
 
 
+class SessionEditForm(SessionForm):
+    """The session as recorded, changed while its note is not signed; the version catches a second tab."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class NoteForm(forms.Form):
     """The note of one attended session: the plan's items to choose from, the DMRS catalogue by
     level, relationship episodes as rows, the risk check and the free text."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:client_pk>/sessions/", views.session_list, name="session_list"),
     path("<int:client_pk>/sessions/record/", views.session_record, name="session_record"),
     path("sessions/<int:session_pk>/", views.session_detail, name="session_detail"),
+    path("sessions/<int:session_pk>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_pk>/note/", views.note_save, name="note_save"),
     path("sessions/<int:session_pk>/sign/", views.note_sign, name="note_sign"),
     path("sessions/<int:session_pk>/addendum/", views.note_addendum, name="note_addendum"),

@@ -24,7 +24,7 @@ from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import int_param
 from notes import selectors, services
-from notes.forms import AddendumForm, NoteForm, ProcessNoteForm, SessionForm, ShareForm
+from notes.forms import AddendumForm, NoteForm, ProcessNoteForm, SessionEditForm, SessionForm, ShareForm
 from notes.models import NoteSignature, ProcessNote, ProcessNoteShare, ProgressNote, TherapySession
 
 HISTORY_ON_CLIENT_PAGE = 10
@@ -174,6 +174,58 @@ def _writable_session(request, session_pk: int) -> TherapySession:
     if session.clinician_id != request.user.pk:
         raise PermissionDenied(services.NOT_YOURS)
     return session
+
+
+def _as_recorded(session: TherapySession) -> dict:
+    local = session.local_starts_at
+    return {
+        "date": local.date(),
+        "start_time": local.time(),
+        "duration_minutes": session.duration_minutes,
+        "modality": session.modality,
+        "attendance": session.attendance,
+        "service_type": session.service_type_id,
+        "reason": session.reason,
+        "version": session.version,
+    }
+
+
+@login_required
+@once_per_form
+def session_edit(request, session_pk: int):
+    """Correct a session as recorded (a wrong date, a no-show entered as attended) while its note is
+    not signed. Once signed, the session is part of the record: corrections are addenda."""
+    session = _writable_session(request, session_pk)
+    note = ProgressNote.objects.filter(session_id=session.pk).first()
+    locked = note is not None and note.is_signed
+    form = SessionEditForm(request.POST or None, practice_id=session.client.practice_id, initial=_as_recorded(session))
+    conflict, status = None, 200
+    if locked:
+        status = 409 if request.method == "POST" else 200
+    elif request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in services.SESSION_CHANGES}
+        try:
+            services.update_session(
+                actor=request.user, session=session, expected_version=form.cleaned_data["version"], changes=changes
+            )
+        except StaleEditError as exc:
+            conflict = exc.current
+            form.add_error(None, exc)
+            status = 409
+        except services.NoteLockedError as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        except ValidationError as exc:
+            errors_on(form, exc)
+        else:
+            messages.success(request, "Session details saved.")
+            return redirect("notes:session_detail", session_pk=session.pk)
+    return render(
+        request,
+        "notes/session_edit.html",
+        {"form": form, "session": session, "conflict": conflict, "locked": locked},
+        status=status,
+    )
 
 
 @login_required

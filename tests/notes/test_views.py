@@ -317,6 +317,7 @@ def test_an_addendum_is_signed_as_written_and_a_resend_adds_no_second(clinician,
 READ_ROUTES = ["/clients/{client}/sessions/", "/clients/sessions/{session}/"]
 WRITE_ROUTES = [
     ("/clients/{client}/sessions/record/", "record"),
+    ("/clients/sessions/{session}/edit/", "edit"),
     ("/clients/sessions/{session}/note/", "note"),
     ("/clients/sessions/{session}/sign/", "note"),
     ("/clients/sessions/{session}/addendum/", "addendum"),
@@ -336,10 +337,76 @@ def test_the_role_matrix_readers_read_nobody_but_the_clinician_writes_the_rest_s
     for route in READ_ROUTES:
         assert web.get(route.format(**ids)).status_code == read, route
     for route, kind in WRITE_ROUTES:
-        data = {"record": _session_post(individual), "note": _note_post(session), "addendum": {"text": "x"}}[kind]
+        data = {
+            "record": _session_post(individual),
+            "edit": _session_post(individual, version="1"),
+            "note": _note_post(session),
+            "addendum": {"text": "x"},
+        }[kind]
         assert web.post(route.format(**ids), data).status_code == write, route
     assert web.get(f"/clients/{session.client_id}/sessions/record/").status_code == write
+    assert web.get(f"/clients/sessions/{session.pk}/edit/").status_code == write
     assert not ProgressNote.objects.exists() and TherapySession.objects.count() == 1
+    session.refresh_from_db()
+    assert (session.version, session.modality) == (1, "in_person")
+
+
+# --- Correcting a session as recorded -------------------------------------------------------
+
+
+def test_the_clinician_corrects_a_session_while_its_note_is_a_draft(clinician, session, individual, login):
+    web = login(clinician)
+    form = web.get(f"/clients/sessions/{session.pk}/edit/")
+    assert form.status_code == 200 and 'name="version" value="1"' in form.content.decode()
+    response = web.post(
+        f"/clients/sessions/{session.pk}/edit/",
+        _session_post(individual, date="2026-11-11", start_time="14:15", modality="telephone", version="1"),
+    )
+    assert response.status_code == 302
+    session.refresh_from_db()
+    local = session.local_starts_at
+    assert (local.date(), local.time(), session.modality, session.version) == (
+        dt.date(2026, 11, 11),
+        dt.time(14, 15),
+        "telephone",
+        2,
+    )
+
+
+def test_a_stale_session_edit_shows_their_version_and_keeps_mine(clinician, session, individual, login):
+    services.update_session(actor=clinician, session=session, expected_version=1, changes={"duration_minutes": 45})
+    response = login(clinician).post(
+        f"/clients/sessions/{session.pk}/edit/", _session_post(individual, duration_minutes="60", version="1")
+    )
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else saved this session first" in html and "45 min" in html and 'value="60"' in html
+    session.refresh_from_db()
+    assert session.duration_minutes == 45
+
+
+def test_a_bad_session_edit_is_a_field_error_and_changes_nothing(clinician, session, individual, login):
+    response = login(clinician).post(
+        f"/clients/sessions/{session.pk}/edit/",
+        _session_post(individual, attendance="no_show", reason="", duration_minutes="5000", version="1"),
+    )
+    soup = BeautifulSoup(response.content, "html.parser")
+    assert response.status_code == 200
+    assert "Say why the session did not take place." in soup.select_one("#id_reason_errors").text
+    assert soup.select_one("#id_duration_minutes_errors") is not None
+    session.refresh_from_db()
+    assert (session.attendance, session.duration_minutes, session.version) == ("attended", 50, 1)
+
+
+def test_a_session_with_a_signed_note_can_no_longer_be_edited(clinician, signed_session, individual, login):
+    web = login(clinician)
+    assert "Edit session details" not in web.get(f"/clients/sessions/{signed_session.pk}/").content.decode()
+    response = web.post(
+        f"/clients/sessions/{signed_session.pk}/edit/", _session_post(individual, duration_minutes="30", version="1")
+    )
+    assert response.status_code == 409 and "Add an addendum to the note instead" in response.content.decode()
+    signed_session.refresh_from_db()
+    assert signed_session.duration_minutes == 50
 
 
 def test_the_clinician_reads_and_writes_their_own(clinician, session, login):

@@ -235,6 +235,10 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
             "clinician",
             lambda: [url(session_pk=i["session"]), url(session_pk=i["signed_session"])],
         ),
+        "notes:session_edit": (
+            "clinician",
+            lambda: [url(session_pk=i["session"]), url(session_pk=i["signed_session"])],
+        ),
         "notes:note_save": ("clinician", lambda: [url(session_pk=i["session"])]),
         "notes:note_sign": ("clinician", lambda: [url(session_pk=i["session"])]),
         "notes:note_addendum": ("clinician", lambda: [url(session_pk=i["signed_session"])]),
