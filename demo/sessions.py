@@ -127,8 +127,7 @@ class _Plan:
 def _items(plan: TreatmentPlan) -> _Plan:
     formulation = plan.formulation
     named = {
-        d.name: d
-        for d in DefenseMechanism.objects.available_to(plan.client.practice_id).filter(name__in=EARLY + LATE)
+        d.name: d for d in DefenseMechanism.objects.available_to(plan.client.practice_id).filter(name__in=EARLY + LATE)
     }
     ccrt = (formulation.ccrt_wish, formulation.ccrt_response_of_other, formulation.ccrt_response_of_self)
     return _Plan(
@@ -139,7 +138,9 @@ def _items(plan: TreatmentPlan) -> _Plan:
         ),
         interventions=list(Intervention.objects.current().filter(plan=plan).order_by("order", "pk")),
         conflicts=list(CoreConflict.objects.current().filter(formulation=formulation)),
-        defenses=[o.mechanism for o in formulation.defenses.filter(removed_at__isnull=True).select_related("mechanism")],
+        defenses=[
+            o.mechanism for o in formulation.defenses.filter(removed_at__isnull=True).select_related("mechanism")
+        ],
         catalogue=named,
         ccrt=tuple(part.strip()[:300] for part in ccrt) if all(p.strip() for p in ccrt) else DEFAULT_CCRT,
     )

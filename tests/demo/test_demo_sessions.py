@@ -1,8 +1,10 @@
 import datetime as dt
+import io
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -16,10 +18,18 @@ from plans.models import Objective, TreatmentPlan
 Attendance = TherapySession.Attendance
 
 
+@pytest.fixture(scope="module")
+def _seeded_once(django_db_setup, django_db_blocker):
+    """seed_demo once for the module, in a transaction rolled back when the module ends."""
+    with django_db_blocker.unblock(), transaction.atomic(), override_settings(DEBUG=True):
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db):
-    with override_settings(DEBUG=True):
-        call_command("seed_demo")
+def seeded(_seeded_once, db):
+    """Each test runs in its own savepoint inside the seeded module."""
 
 
 def _active_plans():
@@ -101,9 +111,7 @@ def test_the_demo_notes_draw_on_the_plan_and_leave_one_objective_drifting(seeded
     functioning = [n.defensive_functioning for n in notes if n.defensive_functioning is not None]
     quarter = len(functioning) // 4
     assert sum(functioning[-quarter:]) / quarter > sum(functioning[:quarter]) / quarter + 0.5
-    transference = [
-        e for n in notes for e in n.episodes.all() if e.is_transference
-    ]
+    transference = [e for n in notes for e in n.episodes.all() if e.is_transference]
     assert 3 <= len(transference) <= 10
     wishes = Counter(e.wish for n in notes for e in n.episodes.all())
     assert wishes.most_common(1)[0][0] == plan.formulation.ccrt_wish
@@ -113,5 +121,5 @@ def test_running_seed_demo_twice_adds_no_sessions_notes_or_signatures(seeded):
     models = (TherapySession, ProgressNote, NoteSignature, NoteAddendum, ProcessNote)
     counts = [m.objects.count() for m in models]
     with override_settings(DEBUG=True):
-        call_command("seed_demo")
+        call_command("seed_demo", stdout=io.StringIO())
     assert [m.objects.count() for m in models] == counts

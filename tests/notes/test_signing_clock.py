@@ -10,6 +10,7 @@ from notes import services
 from tests.notes.builders import full_note
 
 ROOT = Path(__file__).resolve().parents[2]
+NAIVE = dt.datetime(2026, 1, 5, 12)  # noqa: DTZ001 - naive on purpose: the clock refuses it
 ALLOWED = ("notes/services.py", "demo/", "tests/")
 
 
@@ -35,7 +36,7 @@ def test_a_note_signed_in_the_synthetic_clock_carries_that_moment_and_then_real_
     assert addendum.written_at >= before
 
 
-@pytest.mark.parametrize("moment", [dt.datetime(2026, 1, 5, 12), timezone.now() + dt.timedelta(hours=1)])
+@pytest.mark.parametrize("moment", [NAIVE, timezone.now() + dt.timedelta(hours=1)])
 def test_the_synthetic_clock_refuses_a_naive_or_future_moment(moment):
     with pytest.raises(ValueError, match="already passed"), services.synthetic_signing_time(moment):
         pass
