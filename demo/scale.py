@@ -276,7 +276,7 @@ def _sessions(practice, plans, objectives_of_plan, conflict_of_plan, interventio
         parts[RelationshipEpisode].append(
             RelationshipEpisode(
                 note=note,
-                other="partner",
+                other=RelationshipEpisode.Other.PARTNER,
                 wish="To be noticed.",
                 response_of_other="Busy.",
                 response_of_self="Withdraws.",
