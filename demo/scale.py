@@ -2,9 +2,11 @@
 
 Built with bulk inserts rather than the services, so thousands of plans take seconds, but with
 the same shape the services produce: each plan gets a formulation, goals, SMART objectives,
-interventions, a year of completed quarterly reviews with PHQ-9 scores, and an authored
-signature whose hash is the real canonical content hash. Content is inserted while the plan
-is a draft and the plans are activated afterwards, which the signed-plan guards allow.
+interventions, a year of completed quarterly reviews with PHQ-9 scores, an authored signature
+whose hash is the real canonical content hash, and the last few weekly sessions (SESSIONS, for the
+plan page's last sessions and drift flags) with their notes, signed with real hashes except the
+latest. Content is inserted while the plan is a draft and the plans are activated afterwards, which
+the signed-plan guards allow; notes likewise get their content as drafts and are signed after.
 """
 
 import datetime as dt
@@ -16,6 +18,18 @@ from django.db import transaction
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation, Formulation
+from notes import canonical
+from notes.models import (
+    NoteConflict,
+    NoteDefense,
+    NoteIntervention,
+    NoteObjective,
+    NoteSignature,
+    ProgressNote,
+    RelationshipEpisode,
+    ServiceType,
+    TherapySession,
+)
 from plans.lifecycle import quotes
 from plans.lifecycle.canonical import canonical_json
 from plans.models import (
@@ -32,6 +46,8 @@ from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
 
 TEXT = "Synthetic text for benchmarks: a pattern of withdrawing when closeness grows."
 CLINICIANS = 50
+# Weekly sessions per scale plan: a modest recent history (each signed note's hash costs a few queries).
+SESSIONS = 4
 
 
 def _staff(practice: Practice) -> list[User]:
@@ -47,7 +63,7 @@ def _staff(practice: Practice) -> list[User]:
 
 
 @transaction.atomic
-def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Practice:
+def build(n: int, *, goals: int = 3, objectives: int = 3, sessions: int = SESSIONS, seed: int = 7) -> Practice:
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
     practice, _ = Practice.objects.get_or_create(name="Scale Practice", defaults={"timezone": "America/New_York"})
     clinicians = _staff(practice)
@@ -216,4 +232,78 @@ def build(n: int, *, goals: int = 3, objectives: int = 3, seed: int = 7) -> Prac
     for plan in plans:
         plan.next_review_date = add_months(last_review.get(plan.pk, start), 3)
     TreatmentPlan.objects.bulk_update(plans, ["next_review_date"], batch_size=2000)
+    _sessions(practice, plans, objectives_of_plan, conflict_of_plan, interventions, mechanism, sessions)
     return practice
+
+
+def _sessions(practice, plans, objectives_of_plan, conflict_of_plan, interventions, mechanism, weeks: int) -> None:
+    """`weeks` attended weekly sessions per plan, the last yesterday, each with a note working on
+    one objective (never the plan's last, so drift shows), signed hours later; the latest stays a draft."""
+    if not weeks:
+        return
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    intervention_of_plan = {i.plan_id: i.pk for i in interventions}
+    yesterday = dt.datetime.combine(practice.today() - dt.timedelta(days=1), dt.time(10), practice.tzinfo)
+    rows = TherapySession.objects.bulk_create(
+        (
+            TherapySession(
+                client_id=p.client_id,
+                plan=p,
+                clinician_id=p.author_id,
+                starts_at=yesterday - dt.timedelta(weeks=weeks - 1 - week),
+                timezone=practice.timezone,
+                duration_minutes=50,
+                service_type=individual,
+            )
+            for p in plans
+            for week in range(weeks)
+        ),
+        batch_size=2000,
+    )
+    notes = ProgressNote.objects.bulk_create(
+        (ProgressNote(session=s, author_id=s.clinician_id, what_happened=TEXT) for s in rows), batch_size=2000
+    )
+    parts = {model: [] for model in (NoteObjective, NoteIntervention, NoteConflict, NoteDefense, RelationshipEpisode)}
+    for index, note in enumerate(notes):
+        plan_id = note.session.plan_id
+        worked = objectives_of_plan[plan_id][:-1] or objectives_of_plan[plan_id]
+        parts[NoteObjective].append(
+            NoteObjective(note=note, objective_id=worked[index % len(worked)], evidence="Named the pattern once.")
+        )
+        parts[NoteIntervention].append(NoteIntervention(note=note, intervention_id=intervention_of_plan[plan_id]))
+        parts[NoteConflict].append(NoteConflict(note=note, conflict_id=conflict_of_plan[plan_id]))
+        parts[NoteDefense].append(NoteDefense(note=note, mechanism=mechanism, count=2))
+        parts[RelationshipEpisode].append(
+            RelationshipEpisode(
+                note=note,
+                other=RelationshipEpisode.Other.PARTNER,
+                wish="To be noticed.",
+                response_of_other="Busy.",
+                response_of_self="Withdraws.",
+            )
+        )
+    for model, made in parts.items():
+        model.objects.bulk_create(made, batch_size=5000)
+    # Sign every note but each plan's latest with its real canonical content, as sign_note would.
+    to_sign = [n for n in notes if n.session.starts_at < yesterday]
+    printed = {p.author_id: p.author.get_full_name() for p in plans}
+    signatures = []
+    for note in to_sign:
+        content = canonical.note_json(note)
+        signatures.append(
+            NoteSignature(
+                note=note,
+                signer_id=note.author_id,
+                meaning=NoteSignature.Meaning.AUTHORED,
+                printed_name=printed[note.author_id],
+                signed_at=note.session.starts_at + dt.timedelta(hours=3),
+                timezone=practice.timezone,
+                canonical_json=content.decode("utf-8"),
+                content_hash=canonical.digest(content),
+            )
+        )
+    NoteSignature.objects.bulk_create(signatures, batch_size=2000)
+    for note, signature in zip(to_sign, signatures, strict=True):
+        note.status, note.signed_at = ProgressNote.Status.SIGNED, signature.signed_at
+    # Draft to signed is the one change the note guards allow, as in sign_note.
+    ProgressNote.objects.bulk_update(to_sign, ["status", "signed_at"], batch_size=2000)

@@ -7,7 +7,9 @@ by field, so a form, the API or a test can show them where they belong.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -44,6 +46,29 @@ NOT_YOURS = "Only the client's clinician records sessions and writes their notes
 # What update_session changes: the session as entered (a date and a time in the practice's zone).
 SESSION_CHANGES = ("date", "start_time", "duration_minutes", "modality", "attendance", "service_type", "reason")
 Status = TreatmentPlan.Status
+
+
+# The time signatures and addenda carry. Always the real time, except while a builder of synthetic
+# history (demo/sessions.py: the demo data and the tests' long histories) dates them on the day
+# they would have been written. Only demo/ and tests/ may set it (tests/notes/test_signing_clock.py);
+# the access log keeps the real time of every act either way.
+_synthetic_now: ContextVar[dt.datetime | None] = ContextVar("synthetic_now", default=None)
+
+
+def _now() -> dt.datetime:
+    return _synthetic_now.get() or timezone.now()
+
+
+@contextmanager
+def synthetic_signing_time(moment: dt.datetime) -> Iterator[None]:
+    """Date the signatures and addenda written inside the block at `moment` (synthetic data only)."""
+    if timezone.is_naive(moment) or moment > timezone.now():
+        raise ValueError("A synthetic signing time is an aware moment that has already passed.")
+    token = _synthetic_now.set(moment)
+    try:
+        yield
+    finally:
+        _synthetic_now.reset(token)
 
 
 class NoteLockedError(PermissionDenied):
@@ -346,7 +371,7 @@ def _signature(*, note: ProgressNote, signer: User, meaning: str, content: bytes
         meaning=meaning,
         printed_name=signer.get_full_name(),
         credentials=signer.credentials,
-        signed_at=timezone.now(),
+        signed_at=_now(),
         timezone=note.session.client.practice.timezone,
         canonical_json=content.decode("utf-8"),
         content_hash=canonical.digest(content),
@@ -386,7 +411,7 @@ def add_addendum(*, actor: User, note: ProgressNote, text: str) -> NoteAddendum:
     if not text.strip():
         raise ValidationError({"text": "Write the addendum."})
     note.session = session
-    addendum = NoteAddendum.objects.create(note=note, author=actor, written_at=timezone.now(), text=text.strip())
+    addendum = NoteAddendum.objects.create(note=note, author=actor, written_at=_now(), text=text.strip())
     _signature(
         note=note,
         signer=actor,

@@ -11,6 +11,8 @@ from accounts.security_views import new_backup_codes
 from clients.models import Client, PresentingProblem
 from demo.plans import build_demo_plan
 from demo.scale import build
+from demo.sessions import build_history
+from plans.models import TreatmentPlan
 
 DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
 # The demo admin's authenticator key (base32, as apps take it), documented in the README so the
@@ -171,6 +173,10 @@ OTHER_CLIENTS = [
 ]
 
 
+# A year of weekly sessions for each demo client with an active plan (demo/sessions.py).
+SESSION_WEEKS = 52
+
+
 class Command(BaseCommand):
     help = "Create the demo practices, staff and synthetic clients (safe to run twice)."
 
@@ -282,3 +288,10 @@ class Command(BaseCommand):
     def _extend(self, clients: list[Client], users: dict[str, User]) -> None:
         for client in clients:
             build_demo_plan(client)
+            self._sessions(client)
+
+    def _sessions(self, client: Client) -> None:
+        """A year of weekly sessions and their notes for a client with an active plan, once."""
+        plan = client.plans.filter(status=TreatmentPlan.Status.ACTIVE).first()
+        if plan is not None and not client.therapy_sessions.exists():
+            build_history(plan, weeks=SESSION_WEEKS)
