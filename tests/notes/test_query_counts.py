@@ -22,6 +22,14 @@ SHORT_WEEKS, LONG_WEEKS = 2, 104
 PAGES = [
     ("plan page", lambda plan, review: reverse("plans:detail", kwargs={"pk": plan.pk})),
     ("progress review form", lambda plan, review: reverse("progress:review_complete", kwargs={"pk": review.pk})),
+    ("client page", lambda plan, review: reverse("clients:detail", kwargs={"pk": plan.client_id})),
+    ("session list", lambda plan, review: reverse("notes:session_list", kwargs={"client_pk": plan.client_id})),
+    (
+        "clinical PDF with its progress summary",
+        lambda plan, review: reverse("records:pdf", kwargs={"pk": plan.pk}) + "?summary=1",
+    ),
+    ("sessions API list", lambda plan, review: f"/api/v1/sessions/?client={plan.client_id}"),
+    ("plan FHIR bundle", lambda plan, review: f"/api/v1/plans/{plan.pk}/fhir/"),
 ]
 
 
