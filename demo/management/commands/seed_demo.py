@@ -264,7 +264,8 @@ class Command(BaseCommand):
                     "preferred_name": preferred,
                     "date_of_birth": born,
                     "primary_clinician": users[clinician],
-                    "intake_date": dt.date(2026, 9, 1),
+                    # In therapy for a little over the year of sessions demo/sessions.py records.
+                    "intake_date": practice.today() - dt.timedelta(weeks=SESSION_WEEKS + 1),
                     "email": f"{given.lower()}.{family.lower()}@example.test",
                 },
             )
