@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from clients.models import Client
+from core.editing import errors_to_form
 from core.errors import StaleEditError
 from core.idempotency import once_per_form
 from core.params import int_param
@@ -142,7 +143,7 @@ def session_record(request, client_pk: int):
         try:
             session = services.record_session(actor=request.user, client=client, **form.cleaned_data)
         except ValidationError as exc:
-            errors_on(form, exc)
+            errors_to_form(form, exc)
         else:
             if not request.htmx:
                 return redirect("notes:session_detail", session_pk=session.pk)
@@ -153,14 +154,6 @@ def session_record(request, client_pk: int):
             return response
     template = "notes/_session_form.html" if request.htmx else "notes/session_form.html"
     return render(request, template, {"form": form, "client": client})
-
-
-def errors_on(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -216,7 +209,7 @@ def session_edit(request, session_pk: int):
             form.add_error(None, str(exc))
             status = 409
         except ValidationError as exc:
-            errors_on(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Session details saved.")
             return redirect("notes:session_detail", session_pk=session.pk)
@@ -245,12 +238,7 @@ def note_save(request, session_pk: int):
     saved = None
     if form.is_valid():
         try:
-            saved = services.save_note(
-                actor=request.user,
-                session=session,
-                expected_version=_expected(request, form, note),
-                **form.note_values(),
-            )
+            saved = _save_draft(request, session, form, note)
         except StaleEditError as exc:
             conflict = exc.current
             form.add_error(None, "Someone else saved this note after you opened it. Your text is still here.")
@@ -267,6 +255,12 @@ def note_save(request, session_pk: int):
     if saved is not None:
         return _panel(request, session, saved_at=timezone.now())
     return _panel(request, session, form=form, conflict=conflict, conflict_fields=_theirs(conflict), status=200)
+
+
+def _save_draft(request, session: TherapySession, form: NoteForm, note: ProgressNote | None) -> ProgressNote:
+    return services.save_note(
+        actor=request.user, session=session, expected_version=_expected(request, form, note), **form.note_values()
+    )
 
 
 def _expected(request, form, note) -> int | None:
@@ -324,12 +318,7 @@ def note_sign(request, session_pk: int):
     conflict = None
     if form.is_valid():
         try:
-            saved = services.save_note(
-                actor=request.user,
-                session=session,
-                expected_version=_expected(request, form, note),
-                **form.note_values(),
-            )
+            saved = _save_draft(request, session, form, note)
             services.sign_note(actor=request.user, note=saved, expected_version=saved.version)
         except StaleEditError as exc:
             conflict = exc.current
@@ -356,7 +345,7 @@ def note_addendum(request, session_pk: int):
         try:
             services.add_addendum(actor=request.user, note=note, text=form.cleaned_data["text"])
         except ValidationError as exc:
-            errors_on(form, exc)
+            errors_to_form(form, exc)
         else:
             if not request.htmx:
                 messages.success(request, "Addendum signed.")
@@ -396,7 +385,7 @@ def process_notes(request, client_pk: int):
                 actor=request.user, client=client, text=form.cleaned_data["text"], session=session
             )
         except ValidationError as exc:
-            errors_on(form, exc)
+            errors_to_form(form, exc)
         else:
             messages.success(request, "Private note saved.")
             return redirect("notes:process_note", process_note_pk=note.pk)

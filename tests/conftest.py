@@ -198,3 +198,17 @@ def database_gone_after_commit():
     for receiver, model in armed:
         post_save.disconnect(receiver, sender=model)
     end()
+
+
+@pytest.fixture
+def api():
+    """An API client signed in as the given user (or anonymous with None)."""
+    from rest_framework.test import APIClient
+
+    def _api(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return _api

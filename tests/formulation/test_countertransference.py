@@ -103,18 +103,6 @@ def test_the_version_comparison_shows_its_change_only_to_those_who_read_it(
     assert ("private working material, not shown" in body) is not reads
 
 
-@pytest.fixture
-def api():
-    from rest_framework.test import APIClient
-
-    def _api(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return _api
-
-
 @pytest.mark.parametrize(
     ("role", "reads"),
     [("clinician", True), ("supervisor", False), ("admin", False)],

@@ -49,18 +49,6 @@ def _pages(reader: PdfReader) -> list[str]:
 
 
 @pytest.fixture
-def api():
-    from rest_framework.test import APIClient
-
-    def _api(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return _api
-
-
-@pytest.fixture
 def signed_plan(own_client):
     """A signed plan of the clinician's, long enough to run over several pages."""
     plan = write_countertransference(make_plan(own_client, goals=6, objectives=4))
