@@ -13,6 +13,8 @@ class NotesConfig(AppConfig):
 
         from notes import guards, page_parts, plan_flags
         from notes.api import etags
+        from notes.models import ServiceType
+        from plans.library import views as library_views
 
         # SQLite only: drop the signed-note triggers around migrations (see notes/guards.py).
         pre_migrate.connect(guards.before_migrate, sender=self, dispatch_uid="notes.guards.before")
@@ -23,3 +25,7 @@ class NotesConfig(AppConfig):
         # and the golden thread which objectives drift.
         page_parts.register()
         plan_flags.register()
+        # A practice adds its own service types in the library, beside the other catalogues.
+        library_views.register_catalogue(
+            "service", model=ServiceType, fields=["name"], label="Service type", heading="Service types"
+        )

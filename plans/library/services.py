@@ -154,7 +154,8 @@ def set_template_active(*, actor: User, template: PlanTemplate, active: bool) ->
 
 @transaction.atomic
 def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> models.Model:
-    """Add a practice's own conflict type, defense or intervention technique."""
+    """Add a practice's own entry to a catalogue: conflict type, defense, technique, measure, or one an
+    app above plans registered (plans.library.views.register_catalogue)."""
     practice_id = policy.practice_id_of(actor)
     _require_admin_of(actor, practice_id)
     entry = model(practice_id=practice_id, **fields)

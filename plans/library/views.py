@@ -22,6 +22,15 @@ CATALOGUES = {
     "conflict": (ConflictType, ["name", "description"], "Core conflict type"),
     "measure": (MeasureDefinition, ["name", "min_score", "max_score", "direction"], "Outcome measure"),
 }
+# Catalogues of apps above plans (notes' service types), shown as a list of names: kind -> heading.
+REGISTERED_HEADINGS: dict[str, str] = {}
+
+
+def register_catalogue(kind: str, *, model: type, fields: list[str], label: str, heading: str) -> None:
+    """An app above plans adds its practice-extensible catalogue to the library (from its ready()):
+    the library lists it and its admins add to it through the same form and service."""
+    CATALOGUES[kind] = (model, fields, label)
+    REGISTERED_HEADINGS[kind] = heading
 
 
 def _catalogue_form(kind: str, data=None):
@@ -166,6 +175,10 @@ def library(request):
         "defenses": DefenseMechanism.objects.available_to(practice_id),
         "conflict_types": ConflictType.objects.available_to(practice_id),
         "measures": MeasureDefinition.objects.available_to(practice_id),
+        "registered_catalogues": [
+            (heading, CATALOGUES[kind][0].objects.available_to(practice_id))
+            for kind, heading in REGISTERED_HEADINGS.items()
+        ],
         "is_admin": is_admin,
         "catalogue_forms": [(kind, label, _catalogue_form(kind)) for kind, (_, _, label) in CATALOGUES.items()]
         if is_admin

@@ -226,7 +226,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "progress:chart_measure": ("clinician", lambda: [url(pk=i["active"], code="phq9")]),
         "plans:catalogue_add": (
             "admin",
-            lambda: [url(kind=k) for k in ("technique", "defense", "conflict", "measure")],
+            lambda: [url(kind=k) for k in ("technique", "defense", "conflict", "measure", "service")],
         ),
         "plans:template_set_active": ("admin", lambda: [url(pk=i["template"])]),
         "notes:session_list": ("clinician", lambda: [url(client_pk=i["session_client"])]),
