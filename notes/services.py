@@ -252,6 +252,31 @@ def _choose(errors: dict, name: str, chosen: list[int], allowed, message: str) -
         errors[name] = message
 
 
+def _draft_content(*, objectives, interventions, conflicts, defenses, episodes, texts) -> tuple:
+    """A draft's content in one comparable shape: chosen items as sets, ordered rows as lists."""
+    return (
+        list(objectives),
+        sorted(interventions),
+        sorted(conflicts),
+        sorted(defenses),
+        list(episodes),
+        texts,
+    )
+
+
+def _draft_content_of(note: ProgressNote) -> tuple:
+    return _draft_content(
+        objectives=list(note.objectives_worked.order_by("order").values_list("objective_id", "evidence", "movement")),
+        interventions=list(note.interventions_used.values_list("intervention_id", flat=True)),
+        conflicts=list(note.conflicts_active.values_list("conflict_id", "intensity")),
+        defenses=list(note.defenses.values_list("mechanism_id", "count")),
+        episodes=list(
+            note.episodes.order_by("order").values_list("other", "wish", "response_of_other", "response_of_self")
+        ),
+        texts=(note.risk, note.safety_plan, note.what_happened, note.plan_for_next_time),
+    )
+
+
 @transaction.atomic
 def save_note(
     *,
@@ -278,8 +303,7 @@ def save_note(
     """
     session = _editable_session(actor, session.pk)
     note = _draft_note(actor, session)
-    if expected_version is not None and note.version != expected_version:
-        raise StaleEditError(note)
+    stale = expected_version is not None and note.version != expected_version
     objectives, conflicts, defenses, episodes = list(objectives), list(conflicts), list(defenses), list(episodes)
     intervention_ids = [getattr(i, "pk", i) for i in interventions]
     allowed_objectives, allowed_interventions, allowed_conflicts = _plan_items(session)
@@ -319,6 +343,28 @@ def save_note(
         errors["safety_plan"] = "A moderate or high risk needs a safety plan entry."
     if errors:
         raise ValidationError(errors)
+    if stale:
+        submitted = _draft_content(
+            objectives=[
+                (pk, row["evidence"].strip(), row.get("movement") or "")
+                for pk, row in zip(_ids(objectives, "objective"), objectives, strict=True)
+            ],
+            interventions=intervention_ids,
+            conflicts=[
+                (pk, row.get("intensity", NoteConflict.Intensity.SIGNIFICANT))
+                for pk, row in zip(_ids(conflicts, "conflict"), conflicts, strict=True)
+            ],
+            defenses=[(pk, row.get("count")) for pk, row in zip(_ids(defenses, "mechanism"), defenses, strict=True)],
+            episodes=[
+                tuple(str(row[k]).strip() for k in ("other", "wish", "response_of_other", "response_of_self"))
+                for row in episodes
+            ],
+            texts=(risk, safety_plan.strip(), what_happened, plan_for_next_time),
+        )
+        if submitted != _draft_content_of(note):
+            raise StaleEditError(note)
+        # The same text sent again (a resend, a second tab that typed the same): nothing to merge, nothing lost.
+        return note
 
     # The draft's parts are replaced as a whole; until signed they are working text, not the record.
     for model in (NoteObjective, NoteIntervention, NoteConflict, NoteDefense, RelationshipEpisode):

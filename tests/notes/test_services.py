@@ -180,6 +180,21 @@ def test_saving_again_replaces_the_drafts_parts_and_checks_the_version(clinician
         services.save_note(actor=clinician, session=session, expected_version=note.version, what_happened="Late.")
 
 
+def test_a_stale_save_of_exactly_what_the_draft_holds_is_no_conflict_and_changes_nothing(clinician, session):
+    opened = services.save_note(actor=clinician, session=session, what_happened="First lines.")
+    # Two tabs opened at this version; the first saves the full note.
+    saved = services.save_note(actor=clinician, session=session, expected_version=opened.version, **full_note(session))
+    # The second sends the very same note (a resend): nothing to merge, nothing changes.
+    same = services.save_note(actor=clinician, session=session, expected_version=opened.version, **full_note(session))
+    assert same.version == saved.version
+    # Different text from the stale tab is a conflict, and the saved note stays as it was.
+    with pytest.raises(StaleEditError):
+        services.save_note(
+            actor=clinician, session=session, expected_version=opened.version, **full_note(session) | {"risk": "low"}
+        )
+    assert ProgressNote.objects.get(session=session).risk == "none"
+
+
 def test_a_session_that_did_not_happen_has_no_note(clinician, own_client, active_plan, individual):
     missed = record(clinician, own_client, individual, attendance=Attendance.LATE_CANCELLATION, reason="Ill.")
     with pytest.raises(ValidationError):
