@@ -116,6 +116,11 @@ class ProgressNoteSerializer(OutputSerializer):
         return NoteSignatureSerializer(signature, context=self.context).data if signature else None
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "example": "09:30"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time where the practice is, "HH:MM" (OpenAPI's "time" format would demand an offset)."""
+
+
 class TherapySessionSerializer(OutputSerializer):
     date = serializers.SerializerMethodField(help_text="The session's date where the practice is.")
     start_time = serializers.SerializerMethodField(help_text="Its start time where the practice is.")
@@ -133,7 +138,8 @@ class TherapySessionSerializer(OutputSerializer):
     def get_date(self, session):
         return session.local_starts_at.date().isoformat()
 
-    @extend_schema_field(OpenApiTypes.TIME)
+    # Local wall-clock time without an offset: OpenAPI's "time" format (RFC 3339 full-time) needs one.
+    @extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}$", "example": "09:30"})
     def get_start_time(self, session):
         return session.local_starts_at.time().isoformat(timespec="minutes")
 
@@ -211,7 +217,7 @@ class NoteInputSerializer(serializers.Serializer):
 
 class SessionUpdateSerializer(serializers.Serializer):
     date = ClinicalDateSerializerField(required=False, help_text="Where the practice is.")
-    start_time = serializers.TimeField(required=False, help_text="Where the practice is.")
+    start_time = LocalTimeField(required=False, help_text="Where the practice is.")
     duration_minutes = serializers.IntegerField(
         min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES, required=False
     )
@@ -227,7 +233,7 @@ class SessionUpdateSerializer(serializers.Serializer):
 class SessionCreateSerializer(SessionUpdateSerializer):
     client = VisibleRelated(Client)
     date = ClinicalDateSerializerField(help_text="Where the practice is.")
-    start_time = serializers.TimeField(help_text="Where the practice is.")
+    start_time = LocalTimeField(help_text="Where the practice is.")
     duration_minutes = serializers.IntegerField(min_value=MIN_DURATION_MINUTES, max_value=MAX_DURATION_MINUTES)
     service_type = CatalogueRelated(ServiceType)
     modality = serializers.ChoiceField(
