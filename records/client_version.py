@@ -103,10 +103,14 @@ def build(plan: TreatmentPlan, page: PlanPage) -> ClientVersion:
             steps.append(Step(text, own, how, objective.target_date))
         text, own = _said(goal)
         goals.append(GoalText(number, text, own, steps))
-    ways = [
-        WayOfWorking(i.technique.name, i.frequency, PLAIN_TECHNIQUES.get(i.technique.name) or i.technique.description)
-        for i in page.interventions
-    ]
+    # Once each: a technique used for several objectives at the same frequency is one way of working
+    # to the client (the clinical record lists each intervention with the objectives it serves).
+    ways = list(
+        dict.fromkeys(
+            WayOfWorking(i.technique.name, i.frequency, PLAIN_TECHNIQUES.get(i.technique.name) or i.technique.description)
+            for i in page.interventions
+        )
+    )
     return ClientVersion(
         greeting_name=plan.client.display_name,
         review_every=REVIEW_EVERY.get(plan.review_interval, "few months"),

@@ -61,7 +61,10 @@ def test_the_builder_uses_the_clients_words_where_written_and_the_clinical_state
     ]
     assert version.clinical_wording_count == 1
     assert version.review_every == "three months"
-    assert [w.plain for w in version.ways_of_working][0].startswith("Understanding the ways you protect yourself")
+    # One intervention per objective, the same technique and frequency: one way of working to the client.
+    [way] = version.ways_of_working
+    assert (way.name, way.frequency) == ("Defense analysis", "weekly")
+    assert way.plain.startswith("Understanding the ways you protect yourself")
 
 
 def test_the_builder_reads_only_the_loaded_page(plan, django_assert_num_queries):
