@@ -107,7 +107,9 @@ def build(plan: TreatmentPlan, page: PlanPage) -> ClientVersion:
     # to the client (the clinical record lists each intervention with the objectives it serves).
     ways = list(
         dict.fromkeys(
-            WayOfWorking(i.technique.name, i.frequency, PLAIN_TECHNIQUES.get(i.technique.name) or i.technique.description)
+            WayOfWorking(
+                i.technique.name, i.frequency, PLAIN_TECHNIQUES.get(i.technique.name) or i.technique.description
+            )
             for i in page.interventions
         )
     )
