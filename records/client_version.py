@@ -86,8 +86,8 @@ class ClientVersion:
 
 
 def _said(item) -> tuple[str, bool]:
-    words = item.clients_words.strip()
-    return (words, True) if words else (item.statement, False)
+    # The editor and the API trim what is typed, so blank means not written (as the editor's hint counts).
+    return (item.clients_words, True) if item.clients_words else (item.statement, False)
 
 
 def build(plan: TreatmentPlan, page: PlanPage) -> ClientVersion:
