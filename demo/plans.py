@@ -7,7 +7,7 @@ from formulation import services as formulation_services
 from formulation.models import ConflictType, DefenseMechanism
 from plans.editor import services
 from plans.lifecycle import transitions
-from plans.models import InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
+from plans.models import Goal, InterventionTechnique, MeasureDefinition, Objective, PlanTemplate
 from progress.services import record_measure
 
 # Per chart number: template, formulation text, conflicts, defenses, interventions. All invented.
@@ -22,6 +22,13 @@ PROFILES = {
             ]
         },
         "template": "Depression (psychodynamic)",
+        # Goals and objectives in the client's words, by their statement; the third objective is
+        # left in the clinical wording, so the demo shows the editor's hint and the client version's mix.
+        "clients_words": {
+            "Reduce reliance on maladaptive defenses": "Stop shutting my feelings away",
+            "Reduce repression and avoidance of painful feelings": "Let myself feel things, not push them down",
+            "Identify and express repressed anger or grief": "Say it out loud when I am angry or sad about the job",
+        },
         "formulation": {
             "development": {
                 "childhood_experiences": "Grew up with a father often away for work and a mother who was depressed "
@@ -196,10 +203,21 @@ def build_demo_plan(client: Client) -> None:
             frequency=frequency,
             rationale=rationale,
         )
+    _write_clients_words(plan, author, profile.get("clients_words", {}))
     if profile["state"] in ("active", "in_review"):
         # Active for clinicians who sign alone; in review for the trainee.
         transitions.submit_plan(actor=author, plan=plan)
     _record_demo_scores(client, author, profile.get("scores", {}))
+
+
+def _write_clients_words(plan, author, words: dict[str, str]) -> None:
+    """The goals and objectives named (by statement) said in the client's words, as the editor writes them."""
+    items = [*Goal.objects.filter(plan=plan), *Objective.objects.filter(goal__plan=plan)]
+    for item in items:
+        if item.statement in words:
+            services.update_item(
+                actor=author, item=item, expected_version=item.version, values={"clients_words": words[item.statement]}
+            )
 
 
 def _record_demo_scores(client: Client, author, scores: dict) -> None:

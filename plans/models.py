@@ -161,6 +161,11 @@ class TreatmentPlan(models.Model):
         return self.status in FINAL_STATUSES
 
 
+CLIENTS_WORDS_HELP = (
+    "How the client would put it. The client's version of the plan uses this instead of the clinical wording."
+)
+
+
 class PlanContent(models.Model):
     """Part of a plan's signed content: frozen once the plan is submitted."""
 
@@ -198,6 +203,9 @@ class Goal(PlanContent):
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="goals")
     statement = models.CharField(max_length=300)
     description = models.TextField(max_length=4000, blank=True)
+    # The goal as the client would say it: the plain-language version (records/client_version.py)
+    # uses it in place of the clinical statement. Part of the signed content when written.
+    clients_words = models.TextField("in the client's words", max_length=1000, blank=True, help_text=CLIENTS_WORDS_HELP)
     order = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -205,7 +213,7 @@ class Goal(PlanContent):
     objects = GoalQuerySet.as_manager()
 
     # What its editor changes, defined once for the form, the API and services.update_item.
-    EDITABLE_FIELDS = ("statement", "description")
+    EDITABLE_FIELDS = ("statement", "description", "clients_words")
 
     class Meta:
         ordering = ["order", "pk"]
@@ -236,6 +244,8 @@ class Objective(PlanContent):
 
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="objectives")
     statement = models.CharField(max_length=500)
+    # The step as the client would say it, for the plain-language version (as on Goal).
+    clients_words = models.TextField("in the client's words", max_length=1000, blank=True, help_text=CLIENTS_WORDS_HELP)
     measure = models.CharField("how it is measured", max_length=500, blank=True)
     baseline = models.CharField(max_length=300, blank=True)
     target = models.CharField("target or criterion", max_length=300, blank=True)
@@ -269,6 +279,7 @@ class Objective(PlanContent):
     # API's serializers and services.update_item (which sets the many-to-many links apart).
     EDITABLE_FIELDS = (
         "statement",
+        "clients_words",
         "measure",
         "baseline",
         "target",

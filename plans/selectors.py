@@ -55,6 +55,20 @@ class PlanPage:
         return [view.objective for _, views in self.goals for view in views]
 
     @property
+    def items_in_clinical_words(self) -> list[Goal | Objective]:
+        """Goals and objectives with no text in the client's words: the client version reads their
+        clinical statement instead (records/client_version.py), and the editor says so."""
+        items = []
+        for goal, views in self.goals:
+            items += [goal] if not goal.clients_words else []
+            items += [view.objective for view in views if not view.objective.clients_words]
+        return items
+
+    @property
+    def item_count(self) -> int:
+        return sum(1 + len(views) for _, views in self.goals)
+
+    @property
     def unaddressed_items(self) -> list[ThreadItem]:
         return [item for item in self.thread if not item.objectives]
 

@@ -5,6 +5,7 @@
 - the plan version -> `CarePlan` (status and intent from the lifecycle, `addresses`, `goal`,
   `activity` per intervention, `replaces` the previous version);
 - each goal -> `Goal` without a target; each objective -> `Goal` with `target` and `achievementStatus`;
+  either's text in the client's words, when written, is a `note` ("In the client's words: …");
 - each session recorded against the plan version -> `Encounter` (status from the attendance, class
   from the modality, `period`, `length`, `serviceType`, the clinician as participant and the plan's
   Conditions as `reasonReference`). Nothing of the progress note goes out, and process notes and the
@@ -268,6 +269,16 @@ def _encounter(session: TherapySession, patient_ref: dict, condition_refs: list[
     return _drop_empty(resource)
 
 
+def _notes(*texts: str) -> list[dict]:
+    """Goal.note (R4: 0..* Annotation, "comments about the goal"), one per non-empty text."""
+    return [{"text": text} for text in texts if text]
+
+
+def _in_clients_words(item) -> str:
+    # As a Condition's note carries the problem in the client's words (_condition).
+    return f"In the client's words: {item.clients_words}" if item.clients_words else ""
+
+
 def _goal_relationship(target_ref: dict, relation: str) -> dict:
     return {
         "url": "http://hl7.org/fhir/StructureDefinition/goal-relationship",
@@ -413,7 +424,9 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
                 "target": [_objective_target(objective)] if _objective_target(objective) else [],
                 "expressedBy": _ref("user", plan.author_id),
                 "addresses": [_ref("problem", p.pk) for p in objective.presenting_problems.all()],
-                "note": [{"text": f"Baseline: {objective.baseline}"}] if objective.baseline else [],
+                "note": _notes(
+                    f"Baseline: {objective.baseline}" if objective.baseline else "", _in_clients_words(objective)
+                ),
                 "extension": [_goal_relationship(_ref("goal", goal.pk), "other")],
             }
             objective_entries.append(_entry("objective", objective.pk, _drop_empty(resource)))
@@ -426,7 +439,7 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
             "subject": patient_ref,
             "startDate": plan.start_date.isoformat(),
             "expressedBy": _ref("user", plan.author_id),
-            "note": [{"text": goal.description}] if goal.description else [],
+            "note": _notes(goal.description, _in_clients_words(goal)),
             "extension": [_goal_relationship(_ref("objective", o.pk), "milestone") for o in goal.current_objectives],
         }
         goal_entries.append(_entry("goal", goal.pk, _drop_empty(resource)))

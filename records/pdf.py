@@ -25,6 +25,7 @@ from plans.selectors import load_plan_page, plan_queryset
 from progress import charts, measures
 from progress.models import ProgressReview
 from progress.selectors import load_progress, review_evidence
+from records import client_version
 
 
 class Audience(enum.StrEnum):
@@ -41,23 +42,6 @@ class Audience(enum.StrEnum):
 
 AUDIENCES = tuple(Audience)
 SUPERVISION_BANNER = "Supervision copy — contains the clinician's countertransference; not part of the record"
-
-# What each technique means, said plainly, for the client's version.
-PLAIN_TECHNIQUES = {
-    "Free association": "Saying whatever comes to mind, without filtering, to notice what matters to you.",
-    "Dream analysis": "Talking about your dreams to understand feelings that are hard to put into words.",
-    "Interpretation of transference": "Noticing how feelings from past relationships show up in our work together.",
-    "Analysis of resistance": "Gently looking at what makes some topics hard to approach.",
-    "Defense analysis": "Understanding the ways you protect yourself from painful feelings.",
-    "Clarification": "Putting what you say into clear words together.",
-    "Confrontation": "Kindly pointing out patterns or contradictions so we can look at them.",
-    "Interpretation": "Offering possible meanings that link your past and present.",
-    "Working through": "Returning to important themes until change feels solid.",
-    "Countertransference monitoring": "Your therapist reflects on their own reactions to understand you better.",
-    "Supportive techniques": "Encouragement and steady support while we work.",
-    "Cognitive behavioural therapy (CBT)": "Practical exercises to notice and change unhelpful thoughts and habits.",
-    "EMDR": "A structured method to process distressing memories.",
-}
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +103,8 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None, summary: bo
         "private_fields": audience == Audience.SUPERVISION,
         "banner": SUPERVISION_BANNER if audience == Audience.SUPERVISION else "",
         "printed_for": reader,
-        "plain": PLAIN_TECHNIQUES,
+        # The plan in plain words (records/client_version.py), as the HTML client version says it.
+        "client_version": client_version.build(plan, page) if audience == Audience.CLIENT else None,
         "achievement_labels": measures.ACHIEVEMENT_LABELS,
         "completed_reviews": [r for r in progress.completed if r.status == ProgressReview.Status.COMPLETED],
         "paper": "letter" if practice.paper_size == Practice.PaperSize.LETTER else "A4",

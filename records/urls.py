@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import export_views, pdf_views
+from records import client_version_views, export_views, pdf_views
 
 app_name = "records"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("exports/<int:pk>/retry/", export_views.export_retry, name="export_retry"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("<int:pk>/pdf/", pdf_views.plan_pdf, name="pdf"),
+    path("<int:pk>/client-version/", client_version_views.plan_client_version, name="client_version"),
 ]

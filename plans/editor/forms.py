@@ -53,12 +53,16 @@ class PlanDetailsForm(ServiceValidatedForm):
         self.fields["presenting_problems"].queryset = plan.client.presenting_problems.current()
 
 
+# The plain-language version reads this in place of the statement (records/client_version.py).
+CLIENTS_WORDS_LABEL = "In the client's words (optional)"
+
+
 class GoalForm(ServiceValidatedForm):
     class Meta:
         model = Goal
         fields = Goal.EDITABLE_FIELDS
-        labels = {"statement": "Goal"}
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        labels = {"statement": "Goal", "clients_words": CLIENTS_WORDS_LABEL}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "clients_words": forms.Textarea(attrs={"rows": 2})}
 
 
 class ObjectiveForm(ServiceValidatedForm):
@@ -67,6 +71,7 @@ class ObjectiveForm(ServiceValidatedForm):
         fields = Objective.EDITABLE_FIELDS
         labels = {
             "statement": "Objective",
+            "clients_words": CLIENTS_WORDS_LABEL,
             "presenting_problems": "Presenting problems it addresses",
             "bound_measure": "Bind to a measure (optional)",
             "bound_comparator": "Criterion",
@@ -74,6 +79,7 @@ class ObjectiveForm(ServiceValidatedForm):
         }
         help_texts = {"bound_measure": "e.g. PHQ-9 total below 10: its progress then follows the recorded scores."}
         widgets = {
+            "clients_words": forms.Textarea(attrs={"rows": 2}),
             "target_date": DateInput(),
             "presenting_problems": forms.CheckboxSelectMultiple,
             "conflicts": forms.CheckboxSelectMultiple,

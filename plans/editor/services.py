@@ -168,9 +168,17 @@ def _check_catalogue(queryset, practice_id: int, obj, field: str, label: str) ->
 
 
 @transaction.atomic
-def add_goal(*, actor: User, plan: TreatmentPlan, statement: str, description: str = "") -> Goal:
+def add_goal(
+    *, actor: User, plan: TreatmentPlan, statement: str, description: str = "", clients_words: str = ""
+) -> Goal:
     plan = _editable_plan(actor, plan.pk)
-    goal = Goal(plan=plan, statement=statement, description=description, order=_next_order(plan.goals.all()))
+    goal = Goal(
+        plan=plan,
+        statement=statement,
+        description=description,
+        clients_words=clients_words,
+        order=_next_order(plan.goals.all()),
+    )
     goal.full_clean()
     goal.save()
     return goal

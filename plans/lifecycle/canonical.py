@@ -7,8 +7,9 @@ Canonical JSON, version `psyplan.plan-content/1`:
 - text exactly as stored; dates as ISO 8601 (`YYYY-MM-DD`); absent values as `null`;
 - lists in the plan's display order; removed items left out;
 - items are referred to by their `lineage` UUID, which does not change between versions;
-- optional parts are left out when empty (an objective's `measure_binding`), so adding an
-  optional field never changes the hash of content that does not use it;
+- optional parts are left out when empty (an objective's `measure_binding`, a goal's or an
+  objective's `clients_words`), so adding an optional field never changes the hash of content
+  that does not use it: a version signed before the field existed still verifies;
 - the object has `schema`, `plan` (client chart number, version number, start date, horizon,
   review interval, presenting problems), `formulation` (every section's fields, plus
   `conflicts` and `defenses`), `goals` (each with its `objectives`) and `interventions`.
@@ -52,6 +53,12 @@ def _binding(objective) -> dict:
             "threshold": objective.bound_threshold,
         }
     }
+
+
+def _clients_words(item) -> dict:
+    """The item in the client's words (issue 15), part of what the client agrees to, so signed;
+    left out when not written, which keeps every signature given before it existed valid."""
+    return {"clients_words": item.clients_words} if item.clients_words else {}
 
 
 def _content_v1(plan: TreatmentPlan) -> dict:
@@ -118,12 +125,14 @@ def _content_v1(plan: TreatmentPlan) -> dict:
             ],
         },
         "goals": [
-            {
+            _clients_words(g)
+            | {
                 "id": str(g.lineage),
                 "statement": g.statement,
                 "description": g.description,
                 "objectives": [
                     _binding(o)
+                    | _clients_words(o)
                     | {
                         "id": str(o.lineage),
                         "statement": o.statement,

@@ -14,6 +14,7 @@ from plans.lifecycle.canonical import canonical_content
 LABELS = {
     "statement": "Statement",
     "description": "Description",
+    "clients_words": "In the client's words",
     "measure": "How it is measured",
     "baseline": "Baseline",
     "target": "Target",

@@ -57,3 +57,71 @@ def test_signing_the_fixed_plan_stores_the_pinned_json_and_the_frozen_version_st
     # Read back from the version's own copy of what it quotes, the bytes are the same.
     assert canonical.canonical_json(plan).decode() == GOLDEN_JSON
     assert canonical.FORMATS[canonical.SCHEMA_V1] is not None and canonical.verify(plan).matches
+
+
+# The fixed plan with its goal and objective also said in the client's words (issue 15).
+WORDS_JSON = GOLDEN_JSON.replace(
+    '"goals":[{"description"', '"goals":[{"clients_words":"Mit dem Verlust leben 🌱","description"'
+).replace('"objectives":[{"baseline":"14",', '"objectives":[{"baseline":"14","clients_words":"Sagen, was ich fühle",')
+WORDS_SHA256 = "39afe0c546ebe398d559ee98e0440da66b3524b794ff0d1f76944f5c333e47fa"
+
+
+def _write_clients_words(plan, clinician):
+    from plans.editor import services
+    from plans.models import Goal, Objective
+
+    goal = Goal.objects.get(plan=plan)
+    objective = Objective.objects.get(goal=goal)
+    for item, words in [(goal, "Mit dem Verlust leben 🌱"), (objective, "Sagen, was ich fühle")]:
+        services.update_item(actor=clinician, item=item, expected_version=item.version, values={"clients_words": words})
+
+
+def test_content_without_the_clients_words_renders_as_before_they_existed_so_old_signatures_still_verify(
+    fixed_plan, clinician
+):
+    """GOLDEN_JSON was pinned before goals and objectives had the client's words: a version that
+    has none (every version signed before) renders byte for byte the same, and its signature verifies."""
+    plan = transitions.submit_plan(actor=clinician, plan=fixed_plan)
+    assert "clients_words" not in plan.signatures.get().canonical_json
+    assert canonical.canonical_json(plan).decode() == GOLDEN_JSON
+    assert canonical.verify(plan).matches
+
+
+def test_the_clients_words_when_written_are_part_of_the_signed_content_in_the_pinned_form(fixed_plan, clinician):
+    _write_clients_words(fixed_plan, clinician)
+    signed = canonical.canonical_json(fixed_plan)
+    assert signed.decode("utf-8") == WORDS_JSON
+    assert hashlib.sha256(signed).hexdigest() == WORDS_SHA256
+    plan = transitions.submit_plan(actor=clinician, plan=fixed_plan)
+    signature = plan.signatures.get()
+    assert (signature.canonical_json, signature.content_hash) == (WORDS_JSON, WORDS_SHA256)
+    assert canonical.verify(plan).matches
+
+
+@pytest.mark.parametrize("tampered", ["Rewritten after signing", ""], ids=["rewritten", "emptied"])
+def test_changing_the_signed_clients_words_behind_the_guards_is_a_mismatch_at_that_path(
+    fixed_plan, clinician, tampered
+):
+    from plans.models import Goal
+    from tests.plans.test_signed_content import guards_off
+
+    _write_clients_words(fixed_plan, clinician)
+    plan = transitions.submit_plan(actor=clinician, plan=fixed_plan)
+    with guards_off("plans_goal"):
+        Goal.objects.filter(plan=plan).update(clients_words=tampered)
+    verification = canonical.verify(plan)
+    assert not verification.matches
+    assert verification.differences == ["goals[0].clients_words"]
+
+
+def test_an_amendment_that_rewords_the_clients_words_shows_the_change(fixed_plan, clinician):
+    from plans.editor import services
+    from plans.lifecycle.compare import compare_versions
+    from plans.models import Goal
+
+    active = transitions.submit_plan(actor=clinician, plan=fixed_plan)
+    amendment = transitions.amend_plan(actor=clinician, plan=active)
+    goal = Goal.objects.get(plan=amendment)
+    services.update_item(actor=clinician, item=goal, expected_version=goal.version, values={"clients_words": "Leben"})
+    [item] = compare_versions(active, amendment).items
+    assert [(c.label, c.old, c.new) for c in item.changes] == [("In the client's words", None, "Leben")]

@@ -181,6 +181,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "plans:comment_add": ("clinician", "draft"),
         "plans:compare": ("clinician", "active"),
         "records:pdf": ("clinician", "active"),
+        "records:client_version": ("clinician", "active"),
         "plans:client_agreement": ("clinician", "active"),
         "progress:chart_objectives": ("clinician", "active"),
         "plans:amend": ("clinician", "active"),
