@@ -2,9 +2,9 @@
 
 from audit.models import AccessLog
 from participation.models import ClientLink
+from plans.models import MeasureDefinition
 from progress.models import MeasureScore
 from progress.services import record_measure
-from plans.models import MeasureDefinition
 from tests.participation.conftest import answers, verify
 
 PHQ_CALM = [1, 0, 1, 0, 1, 0, 0, 0, 0]
