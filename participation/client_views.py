@@ -33,9 +33,11 @@ VERIFIED_MINUTES = 30
 def _page(request, template: str, link: ClientLink | None, status: int = 200, **context):
     response = render(request, template, {"link": link, "practice": link.client.practice if link else None, **context})
     response.status_code = status
-    # A shared tablet or a proxy must not keep these pages, and the path (the token) must not leave in a Referer.
+    # A shared tablet or a proxy must not keep these pages, and the path (the token) must not leave in a
+    # Referer to another site ("no-referrer" would make browsers send "Origin: null" with our own forms,
+    # which CSRF refuses).
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -105,4 +105,4 @@ def test_the_client_pages_work_without_javascript_and_keep_the_csp(web, consenti
     assert "script-src" in response.get("Content-Security-Policy", "") or response.get(
         "Content-Security-Policy-Report-Only"
     )
-    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "no-referrer"
+    assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
