@@ -106,3 +106,19 @@ def test_the_client_pages_work_without_javascript_and_keep_the_csp(web, consenti
         "Content-Security-Policy-Report-Only"
     )
     assert response["Cache-Control"] == "no-store" and response["Referrer-Policy"] == "same-origin"
+
+
+def test_client_reported_scores_are_marked_where_the_plan_lists_scores(
+    web, consenting_client, make_link, clinician, login
+):
+    from plans.lifecycle import transitions
+    from tests.factories import make_plan
+
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(consenting_client))
+    _, path = make_link(consenting_client, codes=("phq9",))
+    verify(web, path)
+    web.post(path + "answers/", answers("phq9", PHQ_CALM))
+    score = MeasureScore.objects.get(client=consenting_client)
+    assert score.plan == plan
+    page = login(clinician).get(f"/plans/{plan.pk}/").content.decode()
+    assert "client-reported" in page
