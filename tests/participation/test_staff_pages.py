@@ -49,7 +49,8 @@ def test_hand_to_client_shows_the_url_once_and_the_client_page_never_again(login
     web = login(clinician)
     page = web.get(f"/clients/{consenting_client.pk}/").content.decode()
     response = web.post(
-        f"/clients/{consenting_client.pk}/links/new/", {**CREATE, "form_id": _form_id(page.split('id="client-links"')[1])}
+        f"/clients/{consenting_client.pk}/links/new/",
+        {**CREATE, "form_id": _form_id(page.split('id="client-links"')[1])},
     )
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     (path,) = set(re.findall(r"/c/[A-Za-z0-9_-]{43}/", response.content.decode()))
@@ -57,7 +58,8 @@ def test_hand_to_client_shows_the_url_once_and_the_client_page_never_again(login
     # The URL cannot be replayed (it is not kept), so the same form sent again makes a second link with
     # its own URL; the first stays on the list, where it can be revoked.
     again = web.post(
-        f"/clients/{consenting_client.pk}/links/new/", {**CREATE, "form_id": _form_id(page.split('id="client-links"')[1])}
+        f"/clients/{consenting_client.pk}/links/new/",
+        {**CREATE, "form_id": _form_id(page.split('id="client-links"')[1])},
     )
     assert path not in again.content.decode() and ClientLink.objects.count() == 2
     # It opens for the client.
