@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from participation import services
 from participation.models import ClientLink
 from progress.models import MeasureScore
 from tests.browser.conftest import sideways_overflow
@@ -33,17 +32,23 @@ def _look(page, screenshots, name: str) -> None:
     page.set_viewport_size(PHONE)
 
 
-def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, clinician, screenshots, axe):
+def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(
+    page, clinician, screenshots, axe, sign_in
+):
     client = ClientFactory(primary_clinician=clinician, date_of_birth=BIRTHDAY)
-    _, path = services.create_link(
-        actor=clinician,
-        client=client,
-        purpose=ClientLink.Purpose.QUESTIONNAIRES,
-        delivery=ClientLink.Delivery.HAND,
-        measure_codes=["phq9"],
-    )
+    # The clinician makes a "hand to client" link on the client page, on the tablet.
+    sign_in(page, clinician)
+    page.goto(f"/clients/{client.pk}/")
+    links = page.locator("#client-links")
+    _look(page.locator("#client-links").page, screenshots, "staff-client-links")
+    links.get_by_label("GAD-7 (anxiety)").uncheck()
+    links.get_by_label("Hand to client (on this device)").check()
+    links.get_by_role("button", name="Make link").click()
+    expect(page.get_by_role("heading", name="Link for the client")).to_be_visible()
+    _look(page, screenshots, "staff-link-created")
+    assert ClientLink.objects.get(client=client).measure_codes == ["phq9"]
+    page.get_by_role("link", name="Sign out and open for the client").click()
     page.set_viewport_size(PHONE)
-    page.goto(path)
     expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
     axe(page, "the date-of-birth check")
     # A wrong date first: a field error, the tries left.
