@@ -32,9 +32,7 @@ def _look(page, screenshots, name: str) -> None:
     page.set_viewport_size(PHONE)
 
 
-def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(
-    page, clinician, screenshots, axe, sign_in
-):
+def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, clinician, screenshots, axe, sign_in):
     client = ClientFactory(primary_clinician=clinician, date_of_birth=BIRTHDAY)
     # The clinician makes a "hand to client" link on the client page, on the tablet.
     sign_in(page, clinician)
