@@ -3,6 +3,7 @@ from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -86,6 +87,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return Membership.objects.select_related("practice").filter(user=self).first()
 
 
+DEFAULT_CRISIS_TEXT = (
+    "If you are in danger now, or thinking about ending your life, call 911 or your local emergency "
+    "number, or go to the nearest emergency department. If you can, tell someone you trust how you feel. "
+    "Your clinician will see your answers, but perhaps not straight away."
+)
+
+
 class Practice(models.Model):
     class PaperSize(models.TextChoices):
         A4 = "A4", "A4"
@@ -111,6 +119,17 @@ class Practice(models.Model):
         "require two-factor sign-in for practice admins",
         default=True,
         help_text="On by default: admins can see every record of the practice.",
+    )
+    # Client links (issue 15): how long a link sent to a client works, and what a client sees after
+    # answering that they may be at risk. The default is generic; a practice puts its own numbers in.
+    client_link_days = models.PositiveSmallIntegerField(
+        "client links work for (days)", default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    crisis_text = models.TextField(
+        "crisis text shown to clients",
+        max_length=2000,
+        default=DEFAULT_CRISIS_TEXT,
+        help_text="Shown to a client right after a questionnaire whose answers suggest they may be at risk.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

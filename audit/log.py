@@ -82,6 +82,15 @@ class Action:
     PROCESS_NOTE_READ = "process_note_read"
     PROCESS_NOTE_SHARE = "process_note_share"
     PROCESS_NOTE_UNSHARE = "process_note_unshare"
+    # Client links (issue 15): made, sent, revoked; and each open, check of the date of birth,
+    # lock after five wrong ones, and submission by the client.
+    CLIENT_LINK_CREATE = "client_link_create"
+    CLIENT_LINK_SEND = "client_link_send"
+    CLIENT_LINK_REVOKE = "client_link_revoke"
+    CLIENT_LINK_OPEN = "client_link_open"
+    CLIENT_LINK_VERIFY = "client_link_verify"
+    CLIENT_LINK_VOID = "client_link_void"
+    CLIENT_LINK_SUBMIT = "client_link_submit"
 
     CHOICES = [
         (READ, "Read"),
@@ -112,6 +121,13 @@ class Action:
         (PROCESS_NOTE_READ, "Process note read"),
         (PROCESS_NOTE_SHARE, "Process note shared"),
         (PROCESS_NOTE_UNSHARE, "Process note share revoked"),
+        (CLIENT_LINK_CREATE, "Client link made"),
+        (CLIENT_LINK_SEND, "Client link sent"),
+        (CLIENT_LINK_REVOKE, "Client link revoked"),
+        (CLIENT_LINK_OPEN, "Client link opened"),
+        (CLIENT_LINK_VERIFY, "Client link date-of-birth check"),
+        (CLIENT_LINK_VOID, "Client link locked"),
+        (CLIENT_LINK_SUBMIT, "Client link answered"),
     ]
 
 

@@ -27,6 +27,9 @@ NON_CLINICAL_NAMESPACES = {
     "sign-in events and changes to staff and roles are recorded where they happen",
     "audit": "the audit page reads the access log itself, not a clinical record; its CSV export is recorded "
     "as audit_export by the view",
+    "client_links": "the client's own pages under /c/<token>/ (issue 15), used without an account, so the "
+    "middleware (which records signed-in staff) never sees them; their views record every open, date-of-birth "
+    "check and submission through participation.services, with the link's client",
     "admin": "the Django admin, for superusers' maintenance rather than clinical work; its routes name "
     "records by object_id, which the route table does not map",
 }
@@ -96,6 +99,7 @@ TYPE_MODELS = {
     # Not Django's own sessions.Session: the notes app's therapy session, with its caseload door.
     "session": "notes.TherapySession",
     "bulk_export": "records.BulkExport",
+    "client_link": "participation.ClientLink",
 }
 
 

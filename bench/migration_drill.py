@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXCLUDED = {"django_migrations": "grows by design: the new head's migrations are recorded in it"}
 # Apps that did not exist at the base commit: their models are new, not moved, so their content types
 # (and Django's four default permissions on each) are expected to appear. Nothing else may.
-NEW_APPS = {"notes": "sessions and progress notes (issue 14)"}
+NEW_APPS = {"notes": "sessions and progress notes (issue 14)", "participation": "client links (issue 15)"}
 # New tables that their own migration fills: (table -> what fills it). Any other new table must be empty.
 SEEDED_NEW_TABLES = {"notes_servicetype": "the built-in service types (notes 0002)"}
 DEFAULT_PERMISSIONS = 4  # add, change, delete, view

@@ -13,6 +13,17 @@ class DateInput(forms.DateInput):
 
 class ClientForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Not a model field: the service stamps the date and who recorded it (clients.services.update_client).
+    contact_consent = forms.BooleanField(
+        label="The client consents to electronic contact (email and text)",
+        required=False,
+        help_text="Without it, Psyplan sends the client nothing. The date and who recorded it are kept.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["contact_consent"].initial = self.instance.has_contact_consent
 
     class Meta:
         model = Client

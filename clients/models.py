@@ -58,6 +58,12 @@ class Client(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     address = models.TextField(max_length=500, blank=True)
+    # Consent to electronic contact (issue 15): without it no client link is sent by email or text.
+    # Who recorded it and when, so that the consent can be shown and questioned later.
+    contact_consent_on = ClinicalDateField("consent to electronic contact given on", null=True, blank=True)
+    contact_consent_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     primary_clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="caseload")
     intake_date = ClinicalDateField()
     status = models.CharField(max_length=12, choices=Status, default=Status.ACTIVE)
@@ -93,6 +99,10 @@ class Client(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+    @property
+    def has_contact_consent(self) -> bool:
+        return self.contact_consent_on is not None
 
     @property
     def is_active(self) -> bool:

@@ -31,11 +31,12 @@ def _check_chart_number(practice_id: int, chart_number: str, exclude_pk: int | N
 
 
 @transaction.atomic
-def create_client(*, actor: User, **fields) -> Client:
+def create_client(*, actor: User, contact_consent: bool | None = None, **fields) -> Client:
     """Open a client record on the actor's own caseload."""
     if not policy.can(actor, policy.Action.CREATE_CLIENT):
         raise PermissionDenied("Only clinicians open client records.")
     client = Client(practice=policy.membership_of(actor).practice, primary_clinician=actor, **fields)
+    _set_contact_consent(client, actor, contact_consent)
     # The chart number's uniqueness is checked next, with a message that names the field.
     client.full_clean(validate_constraints=False)
     _check_chart_number(client.practice_id, client.chart_number)
@@ -43,13 +44,29 @@ def create_client(*, actor: User, **fields) -> Client:
     return client
 
 
+def _set_contact_consent(current: Client, actor: User, consent: bool | None) -> None:
+    """Consent given is stamped with today's date where the practice is and who recorded it; a
+    consent already on record keeps its date; withdrawn, both are cleared and nothing is sent."""
+    if consent is None:
+        return
+    if consent and not current.has_contact_consent:
+        current.contact_consent_on = current.practice.today()
+        current.contact_consent_recorded_by = actor
+    elif not consent:
+        current.contact_consent_on = None
+        current.contact_consent_recorded_by = None
+
+
 @transaction.atomic
-def update_client(*, actor: User, client: Client, expected_version: int, **fields) -> Client:
+def update_client(
+    *, actor: User, client: Client, expected_version: int, contact_consent: bool | None = None, **fields
+) -> Client:
     current = Client.objects.editable_by(actor).select_for_update().filter(pk=client.pk).first()
     if current is None:
         raise PermissionDenied("You can read this client record but not change it.")
     if current.version != expected_version:
         raise StaleEditError(current)
+    _set_contact_consent(current, actor, contact_consent)
     for name, value in fields.items():
         if name not in CLIENT_FIELDS:
             raise ValueError(f"{name} is not an editable client field")

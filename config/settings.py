@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "notes",
     "progress",
     "records",
+    "participation",
     "demo",
 ]
 

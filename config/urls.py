@@ -30,6 +30,10 @@ urlpatterns = [
     path("clients/", include((client_routes, client_urls.app_name))),
     # Sessions and their notes are reached from the client page, so their routes sit under /clients/.
     path("clients/", include("notes.urls")),
+    # Client links (issue 15): staff make and revoke them from the client page; the client's own
+    # pages sit apart under /c/, outside the staff pages and the API.
+    path("clients/", include("participation.urls")),
+    path("c/", include("participation.client_urls")),
     # The formulation is edited on the plan page, so its editor's routes sit under /plans/ too.
     path("plans/", include("formulation.urls")),
     # Progress reviews and records keep the /plans/ paths they had inside the plans app.

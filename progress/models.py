@@ -16,6 +16,11 @@ class MeasureScoreQuerySet(CaseloadQuerySet):
 class MeasureScore(models.Model):
     """A recorded outcome-measure score, at a review or at any session."""
 
+    class Source(models.TextChoices):
+        CLINICIAN = "clinician", "Clinician-entered"
+        # Answered by the client through a client link (issue 15), scored the same way.
+        CLIENT = "client", "Client-reported"
+
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="measure_scores")
     definition = models.ForeignKey("plans.MeasureDefinition", on_delete=models.PROTECT, related_name="scores")
     plan = models.ForeignKey(
@@ -29,6 +34,7 @@ class MeasureScore(models.Model):
     # PHQ-9 item 9 above 0: thoughts of self-harm. Shown wherever the score is.
     risk_flag = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(max_length=10, choices=Source, default=Source.CLINICIAN)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MeasureScoreQuerySet.as_manager()
@@ -41,6 +47,10 @@ class MeasureScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.definition.name} {self.total} on {self.recorded_on}"
+
+    @property
+    def is_client_reported(self) -> bool:
+        return self.source == self.Source.CLIENT
 
 
 class CcrtJudgement(models.TextChoices):

@@ -107,8 +107,9 @@ def record_measure(
     total: int | None = None,
     plan: TreatmentPlan | None = None,
     review: ProgressReview | None = None,
+    source: str = MeasureScore.Source.CLINICIAN,
 ) -> MeasureScore:
-    """Record a score at a review or at any session."""
+    """Record a score at a review or at any session, or one the client gave through a client link."""
     if not Client.objects.editable_by(actor).filter(pk=client.pk).exists():
         raise PermissionDenied("Only the client's clinician records measures.")
     if not MeasureDefinition.objects.available_to(client.practice_id).filter(pk=definition.pk).exists():
@@ -127,6 +128,7 @@ def record_measure(
         band=scored.band,
         risk_flag=scored.risk_flag,
         recorded_by=actor,
+        source=source,
     )
 
 

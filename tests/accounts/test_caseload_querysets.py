@@ -259,7 +259,28 @@ def _note_part(model):
     return lambda plan: model.objects.get(note=_signed_note(plan, addendum=model is NoteAddendum))
 
 
+def _client_link(plan):
+    from participation import services as link_services
+    from participation.models import ClientLink
+
+    link, _ = link_services.create_link(
+        actor=plan.author,
+        client=plan.client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9"],
+    )
+    return link
+
+
+def _client_link_model():
+    from participation.models import ClientLink
+
+    return ClientLink
+
+
 ROWS = {
+    _client_link_model(): _client_link,
     PlanQuote: _quote,
     ObjectiveProgress: _progress,
     BulkExportItem: _export_item,

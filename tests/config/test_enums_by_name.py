@@ -72,7 +72,17 @@ def _python_offences(source: str, where: str, fields: set[str]) -> list[str]:
         elif isinstance(node, ast.Call):
             for keyword in node.keywords:
                 name = (keyword.arg or "").split("__")
-                if name[0] in fields and name[-1] in (name[0], "in", "exact") and _is_literal(keyword.value):
+                # DRF's serializer fields take `source=`, the attribute path they read, which is not the
+                # choice field `source` (progress.MeasureScore.source): a keyword of a `...Field(...)` call.
+                serializer_field = keyword.arg == "source" and (
+                    getattr(node.func, "attr", "") or getattr(node.func, "id", "")
+                ).endswith(("Field", "Serializer"))
+                if (
+                    name[0] in fields
+                    and name[-1] in (name[0], "in", "exact")
+                    and _is_literal(keyword.value)
+                    and not serializer_field
+                ):
                     offences.append(f"{where}:{node.lineno}: {keyword.arg}= a string")
     return offences
 

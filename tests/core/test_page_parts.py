@@ -21,7 +21,7 @@ def test_a_page_nobody_added_to_has_no_parts():
 
 def test_the_client_and_plan_pages_share_the_one_registry_and_keep_their_parts():
     assert plan_pages.register is client_pages.register is page_parts.register
-    assert [p.key for p in page_parts.parts_of(client_pages.CLIENT_DETAIL)] == ["sessions"]
+    assert [p.key for p in page_parts.parts_of(client_pages.CLIENT_DETAIL)] == ["sessions", "client_links"]
     plan_keys = [p.key for p in page_parts.parts_of(plan_pages.PLAN_DETAIL)]
     assert {"progress", "last_sessions"} <= set(plan_keys)
     assert [p.key for p in page_parts.parts_of(plan_pages.SIGN_OFF_QUEUE)] == ["overdue"]

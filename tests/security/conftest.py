@@ -33,6 +33,25 @@ class Hidden:
         return set().union(*self.ids.values())
 
 
+def _client_links(clinician, client) -> dict[str, set[int]]:
+    """An open client link and a revoked one: the staff routes must not reach them from outside."""
+    from participation import services as link_services
+    from participation.models import ClientLink
+
+    links = [
+        link_services.create_link(
+            actor=clinician,
+            client=client,
+            purpose=ClientLink.Purpose.QUESTIONNAIRES,
+            delivery=ClientLink.Delivery.HAND,
+            measure_codes=["phq9", "gad7"],
+        )[0]
+        for _ in range(2)
+    ]
+    link_services.revoke_link(actor=clinician, link=links[1])
+    return {"client_link": {link.pk for link in links}}
+
+
 def _sessions(clinician, supervisor, client) -> dict[str, set[int]]:
     """A session whose note carries a canary, signed, with an addendum; one not attended; and a
     private process note carrying one, shared with the clinician's supervisor."""
@@ -125,5 +144,6 @@ def canary_records(clinician, supervisor) -> Hidden:
         "user": {clinician.pk},
     }
     ids |= _sessions(clinician, supervisor, client)
+    ids |= _client_links(clinician, client)
     assert TreatmentPlan.objects.filter(client=client).count() == 2
     return Hidden(client=client, plans=plans, ids=ids)

@@ -100,6 +100,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     )
     enroll(colleague)  # two-factor by choice, so it may be switched off
     sessions = _sessions_of(clinician, supervisor, active.client)
+    sessions |= _client_link_of(clinician, active.client)
     goal = draft.goals.get()
     items = {
         "goal": goal.pk,
@@ -136,6 +137,21 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         "colleague": colleague,
     }
     return World(users, ids)
+
+
+def _client_link_of(clinician, client) -> dict:
+    """An open client link: its id for the staff routes, its token for the client's pages."""
+    from participation import services as links
+    from participation.models import ClientLink
+
+    link, path = links.create_link(
+        actor=clinician,
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9", "gad7"],
+    )
+    return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1]}
 
 
 def _sessions_of(clinician, supervisor, client) -> dict:
@@ -248,6 +264,12 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "notes:process_note_share": ("clinician", lambda: [url(process_note_pk=i["process_note"])]),
         "notes:process_note_withdraw": ("clinician", lambda: [url(process_note_pk=i["process_note"])]),
         "notes:process_note_revoke": ("clinician", lambda: [url(share_pk=i["share"])]),
+        "participation:link_create": ("clinician", lambda: [url(client_pk=i["session_client"])]),
+        "participation:link_revoke": ("clinician", lambda: [url(client_link_pk=i["client_link"])]),
+        # The client's pages, used without an account.
+        "client_links:start": ("anonymous", lambda: [url(token=i["client_link_token"])]),
+        "client_links:questionnaire": ("anonymous", lambda: [url(token=i["client_link_token"])]),
+        "client_links:done": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "records:export_detail": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_retry": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_download": ("admin", lambda: [url(pk=i["export"])]),

@@ -1,0 +1,14 @@
+"""The client's pages, under /c/ (namespace client_links): a separate namespace, outside the staff
+pages and the API. The token is the only kwarg: no client or record id is ever in these paths."""
+
+from django.urls import path
+
+from participation import client_views
+
+app_name = "client_links"
+
+urlpatterns = [
+    path("<str:token>/", client_views.start, name="start"),
+    path("<str:token>/answers/", client_views.questionnaire, name="questionnaire"),
+    path("<str:token>/done/", client_views.done, name="done"),
+]

@@ -1,0 +1,76 @@
+"""A client on a phone (390 px) answers a questionnaire link: date of birth, every PHQ-9 item, submit,
+and the practice's crisis text right after a positive item 9. The clinician then sees the scores marked
+client-reported on the client page's links."""
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from participation.models import ClientLink
+from progress.models import MeasureScore
+from tests.browser.conftest import sideways_overflow
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BIRTHDAY = dt.date(1985, 3, 14)
+PHONE = {"width": 390, "height": 844}
+
+
+def _look(page, screenshots, name: str) -> None:
+    """Screenshots at 390 and 1366 px (also under $PSYPLAN_SHOTS when set), then back to the phone."""
+    extra = os.environ.get("PSYPLAN_SHOTS")
+    for label, width in (("390", 390), ("1366", 1366)):
+        page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+        assert not sideways_overflow(page), sideways_overflow(page)
+        for directory in [screenshots, *([Path(extra)] if extra else [])]:
+            directory.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(directory / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+
+
+def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, clinician, screenshots, axe, sign_in):
+    client = ClientFactory(primary_clinician=clinician, date_of_birth=BIRTHDAY)
+    # The clinician makes a "hand to client" link on the client page, on the tablet.
+    sign_in(page, clinician)
+    page.goto(f"/clients/{client.pk}/")
+    links = page.locator("#client-links")
+    _look(page.locator("#client-links").page, screenshots, "staff-client-links")
+    links.get_by_label("GAD-7 (anxiety)").uncheck()
+    links.get_by_label("Hand to client (on this device)").check()
+    links.get_by_role("button", name="Make link").click()
+    expect(page.get_by_role("heading", name="Link for the client")).to_be_visible()
+    _look(page, screenshots, "staff-link-created")
+    assert ClientLink.objects.get(client=client).measure_codes == ["phq9"]
+    page.get_by_role("link", name="Sign out and open for the client").click()
+    page.set_viewport_size(PHONE)
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    axe(page, "the date-of-birth check")
+    # A wrong date first: a field error, the tries left.
+    page.get_by_label("Your date of birth").fill("1990-01-01")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("4 tries left")).to_be_visible()
+    axe(page, "the date-of-birth check with its error")
+    _look(page, screenshots, "client-dob-error")
+    page.get_by_label("Your date of birth").fill(BIRTHDAY.isoformat())
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("heading", name="Your questionnaire")).to_be_visible()
+    axe(page, "the questionnaire")
+    _look(page, screenshots, "client-questionnaire")
+    groups = page.locator("fieldset.radios")
+    expect(groups).to_have_count(9)
+    for index in range(9):
+        answer = "Several days" if index == 8 else "Not at all" if index % 2 else "More than half the days"
+        groups.nth(index).get_by_label(answer).check()
+    page.get_by_role("button", name="Send my answers").click()
+
+    expect(page.get_by_role("heading", name="Please read this now")).to_be_visible()
+    expect(page.get_by_text("call 911 or your local emergency number")).to_be_visible()
+    axe(page, "the crisis text")
+    _look(page, screenshots, "client-crisis")
+    score = MeasureScore.objects.get(client=client)
+    assert score.source == MeasureScore.Source.CLIENT and score.risk_flag and score.total == 9
