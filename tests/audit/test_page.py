@@ -83,7 +83,7 @@ def test_admin_sees_their_practices_entries_and_attempts_on_its_records_only(adm
 
 
 @pytest.mark.parametrize("role", ["clinician", "supervisor", "outsider"])
-def test_the_audit_page_does_not_exist_for_non_admins(role, request, login):
+def test_the_audit_page_does_not_exist_for_non_admins(db, role, request, login):
     web = login(request.getfixturevalue(role))
     assert web.get("/accounts/audit/").status_code == 404
     assert web.get("/accounts/audit/?format=csv").status_code == 404

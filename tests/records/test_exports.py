@@ -104,7 +104,7 @@ def test_export_filters_by_clinician_and_date_range(admin, clinician, signed_pla
 
 
 @pytest.mark.parametrize("role", ["clinician", "supervisor"])
-def test_only_practice_admins_export(role, request, login):
+def test_only_practice_admins_export(db, role, request, login):
     web = login(request.getfixturevalue(role))
     assert web.get("/plans/exports/").status_code == 404
     assert web.post("/plans/exports/", {}).status_code == 404

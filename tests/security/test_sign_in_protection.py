@@ -156,7 +156,7 @@ def test_the_practice_admin_sets_the_two_factor_policy_and_it_is_logged(admin, p
 
 
 @pytest.mark.parametrize("role", ["clinician", "supervisor"])
-def test_security_settings_do_not_exist_for_non_admins(role, request, login):
+def test_security_settings_do_not_exist_for_non_admins(db, role, request, login):
     assert login(request.getfixturevalue(role)).get("/accounts/security/").status_code == 404
 
 
