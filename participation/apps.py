@@ -6,6 +6,7 @@ class ParticipationConfig(AppConfig):
     verbose_name = "Client participation (client links)"
 
     def ready(self) -> None:
+        # Imported here: the views import models, which Django allows only once the registry is ready.
         from clients import page_parts as client_pages
         from participation import views
 

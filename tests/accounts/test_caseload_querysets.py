@@ -6,8 +6,6 @@ project's apps fails here, by name, until it either gets a queryset subclassing
 entry below saying why it holds no client's data, or which other door reads it.
 """
 
-from pathlib import Path
-
 import pytest
 from django.apps import apps
 from django.db import models
@@ -32,10 +30,10 @@ from plans.models import PlanQuote
 from progress.models import ObjectiveProgress, ProgressReview
 from records.models import BulkExport, BulkExportItem
 from tests.factories import ClientFactory, make_plan
+from tests.project import PROJECT_APPS
 
-# Every app that lives in this repository, so a new app's models are walked from its first commit.
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT_APPS = tuple(config.label for config in apps.get_app_configs() if Path(config.path).parent == ROOT)
+# Every app that lives in this repository (each app's label is its package name), so a new app's
+# models are walked from its first commit.
 
 # Models that hold nothing of a client's: no link leads from them to a client (the walk below
 # checks it) and no field holds clinical text.

@@ -7,6 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+from tests.project import PROJECT_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -70,19 +72,7 @@ def test_the_layers_contract_reports_an_upward_import(tmp_path):
     assert "audit.views -> clients.models" in result.stdout
 
 
-APPS = (
-    "core",
-    "audit",
-    "accounts",
-    "clients",
-    "formulation",
-    "plans",
-    "notes",
-    "progress",
-    "records",
-    "demo",
-    "config",
-)
+APPS = PROJECT_PACKAGES
 
 
 def _imports_inside_functions():

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from plans.models import TreatmentPlan
 from tests.factories import make_plan
+from tests.project import PROJECT_PACKAGES
 
 RANGE_WORDS = "between 1900-01-01 and 2200-12-31"
 
@@ -74,19 +75,7 @@ def test_model_validation_refuses_a_date_outside_the_range(plan):
 # Dates the application computes, never takes from input (a plan starting at the range's very
 # end has its first review a few months later).
 COMPUTED_DATES = {"plans.TreatmentPlan.next_review_date", "progress.ProgressReview.due_date"}
-OUR_APPS = (
-    "core",
-    "audit",
-    "accounts",
-    "clients",
-    "formulation",
-    "plans",
-    "notes",
-    "progress",
-    "records",
-    "demo",
-    "config",
-)
+OUR_APPS = PROJECT_PACKAGES
 
 
 def _our_modules():
