@@ -493,7 +493,7 @@ class Signature(models.Model):
     timezone = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical plan content.")
     # Part of the signature as given: the database guard refuses to change it like the rest.
-    method = models.CharField(max_length=20, choices=Method, blank=True, default="")
+    signing_method = models.CharField(max_length=20, choices=Method, blank=True, default="")
     # The canonical JSON that was signed, byte for byte (text, not a JSON column: PostgreSQL's
     # jsonb would reorder its keys). Empty for signatures given before it was stored; the
     # database lets an empty one be filled in once, and never changes a stored one.

@@ -286,8 +286,8 @@ def _agreement(signature: Signature, plan_ref: dict, patient_ref: dict) -> dict:
         "resourceType": "Provenance",
         "target": [plan_ref],
         "recorded": signature.signed_at.isoformat(),
-        "activity": _text(f"Client agreement to the treatment plan: {signature.get_method_display().lower()}")
-        if signature.method
+        "activity": _text(f"Client agreement to the treatment plan: {signature.get_signing_method_display().lower()}")
+        if signature.signing_method
         else _text("Client agreement to the treatment plan"),
         "agent": [
             {

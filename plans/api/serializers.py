@@ -63,8 +63,8 @@ class CatalogueRelated(serializers.PrimaryKeyRelatedField):
 class SignatureSerializer(OutputSerializer):
     class Meta:
         model = Signature
-        fields = ["meaning", "method", "signer", "printed_name", "credentials", "signed_at", "timezone", "content_hash"]
-        fields += ["voided_at", "void_reason"]
+        fields = ["meaning", "signer", "printed_name", "credentials", "signed_at", "timezone", "content_hash"]
+        fields += ["signing_method", "voided_at", "void_reason"]
         read_only_fields = fields
 
 

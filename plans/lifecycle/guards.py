@@ -45,10 +45,10 @@ CONTENT_TABLES = {
 CONTENT_TABLES_0004 = {table: expr for table, expr in CONTENT_TABLES.items() if table != "plans_planquote"}
 SIGNATURE_COLUMNS = ["plan_id", "signer_id", "meaning", "printed_name", "credentials", "signed_at", "timezone"]
 SIGNATURE_COLUMNS += ["content_hash"]
-# What migrations 0004 and 0011 guarded, kept so they still run before the method column exists.
+# What migrations 0004 and 0011 guarded, kept so they still run before the signing_method column exists.
 SIGNATURE_COLUMNS_0011 = list(SIGNATURE_COLUMNS)
 # How a client's agreement was given (plans 0015) is part of the signature too.
-SIGNATURE_COLUMNS += ["method"]
+SIGNATURE_COLUMNS += ["signing_method"]
 PLAN_SIGNED_COLUMNS = [
     "client_id",
     "author_id",
@@ -166,7 +166,7 @@ def _sqlite_plan() -> list[str]:
                  OR NEW.signed_at IS NOT OLD.signed_at OR NEW.printed_name IS NOT OLD.printed_name
                  OR NEW.meaning IS NOT OLD.meaning OR NEW.plan_id IS NOT OLD.plan_id
                  OR NEW.signer_id IS NOT OLD.signer_id OR NEW.credentials IS NOT OLD.credentials
-                 OR NEW.timezone IS NOT OLD.timezone OR NEW.method IS NOT OLD.method
+                 OR NEW.timezone IS NOT OLD.timezone OR NEW.signing_method IS NOT OLD.signing_method
                  OR (OLD.canonical_json <> '' AND NEW.canonical_json IS NOT OLD.canonical_json)
             BEGIN SELECT RAISE(ABORT, 'psyplan: a signature cannot change'); END;""",
     ]

@@ -358,7 +358,7 @@ def _client_agreement(plan: TreatmentPlan, name: str, method: str) -> Signature:
         meaning=Signature.Meaning.CLIENT_AGREEMENT,
         printed_name=name.strip()[:300],
         credentials="client",
-        method=method,
+        signing_method=method,
         signed_at=timezone.now(),
         timezone=plan.client.practice.timezone,
         **_signed_content(plan),

@@ -14,7 +14,7 @@ from plans.lifecycle import guards
 def in_session(apps, schema_editor):
     Signature = apps.get_model("plans", "Signature")
     # A voided signature cannot be updated at all; client agreements are never voided.
-    Signature.objects.filter(meaning="client_agreement", voided_at__isnull=True).update(method="in_session")
+    Signature.objects.filter(meaning="client_agreement", voided_at__isnull=True).update(signing_method="in_session")
 
 
 def install(apps, schema_editor):
@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="signature",
-            name="method",
+            name="signing_method",
             field=models.CharField(
                 blank=True,
                 choices=[

@@ -66,7 +66,7 @@ def test_a_client_agrees_to_their_plan_on_a_phone_and_the_clinician_sees_it(page
     axe(page, "the thanks after agreeing")
     _look(page, screenshots, "client-agreement-done")
     signature = plan.signatures.get(meaning=Signature.Meaning.CLIENT_AGREEMENT)
-    assert signature.method == Signature.Method.CLIENT_LINK and signature.printed_name == "Client Signed-Name"
+    assert signature.signing_method == Signature.Method.CLIENT_LINK and signature.printed_name == "Client Signed-Name"
 
     # Back on the tablet: the clinician signs in again and finds the agreement on the plan page.
     page.set_viewport_size({"width": 1366, "height": 900})

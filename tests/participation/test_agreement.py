@@ -65,7 +65,7 @@ def test_agreeing_signs_the_versions_canonical_content_through_the_link_and_the_
     link, _ = agreement_link(active_plan)
     signature = services.agree_to_plan(link=link, typed_name="  Client One  ")
     assert signature.meaning == Signature.Meaning.CLIENT_AGREEMENT and signature.signer is None
-    assert signature.method == Signature.Method.CLIENT_LINK and signature.printed_name == "Client One"
+    assert signature.signing_method == Signature.Method.CLIENT_LINK and signature.printed_name == "Client One"
     assert signature.content_hash == content_hash(active_plan)
     assert signature.canonical_json.encode() == canonical_json(active_plan)
     link.refresh_from_db()
@@ -149,7 +149,7 @@ def test_an_agreement_recorded_in_session_says_so_and_refuses_the_link_afterward
 ):
     link, _ = agreement_link(active_plan)
     signature = transitions.record_client_agreement(actor=clinician, plan=active_plan, client_name="Client One")
-    assert signature.method == Signature.Method.IN_SESSION
+    assert signature.signing_method == Signature.Method.IN_SESSION
     with pytest.raises(ValidationError, match="already recorded"):
         services.agree_to_plan(link=link, typed_name="Client One")
 
@@ -182,9 +182,9 @@ def test_the_method_of_an_agreement_cannot_change_in_the_database(active_plan, a
     link, _ = agreement_link(active_plan)
     signature = services.agree_to_plan(link=link, typed_name="Client One")
     with pytest.raises(DatabaseError), transaction.atomic():
-        Signature.objects.filter(pk=signature.pk).update(method=Signature.Method.IN_SESSION)
+        Signature.objects.filter(pk=signature.pk).update(signing_method=Signature.Method.IN_SESSION)
     signature.refresh_from_db()
-    assert signature.method == Signature.Method.CLIENT_LINK
+    assert signature.signing_method == Signature.Method.CLIENT_LINK
 
 
 # --- The client's pages ---------------------------------------------------------------------
@@ -218,7 +218,7 @@ def test_the_client_reads_the_plain_version_agrees_by_typing_their_name_and_is_t
     assert response.status_code == 302 and response["Location"] == path + "plan/done/"
     done = web.get(path + "plan/done/").content.decode()
     assert "Thank you" in done and "Your clinician will see this" in done and "Client One" in done
-    assert _agreements(active_plan)[0].method == Signature.Method.CLIENT_LINK
+    assert _agreements(active_plan)[0].signing_method == Signature.Method.CLIENT_LINK
     # Back to the plan page: the link is done, it shows the thanks, never the forms again.
     assert web.get(path + "plan/")["Location"] == path + "plan/done/"
 
