@@ -9,6 +9,7 @@ class ParticipationConfig(AppConfig):
         # Imported here: the views import models, which Django allows only once the registry is ready.
         from clients import page_parts as client_pages
         from participation import views
+        from plans import page_parts as plan_pages
 
         # clients sits below participation and never imports it: the client page shows its links
         # through the page parts registry.
@@ -17,4 +18,11 @@ class ParticipationConfig(AppConfig):
             key="client_links",
             template="participation/_client_links.html",
             load=views.client_links_part,
+        )
+        # The plan page shows the version's agreement and asks for it, for the same reason.
+        plan_pages.register(
+            plan_pages.PLAN_DETAIL,
+            key="client_agreement",
+            template="participation/_plan_agreement.html",
+            load=views.plan_agreement_part,
         )

@@ -11,4 +11,7 @@ urlpatterns = [
     path("<str:token>/", client_views.start, name="start"),
     path("<str:token>/answers/", client_views.questionnaire, name="questionnaire"),
     path("<str:token>/done/", client_views.done, name="done"),
+    path("<str:token>/plan/", client_views.agreement, name="agreement"),
+    path("<str:token>/plan/pdf/", client_views.agreement_pdf, name="agreement_pdf"),
+    path("<str:token>/plan/done/", client_views.agreement_done, name="agreement_done"),
 ]

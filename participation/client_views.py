@@ -15,15 +15,17 @@ from functools import wraps
 
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from participation import services, throttle
-from participation.forms import BirthDateForm, QuestionnaireForm
+from participation.forms import AgreeForm, BirthDateForm, DeclineForm, QuestionnaireForm
 from participation.models import MAX_BIRTH_DATE_ATTEMPTS, ClientLink, hash_token
+from plans.models import TreatmentPlan
 from progress import measures
+from records import client_version, pdf
 
 SESSION_KEY = "client_link"
 # How long a verified browser may use the link without asking again: long enough to answer.
@@ -109,11 +111,11 @@ def start(request, link: ClientLink, token: str):
 def questionnaire(request, link: ClientLink, token: str):
     if not _verified(request, link):
         return redirect("client_links:start", token=token)
+    if link.purpose == ClientLink.Purpose.AGREEMENT:
+        # The date-of-birth check leads here whatever the link is for.
+        return redirect("client_links:agreement", token=token)
     if link.status == ClientLink.Status.DONE:
         return redirect("client_links:done", token=token)
-    if link.purpose != ClientLink.Purpose.QUESTIONNAIRES:
-        # Agreement to a plan comes with a later slice of issue 15.
-        return _page(request, "participation/client/not_ready.html", link)
     form = QuestionnaireForm(request.POST or None, definitions=services.definitions_for(link))
     if request.method == "POST" and form.is_valid():
         try:
@@ -134,3 +136,91 @@ def done(request, link: ClientLink, token: str):
         return redirect("client_links:start", token=token)
     at_risk = bool((request.session.get(SESSION_KEY) or {}).get("at_risk"))
     return _page(request, "participation/client/done.html", link, at_risk=at_risk)
+
+
+# --- Agreement to a plan version --------------------------------------------------------------
+
+ANSWER_AGREE = "agree"
+ANSWER_DECLINE = "decline"
+
+
+def _agreement_link(request, link: ClientLink, token: str):
+    """None when the page may show the link's plan version; otherwise where to send the browser."""
+    if link.purpose != ClientLink.Purpose.AGREEMENT or link.plan_id is None:
+        raise Http404("No such page for this link.")
+    if not _verified(request, link):
+        return redirect("client_links:start", token=token)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+@client_page
+def agreement(request, link: ClientLink, token: str):
+    """The plan version in plain words, its PDF, and the client's answer: agree by typing their
+    name, or decline with an optional comment. Two forms, one page, no script."""
+    elsewhere = _agreement_link(request, link, token)
+    if elsewhere is not None:
+        return elsewhere
+    if link.status == ClientLink.Status.DONE:
+        return redirect("client_links:agreement_done", token=token)
+    plan = TreatmentPlan.objects.select_related("client__practice", "author").get(pk=link.plan_id)
+    if plan.status != TreatmentPlan.Status.ACTIVE:
+        return _page(request, "participation/client/not_current.html", link, status=410, message=services.NOT_CURRENT)
+    answer = request.POST.get("answer") if request.method == "POST" else None
+    agree_form = AgreeForm(request.POST if answer == ANSWER_AGREE else None)
+    decline_form = DeclineForm(request.POST if answer == ANSWER_DECLINE else None)
+    form = agree_form if answer == ANSWER_AGREE else decline_form if answer == ANSWER_DECLINE else None
+    if form is not None and form.is_valid():
+        try:
+            if form is agree_form:
+                services.agree_to_plan(link=link, typed_name=form.cleaned_data["typed_name"], request=request)
+            else:
+                services.decline_plan(link=link, comment=form.cleaned_data["comment"], request=request)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                form.add_error(None, exc)
+        else:
+            return redirect("client_links:agreement_done", token=token)
+    return _page(
+        request,
+        "participation/client/agreement.html",
+        link,
+        plan=plan,
+        token=token,
+        client_version=client_version.for_plan(plan),
+        agree_form=agree_form,
+        decline_form=decline_form,
+    )
+
+
+@require_http_methods(["GET"])
+@client_page
+def agreement_done(request, link: ClientLink, token: str):
+    elsewhere = _agreement_link(request, link, token)
+    if elsewhere is not None:
+        return elsewhere
+    if link.status != ClientLink.Status.DONE:
+        return redirect("client_links:agreement", token=token)
+    return _page(request, "participation/client/agreement_done.html", link, signature=link.signature, token=token)
+
+
+@require_http_methods(["GET"])
+@client_page
+def agreement_pdf(request, link: ClientLink, token: str):
+    """The client version PDF of the link's own plan version, and of no other."""
+    elsewhere = _agreement_link(request, link, token)
+    if elsewhere is not None:
+        return elsewhere
+    plan = TreatmentPlan.objects.select_related("client__practice", "author").get(pk=link.plan_id)
+    rendered = pdf.render_pdf(plan, audience=pdf.Audience.CLIENT)
+    services.record_pdf_download(link=link, request=request)
+    response = HttpResponse(rendered.content, content_type="application/pdf")
+    # Named by the version only: a file in a phone's downloads says nothing of whose plan it is.
+    response["Content-Disposition"] = f'attachment; filename="treatment-plan-v{plan.version_number}.pdf"'
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Content-SHA256"] = rendered.sha256
+    return response

@@ -1,7 +1,7 @@
 from django import forms
 
 from core.dates import ClinicalDateFormField
-from participation.models import ClientLink
+from participation.models import DECLINE_COMMENT_MAX_LENGTH, ClientLink
 from progress import measures
 
 MEASURE_LABELS = {"phq9": "PHQ-9 (depression)", "gad7": "GAD-7 (anxiety)"}
@@ -55,3 +55,33 @@ class QuestionnaireForm(forms.Form):
 
     def answers(self) -> dict[str, list[int]]:
         return {definition.code: [self.cleaned_data[name] for name in names] for definition, names in self.groups}
+
+
+class AgreementLinkForm(forms.Form):
+    """The plan page's "Ask the client to agree": only how the link reaches the client."""
+
+    delivery = forms.ChoiceField(
+        label="How the client gets it",
+        choices=ClientLink.Delivery.choices,
+        widget=forms.RadioSelect,
+        initial=ClientLink.Delivery.HAND,
+    )
+
+
+class AgreeForm(forms.Form):
+    typed_name = forms.CharField(
+        label="Type your full name to agree",
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words", "spellcheck": "false"}),
+        error_messages={"required": "Type your name to agree.", "max_length": "Keep your name to 300 characters."},
+    )
+
+
+class DeclineForm(forms.Form):
+    comment = forms.CharField(
+        label="What would you like to change? (optional)",
+        required=False,
+        max_length=DECLINE_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": f"Keep your comment to {DECLINE_COMMENT_MAX_LENGTH} characters."},
+    )

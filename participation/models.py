@@ -18,6 +18,10 @@ from accounts.access import CaseloadQuerySet
 MAX_BIRTH_DATE_ATTEMPTS = 5
 
 
+# Long enough for a paragraph on a phone; the clinician reads it on the plan page.
+DECLINE_COMMENT_MAX_LENGTH = 2000
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -62,6 +66,14 @@ class ClientLink(models.Model):
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An agreement link's answer: the client's signature on the version when they agreed (the
+    # reference lives here because plans sits below participation), or the time and the optional
+    # comment when they declined. Either one makes the link done.
+    signature = models.OneToOneField(
+        "plans.Signature", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_comment = models.TextField(blank=True, max_length=DECLINE_COMMENT_MAX_LENGTH)
 
     objects = ClientLinkQuerySet.as_manager()
 
@@ -85,4 +97,6 @@ class ClientLink(models.Model):
         """The status as staff read it: an open link past its expiry reads as expired."""
         if self.status == self.Status.OPEN and self.is_expired:
             return "Expired"
+        if self.status == self.Status.DONE and self.purpose == self.Purpose.AGREEMENT:
+            return "Declined" if self.declined_at else "Agreed"
         return self.get_status_display()

@@ -24,8 +24,9 @@ from audit import log
 from clients.models import Client
 from core.notify import notify
 from core.outbox import enqueue
-from participation.models import MAX_BIRTH_DATE_ATTEMPTS, ClientLink, hash_token
-from plans.models import MeasureDefinition, TreatmentPlan
+from participation.models import DECLINE_COMMENT_MAX_LENGTH, MAX_BIRTH_DATE_ATTEMPTS, ClientLink, hash_token
+from plans.lifecycle import transitions
+from plans.models import MeasureDefinition, Signature, TreatmentPlan
 from progress import services as progress_services
 from progress.models import MeasureScore
 
@@ -103,6 +104,11 @@ def create_link(
     elif purpose == ClientLink.Purpose.AGREEMENT:
         if plan is None or plan.client_id != client.pk:
             raise ValidationError({"plan": "Choose one of this client's plan versions."})
+        # The client agrees to the version in force: an older one is history, a draft is not yet theirs.
+        if plan.status != TreatmentPlan.Status.ACTIVE:
+            raise ValidationError({"plan": "Only the active version of a plan can be sent for agreement."})
+        if _agreement_of(plan) is not None:
+            raise ValidationError({"plan": "The client's agreement to this version is already recorded."})
     else:
         raise ValidationError({"purpose": "Choose what the link is for."})
     if delivery not in ClientLink.Delivery.values:
@@ -270,3 +276,125 @@ def submit_questionnaires(*, link: ClientLink, answers: dict[str, list[int]], re
         detail=" ".join(f"measure_score {s.pk}" for s in scores),
     )
     return Submitted(scores=scores, at_risk=any(s.risk_flag or _severe(s) for s in scores))
+
+
+# --- Agreement to a plan version (issue 15) -------------------------------------------------
+
+# What the client reads when the version their link names is no longer the one in force.
+NOT_CURRENT = (
+    "This is no longer the current version of your plan, so it cannot be agreed to here. "
+    "Your clinician will send you the current version."
+)
+ALREADY_AGREED = "Your agreement to this version of your plan is already recorded. You do not need to do anything else."
+
+
+def _agreement_of(plan: TreatmentPlan) -> Signature | None:
+    return plan.signatures.valid().filter(meaning=Signature.Meaning.CLIENT_AGREEMENT).first()
+
+
+def _lock_agreement_link(link: ClientLink) -> ClientLink:
+    """The link, locked, if it still takes an answer about a version still in force."""
+    link = ClientLink.objects.select_for_update(of=("self",)).select_related("client__practice", "plan").get(pk=link.pk)
+    if not link.is_usable or link.purpose != ClientLink.Purpose.AGREEMENT or link.plan is None:
+        raise ValidationError("This link no longer works.")
+    if link.plan.status != TreatmentPlan.Status.ACTIVE:
+        raise ValidationError(NOT_CURRENT)
+    if _agreement_of(link.plan) is not None:
+        raise ValidationError(ALREADY_AGREED)
+    return link
+
+
+def _tell_clinicians(link: ClientLink, *, key: str) -> None:
+    """In the app, to whoever made the link and the client's clinician: no client name, no answer."""
+    recipients = {
+        link.created_by_id: link.created_by,
+        link.client.primary_clinician_id: link.client.primary_clinician,
+    }
+    notify(
+        recipients=[user for user in recipients.values() if user.is_active],
+        key=key,
+        verb="client answered a plan agreement link",
+        text="A client answered a plan agreement link. Open the plan to see the answer.",
+        url=reverse("plans:detail", args=[link.plan_id]),
+    )
+
+
+def _plan_entry(link: ClientLink, request, detail: str) -> None:
+    log.record(
+        action=log.Action.SIGN,
+        request=request,
+        object_type="plan",
+        object_id=link.plan_id,
+        client_id=link.client_id,
+        subject_practice_id=link.client.practice_id,
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def agree_to_plan(*, link: ClientLink, typed_name: str, request=None) -> Signature:
+    """The client agrees to the plan version their link names, by typing their name.
+
+    The authority is the link (purpose-bound to this client and version) and the date of birth the
+    client pages checked before: no staff member acts. The signature is the plans app's client
+    agreement, bound to the version's canonical content as it is now, given through a client link."""
+    link = _lock_agreement_link(link)
+    if not typed_name.strip():
+        raise ValidationError({"typed_name": "Type your name to agree."})
+    try:
+        signature = transitions.accept_client_agreement(plan=link.plan, typed_name=typed_name)
+    except transitions.TransitionError as exc:
+        # Something was quicker since the checks above: an amendment made active, or the clinician
+        # recording the agreement in session.
+        link.plan.refresh_from_db(fields=["status"])
+        raise ValidationError(
+            NOT_CURRENT if link.plan.status != TreatmentPlan.Status.ACTIVE else ALREADY_AGREED
+        ) from exc
+    link.status = ClientLink.Status.DONE
+    link.done_at = signature.signed_at
+    link.signature = signature
+    link.save(update_fields=["status", "done_at", "signature"])
+    log.record(
+        action=log.Action.CLIENT_LINK_SUBMIT,
+        request=request,
+        subject=_subject(link),
+        detail=f"agreed: signature {signature.pk}",
+    )
+    _plan_entry(link, request, f"v{link.plan.version_number} client agreement through a client link")
+    _tell_clinicians(link, key=f"client-link-answered:{link.pk}")
+    return signature
+
+
+@transaction.atomic
+def decline_plan(*, link: ClientLink, comment: str = "", request=None) -> ClientLink:
+    """The client does not agree to the plan version their link names, optionally saying why."""
+    link = _lock_agreement_link(link)
+    comment = comment.strip()
+    if len(comment) > DECLINE_COMMENT_MAX_LENGTH:
+        raise ValidationError({"comment": f"Keep your comment to {DECLINE_COMMENT_MAX_LENGTH} characters."})
+    link.status = ClientLink.Status.DONE
+    link.done_at = link.declined_at = timezone.now()
+    link.decline_comment = comment
+    link.save(update_fields=["status", "done_at", "declined_at", "decline_comment"])
+    # The comment stays on the link, behind the caseload door: never in the log or a notification.
+    log.record(
+        action=log.Action.CLIENT_LINK_SUBMIT,
+        request=request,
+        subject=_subject(link),
+        detail="declined" + (" with a comment" if comment else ""),
+    )
+    _tell_clinicians(link, key=f"client-link-answered:{link.pk}")
+    return link
+
+
+def record_pdf_download(*, link: ClientLink, request) -> None:
+    """The client's download of their plan version's client PDF, in the access log with the client."""
+    log.record(
+        action=log.Action.PDF_DOWNLOAD,
+        request=request,
+        object_type="plan",
+        object_id=link.plan_id,
+        client_id=link.client_id,
+        subject_practice_id=link.client.practice_id,
+        detail=f"audience=client through client link {link.pk}",
+    )

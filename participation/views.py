@@ -1,4 +1,5 @@
-"""Staff pages for client links: the "Client links" part of the client page, making and revoking one."""
+"""Staff pages for client links: the "Client links" part of the client page, the "Client agreement"
+part of the plan page, making and revoking a link."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -7,12 +8,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_editable_or_403
+from accounts.access import can_edit, get_editable_or_403
 from clients.models import Client
 from core.idempotency import once_per_form
 from participation import services
-from participation.forms import LinkCreateForm
+from participation.forms import AgreementLinkForm, LinkCreateForm
 from participation.models import ClientLink
+from plans.models import Signature, TreatmentPlan
+from plans.selectors import plan_queryset
 
 LINKS_ON_CLIENT_PAGE = 10
 
@@ -62,6 +65,64 @@ def link_create(request, client_pk: int):
     return response
 
 
+def plan_agreement_part(*, user, plan: TreatmentPlan, page, today) -> dict:
+    """The plan page's "Client agreement" part (registered in participation/apps.py): the version's
+    agreement as given, the client's answers through links, and where to ask for one."""
+    agreements = [
+        s for s in plan.signatures.all() if s.meaning == Signature.Meaning.CLIENT_AGREEMENT and s.voided_at is None
+    ]
+    links = list(
+        ClientLink.objects.visible_to(user)
+        .filter(plan=plan, purpose=ClientLink.Purpose.AGREEMENT)
+        .select_related("signature")[:LINKS_ON_CLIENT_PAGE]
+    )
+    writable = can_edit(user, plan)
+    can_ask = writable and plan.status == TreatmentPlan.Status.ACTIVE and plan.client.is_active and not agreements
+    return {
+        "agreements": agreements,
+        "links": links,
+        "declines": [link for link in links if link.declined_at],
+        "can_revoke": writable,
+        "form": AgreementLinkForm() if can_ask else None,
+        "is_active": plan.status == TreatmentPlan.Status.ACTIVE,
+        "has_consent": plan.client.has_contact_consent,
+        "has_email": bool(plan.client.email),
+    }
+
+
+@login_required
+@require_POST
+@once_per_form
+def agreement_link_create(request, plan_pk: int):
+    """ "Ask the client to agree": an agreement link to this version, emailed or handed over."""
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=plan_pk)
+    form = AgreementLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose how the client gets the link.")
+        return redirect("plans:detail", pk=plan.pk)
+    try:
+        link, path = services.create_link(
+            actor=request.user,
+            client=plan.client,
+            purpose=ClientLink.Purpose.AGREEMENT,
+            delivery=form.cleaned_data["delivery"],
+            plan=plan,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("plans:detail", pk=plan.pk)
+    if link.delivery == ClientLink.Delivery.EMAIL:
+        messages.success(request, "The link is on its way to the client's email address.")
+        return redirect("plans:detail", pk=plan.pk)
+    response = render(
+        request,
+        "participation/link_created.html",
+        {"client": plan.client, "link": link, "url": settings.SITE_URL.rstrip("/") + path, "path": path},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @login_required
 @require_POST
 def link_revoke(request, client_link_pk: int):
@@ -72,4 +133,6 @@ def link_revoke(request, client_link_pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "The link is revoked: it no longer opens.")
+    if request.POST.get("back") == "plan" and link.plan_id:
+        return redirect("plans:detail", pk=link.plan_id)
     return redirect("clients:detail", pk=link.client_id)

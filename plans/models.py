@@ -477,6 +477,13 @@ class Signature(models.Model):
         REVIEWED_AND_APPROVED = "reviewed_and_approved", "Reviewed and approved"
         CLIENT_AGREEMENT = "client_agreement", "Client agreement"
 
+    class Method(models.TextChoices):
+        """How a client's agreement was given. Staff signatures (authored, approved) leave it blank:
+        they are always given in Psyplan by the signed-in signer."""
+
+        IN_SESSION = "in_session", "In session, recorded by the clinician"
+        CLIENT_LINK = "client_link", "Through a client link, typed by the client"
+
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="signatures")
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     meaning = models.CharField(max_length=30, choices=Meaning)
@@ -485,6 +492,8 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     timezone = models.CharField(max_length=64)
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the canonical plan content.")
+    # Part of the signature as given: the database guard refuses to change it like the rest.
+    signing_method = models.CharField(max_length=20, choices=Method, blank=True, default="")
     # The canonical JSON that was signed, byte for byte (text, not a JSON column: PostgreSQL's
     # jsonb would reorder its keys). Empty for signatures given before it was stored; the
     # database lets an empty one be filled in once, and never changes a stored one.

@@ -9,7 +9,10 @@
 - each session recorded against the plan version -> `Encounter` (status from the attendance, class
   from the modality, `period`, `length`, `serviceType`, the clinician as participant and the plan's
   Conditions as `reasonReference`). Nothing of the progress note goes out, and process notes and the
-  formulation's countertransference never do.
+  formulation's countertransference never do;
+- each client agreement to the version -> `Provenance` targeting the CarePlan, with a "Consent
+  Signature" (ISO/ASTM E1762) by the Patient, when it was given, how (in session or through a client
+  link, as `activity`), and the version's canonical content hash it is bound to (as its `entity`).
 
 The README's "FHIR R4 export" table says the same field by field; the dictionaries below are the
 source of truth for coded values.
@@ -101,6 +104,12 @@ MEASURE_LOINC = {"phq9": ("44261-6", "Patient Health Questionnaire 9 item (PHQ-9
 MEASURE_LOINC["gad7"] = ("70274-6", "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]")
 COMPARATOR = {"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# A client agreement's signature type (R4 signature-type value set) and its signer's role.
+CONSENT_SIGNATURE = {"system": "urn:iso-astm:E1762-95:2013", "code": "1.2.840.10065.1.12.1.7"}
+CONSENT_SIGNATURE["display"] = "Consent Signature"
+PROVENANCE_PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+# The SHA-256 of a version's canonical JSON (plans/lifecycle/canonical.py), which a signature binds.
+CONTENT_HASH_SYSTEM = "urn:psyplan:plan-content-sha256"
 # Attendance -> Encounter.status (R4 encounter-status). R4 has no "no-show" status and no
 # statusReason: a session that did not take place is "cancelled", and why is said with the core
 # extension encounter-reasonCancelled (its free-text reason stays in the record).
@@ -267,6 +276,36 @@ def _encounter(session: TherapySession, patient_ref: dict, condition_refs: list[
         else [],
     }
     return _drop_empty(resource)
+
+
+def _agreement(signature: Signature, plan_ref: dict, patient_ref: dict) -> dict:
+    """A client's agreement to the version: who signed (the Patient, with the name they typed),
+    when, how, and the content it is bound to."""
+    signer = {**patient_ref, "display": signature.printed_name}
+    return {
+        "resourceType": "Provenance",
+        "target": [plan_ref],
+        "recorded": signature.signed_at.isoformat(),
+        "activity": _text(f"Client agreement to the treatment plan: {signature.get_signing_method_display().lower()}")
+        if signature.signing_method
+        else _text("Client agreement to the treatment plan"),
+        "agent": [
+            {
+                "type": {"coding": [{"system": PROVENANCE_PARTICIPANT, "code": "author", "display": "Author"}]},
+                "who": signer,
+            }
+        ],
+        "entity": [
+            {
+                "role": "source",
+                "what": {
+                    "identifier": {"system": CONTENT_HASH_SYSTEM, "value": signature.content_hash},
+                    "display": "The plan version's canonical content, by its SHA-256",
+                },
+            }
+        ],
+        "signature": [{"type": [CONSENT_SIGNATURE], "when": signature.signed_at.isoformat(), "who": signer}],
+    }
 
 
 def _notes(*texts: str) -> list[dict]:
@@ -481,6 +520,11 @@ def plan_bundle(plan: TreatmentPlan) -> dict:
         "activity": activities,
     }
     entries.append(_entry("plan", plan.pk, _drop_empty(care_plan)))
+    for signature in signatures:
+        if signature.meaning == Signature.Meaning.CLIENT_AGREEMENT:
+            entries.append(
+                _entry("client_agreement", signature.pk, _agreement(signature, _ref("plan", plan.pk), patient_ref))
+            )
     entries.extend(goal_entries)
     condition_refs = [_ref("problem", p.pk) for p in problems]
     for session in sessions:

@@ -64,7 +64,7 @@ class SignatureSerializer(OutputSerializer):
     class Meta:
         model = Signature
         fields = ["meaning", "signer", "printed_name", "credentials", "signed_at", "timezone", "content_hash"]
-        fields += ["voided_at", "void_reason"]
+        fields += ["signing_method", "voided_at", "void_reason"]
         read_only_fields = fields
 
 

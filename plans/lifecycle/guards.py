@@ -45,6 +45,10 @@ CONTENT_TABLES = {
 CONTENT_TABLES_0004 = {table: expr for table, expr in CONTENT_TABLES.items() if table != "plans_planquote"}
 SIGNATURE_COLUMNS = ["plan_id", "signer_id", "meaning", "printed_name", "credentials", "signed_at", "timezone"]
 SIGNATURE_COLUMNS += ["content_hash"]
+# What migrations 0004 and 0011 guarded, kept so they still run before the signing_method column exists.
+SIGNATURE_COLUMNS_0011 = list(SIGNATURE_COLUMNS)
+# How a client's agreement was given (plans 0015) is part of the signature too.
+SIGNATURE_COLUMNS += ["signing_method"]
 PLAN_SIGNED_COLUMNS = [
     "client_id",
     "author_id",
@@ -84,9 +88,9 @@ CREATE TRIGGER psyplan_guard BEFORE INSERT OR UPDATE OR DELETE ON {table}
 """  # nosec B608
 
 
-def _pg_signature(*, stored_json: bool) -> str:
-    old_cols = ", ".join(f"OLD.{c}" for c in SIGNATURE_COLUMNS)
-    new_cols = ", ".join(f"NEW.{c}" for c in SIGNATURE_COLUMNS)
+def _pg_signature(*, stored_json: bool, columns: list[str]) -> str:
+    old_cols = ", ".join(f"OLD.{c}" for c in columns)
+    new_cols = ", ".join(f"NEW.{c}" for c in columns)
     # The canonical JSON may be filled in once (for a signature given before it was stored), never changed.
     json_changed = (
         " OR (OLD.canonical_json <> '' AND NEW.canonical_json IS DISTINCT FROM OLD.canonical_json)"
@@ -162,18 +166,26 @@ def _sqlite_plan() -> list[str]:
                  OR NEW.signed_at IS NOT OLD.signed_at OR NEW.printed_name IS NOT OLD.printed_name
                  OR NEW.meaning IS NOT OLD.meaning OR NEW.plan_id IS NOT OLD.plan_id
                  OR NEW.signer_id IS NOT OLD.signer_id OR NEW.credentials IS NOT OLD.credentials
-                 OR NEW.timezone IS NOT OLD.timezone
+                 OR NEW.timezone IS NOT OLD.timezone OR NEW.signing_method IS NOT OLD.signing_method
                  OR (OLD.canonical_json <> '' AND NEW.canonical_json IS NOT OLD.canonical_json)
             BEGIN SELECT RAISE(ABORT, 'psyplan: a signature cannot change'); END;""",
     ]
 
 
-def install_postgres(schema_editor, tables: dict[str, str], *, stored_json: bool = True) -> None:
-    """`tables` and `stored_json` let an old migration install the guards as they were then."""
+def install_postgres(
+    schema_editor,
+    tables: dict[str, str],
+    *,
+    stored_json: bool = True,
+    signature_columns: list[str] | None = None,
+) -> None:
+    """`tables`, `stored_json` and `signature_columns` let an old migration install the guards as
+    they were then (a guard naming a column that does not exist yet breaks the next UPDATE)."""
     for table, expr in tables.items():
         schema_editor.execute(_pg_content(table, expr))
     schema_editor.execute(_pg_plan())
-    schema_editor.execute(_pg_signature(stored_json=stored_json))
+    columns = SIGNATURE_COLUMNS if signature_columns is None else signature_columns
+    schema_editor.execute(_pg_signature(stored_json=stored_json, columns=columns))
 
 
 def install_sqlite(cursor) -> None:

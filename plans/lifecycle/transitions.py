@@ -328,17 +328,37 @@ def record_client_agreement(*, actor: User, plan: TreatmentPlan, client_name: st
     _require_status(plan, Status.ACTIVE, action="record the client's agreement to")
     if not can_edit(actor, plan):
         raise TransitionError("Only the client's clinician records the client's agreement.")
-    if not client_name.strip():
+    signature = _client_agreement(plan, client_name, Signature.Method.IN_SESSION)
+    _audit(plan, actor, log.Action.SIGN)
+    return signature
+
+
+@transaction.atomic
+def accept_client_agreement(*, plan: TreatmentPlan, typed_name: str) -> Signature:
+    """The client agrees themselves, by typing their name on the client version (issue 15).
+
+    No staff member acts, so there is no can_edit check: the caller (participation.services) is
+    the authority, having verified the client's link to this version and the client's date of
+    birth. The caller records the act in the access log, with the client's request."""
+    plan = _lock(plan)
+    if plan.status != Status.ACTIVE:
+        raise TransitionError("This version of the plan is no longer the current one.")
+    return _client_agreement(plan, typed_name, Signature.Method.CLIENT_LINK)
+
+
+def _client_agreement(plan: TreatmentPlan, name: str, method: str) -> Signature:
+    """One client agreement per version, bound to its canonical content as it is now."""
+    if not name.strip():
         raise TransitionError({"client_name": "Type the name the client signed with."})
     if plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT, voided_at__isnull=True).exists():
         raise TransitionError("The client's agreement is already recorded for this version.")
-    _audit(plan, actor, log.Action.SIGN)
     return Signature.objects.create(
         plan=plan,
         signer=None,
         meaning=Signature.Meaning.CLIENT_AGREEMENT,
-        printed_name=client_name.strip()[:300],
+        printed_name=name.strip()[:300],
         credentials="client",
+        signing_method=method,
         signed_at=timezone.now(),
         timezone=plan.client.practice.timezone,
         **_signed_content(plan),

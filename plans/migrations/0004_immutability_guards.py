@@ -13,7 +13,9 @@ from plans.lifecycle import guards
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         # The guards as they were at this migration (later ones extend them).
-        guards.install_postgres(schema_editor, guards.CONTENT_TABLES_0004, stored_json=False)
+        guards.install_postgres(
+            schema_editor, guards.CONTENT_TABLES_0004, stored_json=False, signature_columns=guards.SIGNATURE_COLUMNS_0011
+        )
 
 
 def uninstall(apps, schema_editor):

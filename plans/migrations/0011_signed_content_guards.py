@@ -9,13 +9,17 @@ from plans.lifecycle import guards
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        guards.install_postgres(schema_editor, {"plans_planquote": guards.CONTENT_TABLES["plans_planquote"]})
+        guards.install_postgres(
+            schema_editor,
+            {"plans_planquote": guards.CONTENT_TABLES["plans_planquote"]},
+            signature_columns=guards.SIGNATURE_COLUMNS_0011,
+        )
 
 
 def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP TRIGGER IF EXISTS psyplan_guard ON plans_planquote;")
-        guards.install_postgres(schema_editor, {}, stored_json=False)
+        guards.install_postgres(schema_editor, {}, stored_json=False, signature_columns=guards.SIGNATURE_COLUMNS_0011)
 
 
 class Migration(migrations.Migration):

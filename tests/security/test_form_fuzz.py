@@ -101,6 +101,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     enroll(colleague)  # two-factor by choice, so it may be switched off
     sessions = _sessions_of(clinician, supervisor, active.client)
     sessions |= _client_link_of(clinician, active.client)
+    sessions |= _agreement_link_of(clinician, active)
     goal = draft.goals.get()
     items = {
         "goal": goal.pk,
@@ -152,6 +153,21 @@ def _client_link_of(clinician, client) -> dict:
         measure_codes=["phq9", "gad7"],
     )
     return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1]}
+
+
+def _agreement_link_of(clinician, plan) -> dict:
+    """An open agreement link to the active plan: its token for the client's agreement pages."""
+    from participation import services as links
+    from participation.models import ClientLink
+
+    _, path = links.create_link(
+        actor=clinician,
+        client=plan.client,
+        purpose=ClientLink.Purpose.AGREEMENT,
+        delivery=ClientLink.Delivery.HAND,
+        plan=plan,
+    )
+    return {"agreement_link_token": path.strip("/").split("/")[-1]}
 
 
 def _sessions_of(clinician, supervisor, client) -> dict:
@@ -270,6 +286,10 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "client_links:start": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "client_links:questionnaire": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "client_links:done": ("anonymous", lambda: [url(token=i["client_link_token"])]),
+        "client_links:agreement": ("anonymous", lambda: [url(token=i["agreement_link_token"])]),
+        "client_links:agreement_pdf": ("anonymous", lambda: [url(token=i["agreement_link_token"])]),
+        "client_links:agreement_done": ("anonymous", lambda: [url(token=i["agreement_link_token"])]),
+        "participation:agreement_link_create": ("clinician", lambda: [url(plan_pk=i["active"])]),
         "records:export_detail": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_retry": ("admin", lambda: [url(pk=i["export"])]),
         "records:export_download": ("admin", lambda: [url(pk=i["export"])]),

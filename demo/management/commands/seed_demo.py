@@ -12,7 +12,9 @@ from clients.models import Client, PresentingProblem
 from demo.plans import build_demo_plan
 from demo.scale import build
 from demo.sessions import build_history
-from plans.models import TreatmentPlan
+from participation import services as link_services
+from participation.models import ClientLink
+from plans.models import Signature, TreatmentPlan
 
 DEMO_PASSWORD = "psyplan-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
 # The demo admin's authenticator key (base32, as apps take it), documented in the README so the
@@ -53,6 +55,8 @@ STAFF = [
 OTHER_STAFF = [("other@demo.test", "Kai", "Brenner", "Dipl.-Psych.", True, False, False, False)]
 
 # Entirely synthetic clients: (chart, given, family, preferred, born, clinician email, problem).
+# The client whose active plan the demo shows agreed through a client link (issue 15).
+AGREED_CHART = "D-1001"
 CLIENTS = [
     (
         "D-1001",
@@ -209,6 +213,7 @@ class Command(BaseCommand):
                 )
             clients = self._clients(demo, CLIENTS, users) + self._clients(other, OTHER_CLIENTS, users)
             self._extend(clients, users)
+            self._agreement(clients)
             codes = self._two_factor(users["admin@demo.test"])
         if scale:
             build(scale)
@@ -290,6 +295,23 @@ class Command(BaseCommand):
         for client in clients:
             build_demo_plan(client)
             self._sessions(client)
+
+    def _agreement(self, clients: list[Client]) -> None:
+        """One plan agreed to by its client through a link, once: made, opened, the date of birth
+        checked and the name typed through the same services as the client's pages."""
+        client = next((c for c in clients if c.chart_number == AGREED_CHART), None)
+        plan = client.plans.filter(status=TreatmentPlan.Status.ACTIVE).first() if client else None
+        if plan is None or plan.signatures.filter(meaning=Signature.Meaning.CLIENT_AGREEMENT).exists():
+            return
+        link, _ = link_services.create_link(
+            actor=client.primary_clinician,
+            client=client,
+            purpose=ClientLink.Purpose.AGREEMENT,
+            delivery=ClientLink.Delivery.HAND,
+            plan=plan,
+        )
+        link_services.verify_birth_date(link=link, date_of_birth=client.date_of_birth)
+        link_services.agree_to_plan(link=link, typed_name=client.full_name)
 
     def _sessions(self, client: Client) -> None:
         """A year of weekly sessions and their notes for a client with an active plan, once."""
