@@ -2,11 +2,17 @@
 
 from django.urls import path
 
-from participation import views
+from participation import practice_views, views
 
 app_name = "participation"
 
 urlpatterns = [
     path("<int:client_pk>/links/new/", views.link_create, name="link_create"),
     path("links/<int:client_link_pk>/revoke/", views.link_revoke, name="link_revoke"),
+]
+
+# The practice admin's pages (participation/practice_views.py), beside the links they are about.
+urlpatterns += [
+    path("links/settings/", practice_views.link_settings, name="link_settings"),
+    path("links/response-rates/", practice_views.response_rates, name="response_rates"),
 ]
