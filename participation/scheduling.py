@@ -77,7 +77,9 @@ def _reachable_client(client: Client) -> bool:
 
 
 def _schedule_reviews(practice: Practice, today: dt.date, lead: int, now, result: QuestionnaireRunResult) -> None:
-    for review in reviews_due(practice, today, lead).iterator(chunk_size=200):
+    # A list, not a server-side cursor: the window holds a few days' reviews, and links are made
+    # in their own transactions while it is read.
+    for review in list(reviews_due(practice, today, lead)):
         plan = review.plan
         if not _reachable_client(plan.client):
             result.skipped_no_contact += 1

@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from celery.app.task import Task
 from django.core import mail
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core.models import OutboxMessage
@@ -278,7 +279,7 @@ def test_two_runs_racing_for_one_occasion_make_one_link(clinician, practice):
         "occasion": ScheduledQuestionnaire.Occasion.REVIEW,
         "occasion_key": f"review:{review.pk}",
         "codes": ["phq9"],
-        "expires_at": review_scheduling.timezone.now() + dt.timedelta(days=3),
+        "expires_at": timezone.now() + dt.timedelta(days=3),
     }
     assert services.create_scheduled_link(**kwargs) is not None
     assert services.create_scheduled_link(**kwargs) is None
