@@ -94,6 +94,12 @@ DEFAULT_CRISIS_TEXT = (
 )
 
 
+def default_client_measures() -> list[str]:
+    # participation.services.CLIENT_MEASURES says which codes a client can answer; accounts sits below
+    # participation, so the settings form there checks the codes and this is only the starting set.
+    return ["phq9", "gad7"]
+
+
 class Practice(models.Model):
     class PaperSize(models.TextChoices):
         A4 = "A4", "A4"
@@ -130,6 +136,25 @@ class Practice(models.Model):
         max_length=2000,
         default=DEFAULT_CRISIS_TEXT,
         help_text="Shown to a client right after a questionnaire whose answers suggest they may be at risk.",
+    )
+    # Scheduled questionnaires (issue 15, participation/scheduling.py): before each progress review the
+    # client is sent the measures the plan's objectives are bound to plus this default set; optionally
+    # also after every N attended sessions. On by default: a client without consent to electronic
+    # contact or an email address is never sent anything, so the switch only matters for those who agreed.
+    client_default_measures = models.JSONField(
+        "questionnaires sent with every scheduled link", default=default_client_measures, blank=True
+    )
+    scheduled_questionnaires = models.BooleanField(
+        "send questionnaires before each progress review",
+        default=True,
+        help_text="Sent by email to clients who consented to electronic contact, a few days before each review.",
+    )
+    questionnaires_every_sessions = models.PositiveSmallIntegerField(
+        "also every N attended sessions",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text="Leave empty to send them only before reviews.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

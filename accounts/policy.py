@@ -66,6 +66,10 @@ class Action(enum.StrEnum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
     MANAGE_SECURITY = "manage_security"
+    # Client links (issue 15): the practice's link settings (expiry, crisis text, scheduled
+    # questionnaires) and the response rates per clinician and measure.
+    MANAGE_CLIENT_LINK_SETTINGS = "manage_client_link_settings"
+    VIEW_RESPONSE_RATES = "view_response_rates"
     # A plan's private working material (the formulation's countertransference): the clinician's,
     # legally apart from the record, so it follows a stricter rule than the plan it sits in (issue
     # 14). The author and the author's current supervisors read it on the plan's pages, and may
@@ -303,6 +307,8 @@ _RULES = {
     Action.EXPORT: _may_export,
     Action.VIEW_AUDIT: _admin_of_record,
     Action.MANAGE_SECURITY: _admin_of_record,
+    Action.MANAGE_CLIENT_LINK_SETTINGS: _admin_of_record,
+    Action.VIEW_RESPONSE_RATES: _admin_of_record,
     Action.READ_COUNTERTRANSFERENCE: _author_or_supervisor,
     Action.READ_SUPERVISION_COPY: _author_or_supervisor,
     Action.READ_COUNTERTRANSFERENCE_VIA_API: _is_author,

@@ -91,6 +91,8 @@ class Action:
     CLIENT_LINK_VERIFY = "client_link_verify"
     CLIENT_LINK_VOID = "client_link_void"
     CLIENT_LINK_SUBMIT = "client_link_submit"
+    # The practice's client-link settings (expiry, crisis text, scheduled questionnaires).
+    CLIENT_LINK_SETTINGS = "client_link_settings"
 
     CHOICES = [
         (READ, "Read"),
@@ -128,6 +130,7 @@ class Action:
         (CLIENT_LINK_VERIFY, "Client link date-of-birth check"),
         (CLIENT_LINK_VOID, "Client link locked"),
         (CLIENT_LINK_SUBMIT, "Client link answered"),
+        (CLIENT_LINK_SETTINGS, "Client link settings"),
     ]
 
 

@@ -69,6 +69,9 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     # A process note's read is also recorded by notes.services.read_process_note, with its client.
     "api:process-note-detail": ("process_note", "pk"),
     "api:process-note-withdraw": ("process_note", "pk"),
+    # The practice admin's client-link pages name no record: the rates are counts over the practice.
+    "participation:link_settings": ("practice_settings", None),
+    "participation:response_rates": ("client_link_response_rates", None),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }

@@ -272,6 +272,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.run_review_scheduler",
         "schedule": 10 * 60,
     },
+    # Scheduled client questionnaires (participation/tasks.py): checks every 10 minutes which practices
+    # have reached their local run time today (CLIENT_MEASURES_SCHEDULER_TIME).
+    "questionnaire-scheduler": {
+        "task": "participation.tasks.run_questionnaire_scheduler",
+        "schedule": 10 * 60,
+    },
     # Reminds clinicians of notes unsigned 72 hours after their session (notes/tasks.py; idempotent per day).
     "remind-unsigned-notes": {
         "task": "notes.tasks.remind_unsigned_notes",
@@ -288,6 +294,17 @@ REVIEW_SCHEDULER_TIME = env.str("REVIEW_SCHEDULER_TIME", default="06:00")
 REVIEW_LEAD_DAYS = env.int("REVIEW_LEAD_DAYS", default=14)
 # ... and become overdue this many days after it.
 REVIEW_GRACE_DAYS = env.int("REVIEW_GRACE_DAYS", default=7)
+# Scheduled client questionnaires (issue 15): sent this many days before each progress review ...
+CLIENT_MEASURES_LEAD_DAYS = env.int("CLIENT_MEASURES_LEAD_DAYS", default=7)
+if not 0 <= CLIENT_MEASURES_LEAD_DAYS <= 60:
+    raise environ.ImproperlyConfigured("CLIENT_MEASURES_LEAD_DAYS must be between 0 and 60.")
+# ... by a daily run at this local time in each practice's timezone, after the review scan has
+# created that day's reviews.
+CLIENT_MEASURES_SCHEDULER_TIME = env.str("CLIENT_MEASURES_SCHEDULER_TIME", default="07:00")
+try:
+    dt.time.fromisoformat(CLIENT_MEASURES_SCHEDULER_TIME)
+except ValueError as exc:
+    raise environ.ImproperlyConfigured("CLIENT_MEASURES_SCHEDULER_TIME must be a time such as 07:00.") from exc
 
 # --- Security ---------------------------------------------------------------
 # Behind a TLS-terminating proxy, set DJANGO_SECURE_PROXY_SSL_HEADER=true.

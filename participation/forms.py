@@ -1,7 +1,9 @@
 from django import forms
 
+from accounts.models import Practice
 from core.dates import ClinicalDateFormField
 from participation.models import DECLINE_COMMENT_MAX_LENGTH, ClientLink
+from participation.services import CLIENT_MEASURES
 from progress import measures
 
 MEASURE_LABELS = {"phq9": "PHQ-9 (depression)", "gad7": "GAD-7 (anxiety)"}
@@ -85,3 +87,102 @@ class DeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"max_length": f"Keep your comment to {DECLINE_COMMENT_MAX_LENGTH} characters."},
     )
+
+
+# --- The practice's client-link settings and the response rates (practice admins) -------------
+
+
+def _measure_choices() -> list[tuple[str, str]]:
+    # Read when the form is made, from services.CLIENT_MEASURES: a questionnaire added there is
+    # offered here without a change to this form.
+    return [(code, MEASURE_LABELS.get(code, code.upper())) for code in CLIENT_MEASURES]
+
+
+class ClientLinkSettingsForm(forms.ModelForm):
+    client_link_days = forms.IntegerField(
+        label="Client links work for (days)",
+        min_value=1,
+        max_value=30,
+        error_messages={
+            "min_value": "A link works for at least one day.",
+            "max_value": "A link works for at most 30 days.",
+            "required": "Enter how many days a link works.",
+        },
+    )
+    client_default_measures = forms.MultipleChoiceField(
+        label="Questionnaires sent with every scheduled link",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Besides the measures the plan's objectives are bound to.",
+    )
+    questionnaires_every_sessions = forms.IntegerField(
+        label="Also every N attended sessions",
+        required=False,
+        min_value=1,
+        max_value=52,
+        help_text="Leave empty to send questionnaires only before reviews.",
+        error_messages={
+            "min_value": "Enter a number of sessions from 1 to 52, or leave it empty.",
+            "max_value": "Enter a number of sessions from 1 to 52, or leave it empty.",
+        },
+    )
+
+    class Meta:
+        model = Practice
+        fields = [
+            "client_link_days",
+            "crisis_text",
+            "scheduled_questionnaires",
+            "client_default_measures",
+            "questionnaires_every_sessions",
+        ]
+        error_messages = {"crisis_text": {"required": "Enter the text a client at risk sees."}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = _measure_choices()
+        self.fields["client_default_measures"].choices = choices
+        known = {code for code, _ in choices}
+        # A code no longer offered (taken out of CLIENT_MEASURES) is dropped rather than failing the form.
+        self.initial["client_default_measures"] = [
+            code for code in (self.instance.client_default_measures or []) if code in known
+        ]
+        self.fields["crisis_text"].widget.attrs.update({"rows": 5})
+
+    def clean_crisis_text(self) -> str:
+        text = (self.cleaned_data.get("crisis_text") or "").strip()
+        if not text:
+            raise forms.ValidationError("Enter the text a client at risk sees.")
+        return text
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scheduled_questionnaires") is False and cleaned.get("questionnaires_every_sessions"):
+            self.add_error(
+                "questionnaires_every_sessions",
+                "Turn on scheduled questionnaires to send them after sessions too, or leave this empty.",
+            )
+        return cleaned
+
+
+class ResponseRatePeriodForm(forms.Form):
+    # Optional: an empty date keeps the default period's end of it (the last 90 days).
+    start = ClinicalDateFormField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date, such as 2026-09-01."},
+    )
+    end = ClinicalDateFormField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date, such as 2026-11-30."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end of the period comes after its start.")
+        return cleaned

@@ -100,3 +100,64 @@ class ClientLink(models.Model):
         if self.status == self.Status.DONE and self.purpose == self.Purpose.AGREEMENT:
             return "Declined" if self.declined_at else "Agreed"
         return self.get_status_display()
+
+
+class ScheduledQuestionnaireQuerySet(CaseloadQuerySet):
+    client_path = "plan__client"
+
+
+class ScheduledQuestionnaire(models.Model):
+    """One occasion on which the scheduler sent a plan's client their questionnaires (issue 15).
+
+    The occasion key (the review's id, or the attended-session count) is unique per plan: a second
+    run, or two runs at once, finds the row and sends nothing twice.
+    """
+
+    class Occasion(models.TextChoices):
+        REVIEW = "review", "Before a progress review"
+        SESSIONS = "sessions", "After attended sessions"
+
+    plan = models.ForeignKey("plans.TreatmentPlan", on_delete=models.PROTECT, related_name="+")
+    review = models.ForeignKey(
+        "progress.ProgressReview", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occasion = models.CharField(max_length=10, choices=Occasion)
+    # "review:<review id>" or "sessions:<attended sessions counted>".
+    occasion_key = models.CharField(max_length=40)
+    link = models.OneToOneField(ClientLink, on_delete=models.PROTECT, related_name="schedule")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The scheduler queues one reminder (stamped here in the same transaction); the sending task
+    # stamps the second when the email has gone, so a redelivered task sends nothing twice.
+    reminder_queued_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScheduledQuestionnaireQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "occasion_key"], name="scheduled_questionnaire_once_per_occasion")
+        ]
+
+    def __str__(self) -> str:
+        return f"Questionnaires for plan {self.plan_id} ({self.occasion_key})"
+
+
+class QuestionnaireSchedulerRun(models.Model):
+    """One practice's daily questionnaire run, with what it did and whom it had to skip, for the admin."""
+
+    practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
+    run_date = models.DateField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    sent = models.PositiveIntegerField(default=0)
+    reminded = models.PositiveIntegerField(default=0)
+    # Due a questionnaire but without consent to electronic contact or an email address.
+    skipped_no_contact = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-run_date"]
+        constraints = [models.UniqueConstraint(fields=["practice", "run_date"], name="questionnaire_run_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"Questionnaire scheduler for {self.practice} on {self.run_date}"

@@ -14,19 +14,26 @@ import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts import policy
+from accounts.models import Practice, User
 from audit import log
 from clients.models import Client
 from core.notify import notify
 from core.outbox import enqueue
-from participation.models import DECLINE_COMMENT_MAX_LENGTH, MAX_BIRTH_DATE_ATTEMPTS, ClientLink, hash_token
+from participation.models import (
+    DECLINE_COMMENT_MAX_LENGTH,
+    MAX_BIRTH_DATE_ATTEMPTS,
+    ClientLink,
+    ScheduledQuestionnaire,
+    hash_token,
+)
 from plans.lifecycle import transitions
-from plans.models import MeasureDefinition, Signature, TreatmentPlan
+from plans.models import MeasureDefinition, Objective, Signature, TreatmentPlan
 from progress import services as progress_services
 from progress.models import MeasureScore
 
@@ -398,3 +405,178 @@ def record_pdf_download(*, link: ClientLink, request) -> None:
         subject_practice_id=link.client.practice_id,
         detail=f"audience=client through client link {link.pk}",
     )
+
+
+# --- Scheduled questionnaires (participation/scheduling.py) ---------------------------------
+
+# Who the access log names for what the scheduler does: no person acts, and no request is served.
+SCHEDULER_ACTOR = "questionnaire scheduler"
+
+
+def scheduled_measure_codes(plan: TreatmentPlan) -> list[str]:
+    """What a scheduled link asks: the client-answerable measures the plan's objectives are bound to,
+    then the practice's default set, each once, and only those in the practice's library."""
+    practice = plan.client.practice
+    bound = (
+        Objective.objects.filter(goal__plan=plan, removed_at__isnull=True, bound_measure__isnull=False)
+        .exclude(status=Objective.Status.DISCONTINUED)
+        .order_by("goal__order", "order", "pk")
+        .values_list("bound_measure__code", flat=True)
+    )
+    wanted = [code for code in dict.fromkeys([*bound, *(practice.client_default_measures or [])])]
+    wanted = [code for code in wanted if code in CLIENT_MEASURES]
+    available = set(
+        MeasureDefinition.objects.available_to(practice.pk).filter(code__in=wanted).values_list("code", flat=True)
+    )
+    return [code for code in wanted if code in available]
+
+
+@transaction.atomic
+def create_scheduled_link(
+    *,
+    plan: TreatmentPlan,
+    occasion: str,
+    occasion_key: str,
+    codes: list[str],
+    expires_at: dt.datetime,
+    review=None,
+) -> ScheduledQuestionnaire | None:
+    """Make and email one scheduled questionnaire link, or None when this occasion already has one
+    (another run got there first) or the client may not be written to.
+
+    The system's path, with no request and no acting user: the link is the client's clinician's
+    (created_by), as if they had made it, so the answers are filed under them. Its token is thrown
+    away at once; the sending task mints the one that is emailed (mint_for_sending)."""
+    client = Client.objects.select_related("practice", "primary_clinician").get(pk=plan.client_id)
+    if not client.is_active or not client.has_contact_consent or not client.email or not codes:
+        return None
+    try:
+        # A savepoint: a concurrent run's row for the same occasion rolls back only this link.
+        with transaction.atomic():
+            link = ClientLink.objects.create(
+                client=client,
+                purpose=ClientLink.Purpose.QUESTIONNAIRES,
+                measure_codes=list(codes),
+                delivery=ClientLink.Delivery.EMAIL,
+                token_hash=hash_token(new_token()),
+                expires_at=expires_at,
+                created_by=client.primary_clinician,
+            )
+            scheduled = ScheduledQuestionnaire.objects.create(
+                plan=plan, review=review, occasion=occasion, occasion_key=occasion_key, link=link
+            )
+    except IntegrityError:
+        return None
+    log.record(
+        action=log.Action.CLIENT_LINK_CREATE,
+        actor_email=SCHEDULER_ACTOR,
+        subject=_subject(link),
+        detail=f"{ClientLink.Purpose.QUESTIONNAIRES} scheduled ({occasion_key})",
+    )
+    enqueue("participation.tasks.send_client_link", link.pk)
+    log.record(
+        action=log.Action.CLIENT_LINK_SEND,
+        actor_email=SCHEDULER_ACTOR,
+        subject=_subject(link),
+        detail="email, scheduled",
+    )
+    return scheduled
+
+
+def reminder_due(scheduled: ScheduledQuestionnaire, now: dt.datetime) -> bool:
+    """Halfway through the link's life: late enough that the client has had time to answer,
+    early enough that a reminded client still has as long again."""
+    link = scheduled.link
+    if link.sent_at is None or not link.is_usable or scheduled.reminder_queued_at is not None:
+        return False
+    return now >= link.sent_at + (link.expires_at - link.sent_at) / 2
+
+
+@transaction.atomic
+def queue_reminder(*, scheduled_id: int, now: dt.datetime | None = None) -> bool:
+    """Queue the one reminder of a scheduled link still open and unanswered; False if not due or done."""
+    now = now or timezone.now()
+    scheduled = (
+        ScheduledQuestionnaire.objects.select_for_update(of=("self",))
+        .select_related("link__client")
+        .filter(pk=scheduled_id)
+        .first()
+    )
+    if scheduled is None or not reminder_due(scheduled, now):
+        return False
+    client = scheduled.link.client
+    if not client.has_contact_consent or not client.email:
+        return False
+    scheduled.reminder_queued_at = now
+    scheduled.save(update_fields=["reminder_queued_at"])
+    enqueue("participation.tasks.send_client_link_reminder", scheduled.pk)
+    log.record(
+        action=log.Action.CLIENT_LINK_SEND,
+        actor_email=SCHEDULER_ACTOR,
+        subject=_subject(scheduled.link),
+        detail="email reminder, scheduled",
+    )
+    return True
+
+
+def mint_for_reminder(scheduled_id: int) -> tuple[ClientLink, str] | None:
+    """For the reminder task: a fresh token for a link still open and unanswered, or None.
+
+    The reminder rotates the token, so the first email's link stops working and the reminder says
+    it replaces it. Keeping a second hash would let both emails work, but would double what a
+    leaked inbox opens, and every lookup would have to try two columns; a client who opens the old
+    email is told the link no longer works and has the new one in the same inbox. Run inside the
+    task's transaction."""
+    scheduled = (
+        ScheduledQuestionnaire.objects.select_for_update(of=("self",))
+        .select_related("link__client__practice")
+        .filter(pk=scheduled_id)
+        .first()
+    )
+    if scheduled is None or scheduled.reminder_sent_at is not None:
+        return None
+    link = ClientLink.objects.select_for_update().select_related("client__practice").get(pk=scheduled.link_id)
+    if link.sent_at is None or not link.is_usable:
+        return None
+    if not link.client.has_contact_consent or not link.client.email:
+        return None
+    token = new_token()
+    link.token_hash = hash_token(token)
+    link.save(update_fields=["token_hash"])
+    scheduled.reminder_sent_at = timezone.now()
+    scheduled.save(update_fields=["reminder_sent_at"])
+    return link, link_path(token)
+
+
+# --- The practice's client-link settings ------------------------------------------------------
+
+CLIENT_LINK_SETTING_FIELDS = (
+    "client_link_days",
+    "crisis_text",
+    "scheduled_questionnaires",
+    "client_default_measures",
+    "questionnaires_every_sessions",
+)
+
+
+@transaction.atomic
+def save_client_link_settings(*, actor: User, practice: Practice, changed: list[str]) -> Practice:
+    """Save the settings form's changes to the actor's practice; the log names the fields changed."""
+    if not policy.can(actor, policy.Action.MANAGE_CLIENT_LINK_SETTINGS, practice):
+        raise PermissionDenied("Only the practice's admins change its client-link settings.")
+    fields = [name for name in changed if name in CLIENT_LINK_SETTING_FIELDS]
+    if not fields:
+        return practice
+    unknown = [code for code in practice.client_default_measures or [] if code not in CLIENT_MEASURES]
+    if unknown:
+        raise ValidationError({"client_default_measures": "Choose from the questionnaires clients can answer."})
+    practice.save(update_fields=fields)
+    log.record(
+        action=log.Action.CLIENT_LINK_SETTINGS,
+        actor=actor,
+        object_type="practice",
+        object_id=practice.pk,
+        subject_practice_id=practice.pk,
+        detail="changed: " + ", ".join(fields),
+    )
+    return practice

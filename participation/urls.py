@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from participation import views
+from participation import practice_views, views
 
 app_name = "participation"
 
@@ -10,4 +10,10 @@ urlpatterns = [
     path("<int:client_pk>/links/new/", views.link_create, name="link_create"),
     path("links/<int:client_link_pk>/revoke/", views.link_revoke, name="link_revoke"),
     path("plans/<int:plan_pk>/agreement-link/", views.agreement_link_create, name="agreement_link_create"),
+]
+
+# The practice admin's pages (participation/practice_views.py), beside the links they are about.
+urlpatterns += [
+    path("links/settings/", practice_views.link_settings, name="link_settings"),
+    path("links/response-rates/", practice_views.response_rates, name="response_rates"),
 ]

@@ -244,3 +244,53 @@ def test_another_practices_sessions_are_never_visible(cast):
             assert theirs.exists()
             assert not theirs.visible_to(people[person]).exists()
     assert TherapySession.objects.visible_to(outsider).get().client == records["outsider"]
+
+
+# --- Client links: scheduled questionnaires and the practice admin's pages (issue 15) ----------
+
+ADMIN_PAGES = {"/clients/links/settings/": "settings", "/clients/links/response-rates/": "rates"}
+# role -> status of each practice admin page: the practice's admins only; to everyone else they do not exist.
+CLIENT_LINK_ADMIN_PAGES = {
+    "clinician": 404,
+    "colleague": 404,
+    "trainee": 404,
+    "supervisor": 404,
+    "admin": 200,
+    "outsider": 404,
+}
+
+
+@pytest.mark.parametrize("role", list(CLIENT_LINK_ADMIN_PAGES))
+@pytest.mark.parametrize("path", list(ADMIN_PAGES))
+def test_client_link_admin_pages_matrix(role, path, cast, login):
+    people, _ = cast
+    assert login(people[role]).get(path).status_code == CLIENT_LINK_ADMIN_PAGES[role]
+
+
+@pytest.mark.parametrize(("role", "record"), list(EXPECTED), ids=["-".join(c) for c in EXPECTED])
+def test_scheduled_questionnaires_follow_the_clients_access(role, record, cast):
+    from django.utils import timezone
+
+    from participation.models import ClientLink, ScheduledQuestionnaire, hash_token
+    from plans.models import TreatmentPlan
+    from tests.factories import make_plan
+
+    people, records = cast
+    client = records[RECORD_OWNER[role][record]]
+    plan = make_plan(client)
+    link = ClientLink.objects.create(
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        measure_codes=["phq9"],
+        delivery=ClientLink.Delivery.EMAIL,
+        token_hash=hash_token(f"matrix-{client.pk}"),
+        expires_at=timezone.now() + dt.timedelta(days=7),
+        created_by=client.primary_clinician,
+    )
+    scheduled = ScheduledQuestionnaire.objects.create(
+        plan=TreatmentPlan.objects.get(pk=plan.pk), occasion="review", occasion_key="review:1", link=link
+    )
+    listed, _, edit_status = EXPECTED[(role, record)]
+    actor = people[role]
+    assert ScheduledQuestionnaire.objects.visible_to(actor).filter(pk=scheduled.pk).exists() is listed
+    assert ScheduledQuestionnaire.objects.editable_by(actor).filter(pk=scheduled.pk).exists() is (edit_status == 200)

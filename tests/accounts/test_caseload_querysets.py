@@ -54,6 +54,7 @@ HOLDS_NO_CLIENT_DATA = {
     "plans.MeasureDefinition": "Catalogue of outcome measures; the scores are MeasureScore's.",
     "notes.ServiceType": "Catalogue of session kinds (intake, individual … plus a practice's additions).",
     "progress.ReviewSchedulerRun": "Counts of one practice's daily scheduler run.",
+    "participation.QuestionnaireSchedulerRun": "Counts of one practice's daily questionnaire run, no client named.",
     "records.BulkExport": (
         "An admin's export request: filters (status, clinician, dates) and the ZIP's path, no client "
         "named. Its files are read only by the admin who asked (BulkExport.objects.of_requester); "

@@ -110,6 +110,8 @@ PRACTICE_MATRIX = [
     (Action.EXPORT, {"admin", "admin_clinician"}),
     (Action.VIEW_AUDIT, {"admin", "admin_clinician"}),
     (Action.MANAGE_SECURITY, {"admin", "admin_clinician"}),
+    (Action.MANAGE_CLIENT_LINK_SETTINGS, {"admin", "admin_clinician"}),
+    (Action.VIEW_RESPONSE_RATES, {"admin", "admin_clinician"}),
 ]
 
 

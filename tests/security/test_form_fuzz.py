@@ -282,6 +282,8 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "notes:process_note_revoke": ("clinician", lambda: [url(share_pk=i["share"])]),
         "participation:link_create": ("clinician", lambda: [url(client_pk=i["session_client"])]),
         "participation:link_revoke": ("clinician", lambda: [url(client_link_pk=i["client_link"])]),
+        "participation:link_settings": ("admin", lambda: [url()]),
+        "participation:response_rates": ("admin", lambda: [url()]),
         # The client's pages, used without an account.
         "client_links:start": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "client_links:questionnaire": ("anonymous", lambda: [url(token=i["client_link_token"])]),

@@ -1,0 +1,211 @@
+"""The daily questionnaire run (issue 15): the client answers their measures before each review.
+
+For each practice that has scheduled questionnaires on, on its own calendar day:
+- every active plan with an open progress review due within `CLIENT_MEASURES_LEAD_DAYS` gets one
+  questionnaire link for that review, emailed through the outbox;
+- with "also every N attended sessions" set, a plan whose client has attended another N sessions
+  since the plan became active gets one too (unless a scheduled link of the plan is still open:
+  one questionnaire at a time);
+- a link still open and unanswered halfway through its life gets its one reminder.
+
+Idempotent: each occasion (the review, or the session count) is unique per plan in
+ScheduledQuestionnaire and each reminder is stamped when queued, so running it twice, or in two
+beats at once, sends nothing twice. Everything goes out through `core.outbox.enqueue` in the
+transaction that records it: with the broker down the rows wait in the outbox and the relay sends
+them later, and the next run, finding the occasions recorded, adds nothing.
+
+It runs after the review scheduler (`CLIENT_MEASURES_SCHEDULER_TIME`, later than
+`REVIEW_SCHEDULER_TIME`), so the reviews it looks for have been created that morning.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Practice
+from clients.models import Client
+from notes.models import TherapySession
+from participation import services
+from participation.models import ClientLink, QuestionnaireSchedulerRun, ScheduledQuestionnaire
+from plans.models import TreatmentPlan
+from progress.models import ProgressReview
+
+# A link for a review due tomorrow, or one already overdue, still gets at least this long.
+MIN_LINK_DAYS = 2
+
+
+@dataclass
+class QuestionnaireRunResult:
+    sent: int = 0
+    reminded: int = 0
+    skipped_no_contact: int = 0
+
+
+def review_expiry(practice: Practice, review: ProgressReview, now: dt.datetime) -> dt.datetime:
+    """Until the end of the review's day, where the answers are wanted, but never longer than the
+    practice's link days (a setting admins expect to hold for every link) nor shorter than two days
+    (a review due tomorrow, or already overdue, still waits for its answers: the clinician may
+    complete it a little late)."""
+    end_of_review_day = dt.datetime.combine(review.due_date + dt.timedelta(days=1), dt.time.min, practice.tzinfo)
+    longest = now + dt.timedelta(days=practice.client_link_days)
+    return min(longest, max(end_of_review_day, now + dt.timedelta(days=MIN_LINK_DAYS)))
+
+
+def reviews_due(practice: Practice, today: dt.date, lead_days: int):
+    """Open reviews of the practice's active plans due within the lead window and not yet asked for."""
+    asked = ScheduledQuestionnaire.objects.filter(review=OuterRef("pk"))
+    return (
+        ProgressReview.objects.open()
+        .filter(
+            plan__practice_id=practice.pk,
+            plan__status=TreatmentPlan.Status.ACTIVE,
+            plan__client__status=Client.Status.ACTIVE,
+            due_date__lte=today + dt.timedelta(days=lead_days),
+        )
+        .exclude(Exists(asked))
+        .select_related("plan__client__practice")
+        .order_by("due_date", "pk")
+    )
+
+
+def _reachable_client(client: Client) -> bool:
+    return client.has_contact_consent and bool(client.email)
+
+
+def _schedule_reviews(practice: Practice, today: dt.date, lead: int, now, result: QuestionnaireRunResult) -> None:
+    # A list, not a server-side cursor: the window holds a few days' reviews, and links are made
+    # in their own transactions while it is read.
+    for review in list(reviews_due(practice, today, lead)):
+        plan = review.plan
+        if not _reachable_client(plan.client):
+            result.skipped_no_contact += 1
+            continue
+        scheduled = services.create_scheduled_link(
+            plan=plan,
+            review=review,
+            occasion=ScheduledQuestionnaire.Occasion.REVIEW,
+            occasion_key=f"review:{review.pk}",
+            codes=services.scheduled_measure_codes(plan),
+            expires_at=review_expiry(practice, review, now),
+        )
+        result.sent += scheduled is not None
+
+
+def plans_by_sessions(practice: Practice, every: int, now: dt.datetime):
+    """Active plans of the practice with the attended sessions of their client since the plan became
+    active, where that count has reached another multiple of `every`."""
+    attended = (
+        TherapySession.objects.filter(
+            client=OuterRef("client"),
+            attendance=TherapySession.Attendance.ATTENDED,
+            starts_at__gte=OuterRef("activated_at"),
+            starts_at__lte=now,
+        )
+        .order_by()
+        .values("client")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        TreatmentPlan.objects.filter(
+            practice_id=practice.pk,
+            status=TreatmentPlan.Status.ACTIVE,
+            client__status=Client.Status.ACTIVE,
+            activated_at__isnull=False,
+        )
+        .annotate(attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0)))
+        .filter(attended__gte=every)
+        .select_related("client__practice")
+        .order_by("pk")
+    )
+
+
+def _schedule_sessions(practice: Practice, every: int, now, result: QuestionnaireRunResult) -> None:
+    plans = list(plans_by_sessions(practice, every, now))
+    keys = {plan.pk: f"sessions:{plan.attended // every * every}" for plan in plans}
+    done = set(
+        ScheduledQuestionnaire.objects.filter(plan__in=plans, occasion_key__in=set(keys.values())).values_list(
+            "plan_id", "occasion_key"
+        )
+    )
+    still_open = set(
+        ScheduledQuestionnaire.objects.filter(
+            plan__in=plans, link__status=ClientLink.Status.OPEN, link__expires_at__gt=now
+        ).values_list("plan_id", flat=True)
+    )
+    for plan in plans:
+        if (plan.pk, keys[plan.pk]) in done or plan.pk in still_open:
+            continue
+        if not _reachable_client(plan.client):
+            result.skipped_no_contact += 1
+            continue
+        scheduled = services.create_scheduled_link(
+            plan=plan,
+            occasion=ScheduledQuestionnaire.Occasion.SESSIONS,
+            occasion_key=keys[plan.pk],
+            codes=services.scheduled_measure_codes(plan),
+            expires_at=now + dt.timedelta(days=practice.client_link_days),
+        )
+        result.sent += scheduled is not None
+
+
+def _remind(practice: Practice, now: dt.datetime, result: QuestionnaireRunResult) -> None:
+    candidates = ScheduledQuestionnaire.objects.filter(
+        plan__practice_id=practice.pk,
+        reminder_queued_at__isnull=True,
+        link__status=ClientLink.Status.OPEN,
+        link__sent_at__isnull=False,
+        link__expires_at__gt=now,
+    ).select_related("link")
+    for scheduled in candidates:
+        if services.reminder_due(scheduled, now):
+            result.reminded += services.queue_reminder(scheduled_id=scheduled.pk, now=now)
+
+
+def run_for_practice(practice: Practice, today: dt.date, *, lead_days: int | None = None) -> QuestionnaireRunResult:
+    lead = settings.CLIENT_MEASURES_LEAD_DAYS if lead_days is None else lead_days
+    now = timezone.now()
+    result = QuestionnaireRunResult()
+    if practice.scheduled_questionnaires:
+        _schedule_reviews(practice, today, lead, now, result)
+        if practice.questionnaires_every_sessions:
+            _schedule_sessions(practice, practice.questionnaires_every_sessions, now, result)
+    # Links already sent keep their reminder even if the practice has just switched scheduling off.
+    _remind(practice, now, result)
+    return result
+
+
+def practices_ready(now: dt.datetime | None = None) -> list[tuple[Practice, dt.date]]:
+    """Practices whose local clock has passed today's run time and whose run for today is not finished."""
+    run_at = dt.time.fromisoformat(settings.CLIENT_MEASURES_SCHEDULER_TIME)
+    ready = []
+    for practice in Practice.objects.all():
+        local = timezone.localtime(now or timezone.now(), practice.tzinfo)
+        if local.time() < run_at:
+            continue
+        finished = QuestionnaireSchedulerRun.objects.filter(
+            practice=practice, run_date=local.date(), finished_at__isnull=False
+        ).exists()
+        if not finished:
+            ready.append((practice, local.date()))
+    return ready
+
+
+def run_recorded(practice: Practice, run_date: dt.date) -> QuestionnaireRunResult | None:
+    """Run once for one practice and day; a run left unfinished by a dead worker is redone (which
+    sends nothing twice, the occasions being recorded)."""
+    run, _ = QuestionnaireSchedulerRun.objects.get_or_create(practice=practice, run_date=run_date)
+    if run.finished_at is not None:
+        return None
+    result = run_for_practice(practice, run_date)
+    QuestionnaireSchedulerRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(),
+        sent=result.sent,
+        reminded=result.reminded,
+        skipped_no_contact=result.skipped_no_contact,
+    )
+    return result
