@@ -91,6 +91,8 @@ class Action:
     CLIENT_LINK_VERIFY = "client_link_verify"
     CLIENT_LINK_VOID = "client_link_void"
     CLIENT_LINK_SUBMIT = "client_link_submit"
+    CLIENT_ALERT_RAISE = "client_alert_raise"
+    CLIENT_ALERT_ACKNOWLEDGE = "client_alert_acknowledge"
 
     CHOICES = [
         (READ, "Read"),
@@ -128,6 +130,8 @@ class Action:
         (CLIENT_LINK_VERIFY, "Client link date-of-birth check"),
         (CLIENT_LINK_VOID, "Client link locked"),
         (CLIENT_LINK_SUBMIT, "Client link answered"),
+        (CLIENT_ALERT_RAISE, "Client alert raised"),
+        (CLIENT_ALERT_ACKNOWLEDGE, "Client alert acknowledged"),
     ]
 
 

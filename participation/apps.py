@@ -18,3 +18,9 @@ class ParticipationConfig(AppConfig):
             template="participation/_client_links.html",
             load=views.client_links_part,
         )
+        client_pages.register(
+            client_pages.CLIENT_DETAIL_NOTICES,
+            key="client_alert_banner",
+            template="participation/_client_alert_banner.html",
+            load=views.client_alert_banner_part,
+        )

@@ -114,10 +114,14 @@ def questionnaire(request, link: ClientLink, token: str):
     if link.purpose != ClientLink.Purpose.QUESTIONNAIRES:
         # Agreement to a plan comes with a later slice of issue 15.
         return _page(request, "participation/client/not_ready.html", link)
-    form = QuestionnaireForm(request.POST or None, definitions=services.definitions_for(link))
+    form = QuestionnaireForm(
+        request.POST or None, definitions=services.definitions_for(link), alliance=services.asks_alliance(link)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            submitted = services.submit_questionnaires(link=link, answers=form.answers(), request=request)
+            submitted = services.submit_questionnaires(
+                link=link, answers=form.answers(), alliance=form.alliance_answer(), request=request
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -151,7 +151,15 @@ def _client_link_of(clinician, client) -> dict:
         delivery=ClientLink.Delivery.HAND,
         measure_codes=["phq9", "gad7"],
     )
-    return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1]}
+    answered, _ = links.create_link(
+        actor=clinician,
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9"],
+    )
+    (alert,) = links.submit_questionnaires(link=answered, answers={"phq9": [0] * 8 + [1]}).alerts
+    return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1], "client_alert": alert.pk}
 
 
 def _sessions_of(clinician, supervisor, client) -> dict:
@@ -266,6 +274,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "notes:process_note_revoke": ("clinician", lambda: [url(share_pk=i["share"])]),
         "participation:link_create": ("clinician", lambda: [url(client_pk=i["session_client"])]),
         "participation:link_revoke": ("clinician", lambda: [url(client_link_pk=i["client_link"])]),
+        "participation:alert_acknowledge": ("clinician", lambda: [url(client_alert_pk=i["client_alert"])]),
         # The client's pages, used without an account.
         "client_links:start": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "client_links:questionnaire": ("anonymous", lambda: [url(token=i["client_link_token"])]),
