@@ -2,6 +2,8 @@
 trainee's supervisor) in the app and by an email with no clinical detail, on the dashboards until
 acknowledged with a note."""
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
 from django.core import mail
@@ -80,11 +82,13 @@ def test_the_email_and_the_notice_carry_no_clinical_detail(answered, consenting_
     notice = Notification.objects.get(recipient=clinician)
     text = " ".join([email.subject, email.body, notice.verb, notice.text, notice.url]).lower()
     assert "urgent" in text and consenting_client.practice.name.lower() in text
+    # The score as a number standing alone (not inside a name like "Given13", nor in a link's ids).
+    words = re.sub(r"\S*/\S*", " ", text)
+    assert not re.search(rf"(?<![\w-]){answered.score.total}(?![\w-])", words)
     for private in (
         consenting_client.given_name,
         consenting_client.family_name,
         consenting_client.chart_number,
-        str(answered.score.total),
         answered.score.band,
         "suicid",
         "self-harm",
