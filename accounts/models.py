@@ -97,7 +97,8 @@ DEFAULT_CRISIS_TEXT = (
 def default_client_measures() -> list[str]:
     # participation.services.CLIENT_MEASURES says which codes a client can answer; accounts sits below
     # participation, so the settings form there checks the codes and this is only the starting set.
-    return ["phq9", "gad7"]
+    # The client's own alliance rating comes too: the review form compares it with the clinician's.
+    return ["phq9", "gad7", "alliance"]
 
 
 class Practice(models.Model):

@@ -67,6 +67,9 @@ HISTORY_TABLES = [
     "notes_notesignature",
     # Who shared which process note with whom, and when it was revoked: no text in these rows.
     "notes_processnoteshare",
+    # Client risk alerts and their acknowledgement notes, and the client-rated alliance (issue 15).
+    "participation_clientriskalert",
+    "progress_clientalliancerating",
     # notes_processnote is left out on purpose: the triggers copy whole rows (to_jsonb(NEW)) into
     # ChangeRecord, which superusers browse in the Django admin, so its history would hand them the
     # private text. A process note's history is its version counter and its audit-log entries.

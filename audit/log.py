@@ -93,6 +93,8 @@ class Action:
     CLIENT_LINK_SUBMIT = "client_link_submit"
     # The practice's client-link settings (expiry, crisis text, scheduled questionnaires).
     CLIENT_LINK_SETTINGS = "client_link_settings"
+    CLIENT_ALERT_RAISE = "client_alert_raise"
+    CLIENT_ALERT_ACKNOWLEDGE = "client_alert_acknowledge"
 
     CHOICES = [
         (READ, "Read"),
@@ -131,6 +133,8 @@ class Action:
         (CLIENT_LINK_VOID, "Client link locked"),
         (CLIENT_LINK_SUBMIT, "Client link answered"),
         (CLIENT_LINK_SETTINGS, "Client link settings"),
+        (CLIENT_ALERT_RAISE, "Client alert raised"),
+        (CLIENT_ALERT_ACKNOWLEDGE, "Client alert acknowledged"),
     ]
 
 

@@ -103,6 +103,7 @@ TYPE_MODELS = {
     "session": "notes.TherapySession",
     "bulk_export": "records.BulkExport",
     "client_link": "participation.ClientLink",
+    "client_alert": "participation.ClientRiskAlert",
 }
 
 

@@ -3,7 +3,9 @@ clients sits below plans and notes and never imports them, yet the client page s
 
 from core.page_parts import PagePart, fill, register
 
-__all__ = ["CLIENT_DETAIL", "PagePart", "fill", "register"]
+__all__ = ["CLIENT_DETAIL", "CLIENT_DETAIL_NOTICES", "PagePart", "fill", "register"]
 
 # The pages that take parts, and what each calls a part's loader with (keyword arguments).
 CLIENT_DETAIL = "client_detail"  # user, client, can_edit
+# Notices shown at the top of the client page, above the details (e.g. an open client alert); same arguments.
+CLIENT_DETAIL_NOTICES = "client_detail_notices"

@@ -39,6 +39,8 @@ def client_list(request):
 def client_detail(request, pk: int):
     client = get_visible_or_404(Client.objects.select_related("primary_clinician", "practice"), request.user, pk=pk)
     editable = can_edit(request.user, client)
+    notices = page_parts.fill(page_parts.CLIENT_DETAIL_NOTICES, user=request.user, client=client, can_edit=editable)
+    notice_parts = notices.pop("page_parts")
     return render(
         request,
         "clients/client_detail.html",
@@ -51,6 +53,8 @@ def client_detail(request, pk: int):
             .order_by("-version_number", "-created_at"),
             "can_edit": editable,
             # The sections apps above clients add (notes: the session history).
+            **notices,
+            "notice_parts": notice_parts,
             **page_parts.fill(page_parts.CLIENT_DETAIL, user=request.user, client=client, can_edit=editable),
         },
     )

@@ -13,6 +13,7 @@ from accounts import policy
 from clients.models import Client
 from config.celery import app as celery_app
 from notes import selectors as note_selectors
+from participation.models import ClientRiskAlert
 from progress.models import ProgressReview
 
 
@@ -51,6 +52,13 @@ def home(request):
         if roles.clinician:
             # Capped and joined, so the page costs the same however many sessions there are.
             context["unsigned_notes"] = note_selectors.notes_unsigned_after(user)[:20]
+        if roles.clinician or roles.supervisor:
+            # The clients' alerts they were told of (or whose client is theirs now), until acknowledged.
+            context["client_alerts"] = (
+                ClientRiskAlert.objects.for_dashboard(user)
+                .select_related("client__primary_clinician", "score__definition")
+                .order_by("raised_at", "pk")[:20]
+            )
         if roles.clinician or roles.supervisor:
             # Their own notes' flags, and as a supervisor their supervisees' (notes.selectors.risk_flags).
             context["risk_flags"] = note_selectors.risk_flags(user).select_related("session__service_type", "author")[

@@ -26,3 +26,9 @@ class ParticipationConfig(AppConfig):
             template="participation/_plan_agreement.html",
             load=views.plan_agreement_part,
         )
+        client_pages.register(
+            client_pages.CLIENT_DETAIL_NOTICES,
+            key="client_alert_banner",
+            template="participation/_client_alert_banner.html",
+            load=views.client_alert_banner_part,
+        )

@@ -116,10 +116,14 @@ def questionnaire(request, link: ClientLink, token: str):
         return redirect("client_links:agreement", token=token)
     if link.status == ClientLink.Status.DONE:
         return redirect("client_links:done", token=token)
-    form = QuestionnaireForm(request.POST or None, definitions=services.definitions_for(link))
+    form = QuestionnaireForm(
+        request.POST or None, definitions=services.definitions_for(link), alliance=services.asks_alliance(link)
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            submitted = services.submit_questionnaires(link=link, answers=form.answers(), request=request)
+            submitted = services.submit_questionnaires(
+                link=link, answers=form.answers(), alliance=form.alliance_answer(), request=request
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

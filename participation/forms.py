@@ -3,10 +3,22 @@ from django import forms
 from accounts.models import Practice
 from core.dates import ClinicalDateFormField
 from participation.models import DECLINE_COMMENT_MAX_LENGTH, ClientLink
-from participation.services import CLIENT_MEASURES
+from participation.services import CLIENT_QUESTIONNAIRES, AllianceAnswer
 from progress import measures
 
-MEASURE_LABELS = {"phq9": "PHQ-9 (depression)", "gad7": "GAD-7 (anxiety)"}
+MEASURE_LABELS = {
+    "phq9": "PHQ-9 (depression)",
+    "gad7": "GAD-7 (anxiety)",
+    "alliance": "Alliance, as the client rates it (bond, goals, tasks)",
+}
+
+# The client-rated alliance in plain words: the same three dimensions the clinician rates at review.
+ALLIANCE_ITEMS = {
+    "bond": "I feel my therapist and I trust and understand each other",
+    "goals": "We agree on what I want to get out of therapy",
+    "tasks": "We agree on how we are working on it",
+}
+ALLIANCE_SCALE = [(1, "1 · Not at all true"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · Completely true")]
 
 
 class LinkCreateForm(forms.Form):
@@ -35,9 +47,10 @@ class BirthDateForm(forms.Form):
 class QuestionnaireForm(forms.Form):
     """One radio group per item of each questionnaire, named <code>_<item number>."""
 
-    def __init__(self, *args, definitions, **kwargs):
+    def __init__(self, *args, definitions, alliance: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.groups = []
+        self.asks_alliance = alliance
         for definition in definitions:
             names = []
             for number, text in enumerate(measures.ITEMS[definition.code], start=1):
@@ -51,12 +64,51 @@ class QuestionnaireForm(forms.Form):
                 )
                 names.append(name)
             self.groups.append((definition, names))
+        if alliance:
+            for key, text in ALLIANCE_ITEMS.items():
+                self.fields[f"alliance_{key}"] = forms.TypedChoiceField(
+                    label=text,
+                    choices=ALLIANCE_SCALE,
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": "Choose a number from 1 to 5."},
+                )
+            self.fields["alliance_comment"] = forms.CharField(
+                label="Anything you would like to add? (optional)",
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
 
     def bound_groups(self):
         return [(definition, [self[name] for name in names]) for definition, names in self.groups]
 
+    def alliance_fields(self):
+        return [self[f"alliance_{key}"] for key in ALLIANCE_ITEMS] if self.asks_alliance else []
+
     def answers(self) -> dict[str, list[int]]:
         return {definition.code: [self.cleaned_data[name] for name in names] for definition, names in self.groups}
+
+    def alliance_answer(self) -> AllianceAnswer | None:
+        if not self.asks_alliance:
+            return None
+        data = self.cleaned_data
+        return AllianceAnswer(
+            bond=data["alliance_bond"],
+            goals=data["alliance_goals"],
+            tasks=data["alliance_tasks"],
+            comment=data.get("alliance_comment", ""),
+        )
+
+
+class AcknowledgeAlertForm(forms.Form):
+    note = forms.CharField(
+        label="What you did about it",
+        help_text="For example: phoned the client, assessed risk, agreed a safety plan. Kept in the client's record.",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write what you did about it: the alert is acknowledged with a note."},
+    )
 
 
 class AgreementLinkForm(forms.Form):
@@ -93,9 +145,9 @@ class DeclineForm(forms.Form):
 
 
 def _measure_choices() -> list[tuple[str, str]]:
-    # Read when the form is made, from services.CLIENT_MEASURES: a questionnaire added there is
+    # Read when the form is made, from services.CLIENT_QUESTIONNAIRES: a questionnaire added there is
     # offered here without a change to this form.
-    return [(code, MEASURE_LABELS.get(code, code.upper())) for code in CLIENT_MEASURES]
+    return [(code, MEASURE_LABELS.get(code, code.upper())) for code in CLIENT_QUESTIONNAIRES]
 
 
 class ClientLinkSettingsForm(forms.ModelForm):
@@ -143,7 +195,7 @@ class ClientLinkSettingsForm(forms.ModelForm):
         choices = _measure_choices()
         self.fields["client_default_measures"].choices = choices
         known = {code for code, _ in choices}
-        # A code no longer offered (taken out of CLIENT_MEASURES) is dropped rather than failing the form.
+        # A code no longer offered (taken out of CLIENT_QUESTIONNAIRES) is dropped rather than failing the form.
         self.initial["client_default_measures"] = [
             code for code in (self.instance.client_default_measures or []) if code in known
         ]

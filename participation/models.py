@@ -161,3 +161,86 @@ class QuestionnaireSchedulerRun(models.Model):
 
     def __str__(self) -> str:
         return f"Questionnaire scheduler for {self.practice} on {self.run_date}"
+
+
+class ClientRiskAlertQuerySet(CaseloadQuerySet):
+    client_path = "client"
+
+    def open(self):
+        return self.filter(acknowledged_at__isnull=True)
+
+    def for_dashboard(self, user):
+        """The open alerts on `user`'s home page: those they were told of, and any about a client
+        now on their caseload, as far as they can still see them."""
+        return (
+            self.visible_to(user)
+            .open()
+            .filter(models.Q(recipients__user=user) | models.Q(client__primary_clinician=user))
+            .distinct()
+        )
+
+
+class ClientRiskAlert(models.Model):
+    """A client's answers call for the clinician's attention today (PHQ-9 item 9 above 0, or a
+    severe total). Raised with the answers, it stays on the dashboards of the people told until one
+    of them acknowledges it with a note; it is never deleted."""
+
+    class Reason(models.TextChoices):
+        ITEM_NINE = "item_nine", "PHQ-9 item 9 (thoughts of self-harm) above 0"
+        SEVERE_TOTAL = "severe_total", "PHQ-9 total in the severe band"
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="risk_alerts")
+    link = models.ForeignKey(ClientLink, on_delete=models.PROTECT, related_name="risk_alerts")
+    score = models.ForeignKey("progress.MeasureScore", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledgement = models.TextField("what was done", max_length=4000, blank=True)
+
+    objects = ClientRiskAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["client", "acknowledged_at"])]
+        constraints = [
+            # Acknowledged only with a note: who, when and what was done go together.
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | (
+                    models.Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)
+                    & ~models.Q(acknowledgement="")
+                ),
+                name="risk_alert_acknowledged_with_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Client alert {self.pk} ({'acknowledged' if self.acknowledged_at else 'open'})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.acknowledged_at is None
+
+
+class RiskAlertRecipientQuerySet(CaseloadQuerySet):
+    client_path = "alert__client"
+
+
+class RiskAlertRecipient(models.Model):
+    """Who was told of an alert, and when the notice and email went (once each: the task is idempotent)."""
+
+    alert = models.ForeignKey(ClientRiskAlert, on_delete=models.PROTECT, related_name="recipients")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RiskAlertRecipientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["alert", "user"], name="risk_alert_one_row_per_recipient")]
+
+    def __str__(self) -> str:
+        return f"Recipient {self.user_id} of client alert {self.alert_id}"

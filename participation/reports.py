@@ -15,7 +15,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from participation.models import ClientLink, QuestionnaireSchedulerRun
-from participation.services import CLIENT_MEASURES
+from participation.services import CLIENT_QUESTIONNAIRES
 
 DEFAULT_PERIOD_DAYS = 90
 
@@ -96,7 +96,7 @@ def response_rates(user, *, practice, start: dt.date, end: dt.date, labels: dict
     for row in links.order_by().values("measure_codes").annotate(**counts):
         for code in dict.fromkeys(row["measure_codes"] or []):
             by_code.setdefault(code, Rate(labels.get(code, code.upper()))).add(row)
-    order = {code: i for i, code in enumerate(CLIENT_MEASURES)}
+    order = {code: i for i, code in enumerate(CLIENT_QUESTIONNAIRES)}
     by_measure = [by_code[code] for code in sorted(by_code, key=lambda c: (order.get(c, len(order)), c))]
 
     last_run = (

@@ -29,16 +29,22 @@ from participation.models import (
     DECLINE_COMMENT_MAX_LENGTH,
     MAX_BIRTH_DATE_ATTEMPTS,
     ClientLink,
+    ClientRiskAlert,
+    RiskAlertRecipient,
     ScheduledQuestionnaire,
     hash_token,
 )
 from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective, Signature, TreatmentPlan
 from progress import services as progress_services
-from progress.models import MeasureScore
+from progress.models import ClientAllianceRating, MeasureScore
 
 # The questionnaires a client can answer through a link: those with items a client can read.
 CLIENT_MEASURES = ("phq9", "gad7")
+# The client-rated alliance (bond, goals, tasks, as the clinician rates them at review): not a
+# MeasureDefinition but progress's ClientAllianceRating, chosen for a link by this code.
+ALLIANCE = "alliance"
+CLIENT_QUESTIONNAIRES = (*CLIENT_MEASURES, ALLIANCE)
 
 
 def new_token() -> str:
@@ -98,14 +104,15 @@ def create_link(
         codes = list(dict.fromkeys(measure_codes))
         if not codes:
             raise ValidationError({"measure_codes": "Choose at least one questionnaire."})
-        if any(code not in CLIENT_MEASURES for code in codes):
-            raise ValidationError({"measure_codes": "Choose from the PHQ-9 and the GAD-7."})
+        if any(code not in CLIENT_QUESTIONNAIRES for code in codes):
+            raise ValidationError({"measure_codes": "Choose from the PHQ-9, the GAD-7 and the alliance rating."})
+        measure_codes = {code for code in codes if code in CLIENT_MEASURES}
         available = set(
             MeasureDefinition.objects.available_to(client.practice_id)
-            .filter(code__in=codes)
+            .filter(code__in=measure_codes)
             .values_list("code", flat=True)
         )
-        if available != set(codes):
+        if available != measure_codes:
             raise ValidationError({"measure_codes": "One of these questionnaires is not in your practice's library."})
         plan = None
     elif purpose == ClientLink.Purpose.AGREEMENT:
@@ -235,6 +242,18 @@ class Submitted:
     scores: list[MeasureScore]
     # PHQ-9 item 9 above 0 or a total in the severe band: the client sees the crisis text at once.
     at_risk: bool
+    alliance: ClientAllianceRating | None = None
+    alerts: tuple[ClientRiskAlert, ...] = ()
+
+
+@dataclass(frozen=True)
+class AllianceAnswer:
+    """The client's alliance rating as answered: bond, goals and tasks 1-5, and an optional comment."""
+
+    bond: int
+    goals: int
+    tasks: int
+    comment: str = ""
 
 
 def definitions_for(link: ClientLink) -> list[MeasureDefinition]:
@@ -245,44 +264,187 @@ def definitions_for(link: ClientLink) -> list[MeasureDefinition]:
     return [by_code[code] for code in link.measure_codes if code in by_code]
 
 
+def asks_alliance(link: ClientLink) -> bool:
+    return ALLIANCE in (link.measure_codes or [])
+
+
 def _severe(score: MeasureScore) -> bool:
     # The PHQ-9's severe band (20-27) only: a severe GAD-7 is anxiety, not a sign of danger.
     return score.definition.code == "phq9" and score.band.strip().lower() == "severe"
 
 
+def _alert_reason(score: MeasureScore) -> str | None:
+    if score.risk_flag:
+        return ClientRiskAlert.Reason.ITEM_NINE
+    if _severe(score):
+        return ClientRiskAlert.Reason.SEVERE_TOTAL
+    return None
+
+
+def alert_recipients(client: Client, link: ClientLink) -> list[User]:
+    """Who hears of a client's alert: the client's clinician, the link's maker if someone else who
+    still sees the client, and for a trainee (whose plans a supervisor co-signs) their current
+    supervisors who see the client."""
+    clinicians = [client.primary_clinician]
+    if link.created_by_id != client.primary_clinician_id:
+        clinicians.append(link.created_by)
+    people: dict[int, User] = {}
+    for clinician in clinicians:
+        if not Client.objects.visible_to(clinician).filter(pk=client.pk).exists():
+            continue
+        people[clinician.pk] = clinician
+        if policy.needs_cosignature(clinician):
+            for supervisor in policy.current_supervisors(clinician, client.practice_id):
+                if Client.objects.visible_to(supervisor).filter(pk=client.pk).exists():
+                    people.setdefault(supervisor.pk, supervisor)
+    return list(people.values())
+
+
+def _alert_subject(alert: ClientRiskAlert, practice_id: int) -> log.Subject:
+    return log.Subject(
+        object_type="client_alert", object_id=str(alert.pk), client_id=alert.client_id, practice_id=practice_id
+    )
+
+
+def _raise_alert(*, link: ClientLink, score: MeasureScore, reason: str, request=None) -> ClientRiskAlert:
+    """In the submitting transaction: the alert, who is told, and their notice and email after commit."""
+    alert = ClientRiskAlert.objects.create(client=link.client, link=link, score=score, reason=reason)
+    recipients = alert_recipients(link.client, link)
+    RiskAlertRecipient.objects.bulk_create([RiskAlertRecipient(alert=alert, user=user) for user in recipients])
+    # The task takes the alert's id only: no name, no score in the outbox.
+    enqueue("participation.tasks.deliver_risk_alert", alert.pk)
+    log.record(
+        action=log.Action.CLIENT_ALERT_RAISE,
+        request=request,
+        subject=_alert_subject(alert, link.client.practice_id),
+        detail=f"{reason}; measure_score {score.pk}; told " + " ".join(f"user {u.pk}" for u in recipients),
+    )
+    return alert
+
+
 @transaction.atomic
-def submit_questionnaires(*, link: ClientLink, answers: dict[str, list[int]], request=None) -> Submitted:
-    """Record the client's answers as client-reported scores, scored as a clinician's are; the link is done."""
+def submit_questionnaires(
+    *,
+    link: ClientLink,
+    answers: dict[str, list[int]],
+    alliance: AllianceAnswer | None = None,
+    request=None,
+) -> Submitted:
+    """Record the client's answers as client-reported scores, scored as a clinician's are, and their
+    alliance rating if the link asks for it; the link is done. A PHQ-9 with item 9 above 0 or a
+    severe total raises an alert for the clinician (and a trainee's supervisor) in the same transaction."""
     link = ClientLink.objects.select_for_update().select_related("client__practice").get(pk=link.pk)
     if not link.is_usable or link.purpose != ClientLink.Purpose.QUESTIONNAIRES:
         raise ValidationError("This link no longer works.")
+    if asks_alliance(link) and alliance is None:
+        raise ValidationError("Rate the three alliance questions.")
     client = link.client
     # The score is the client's; it is filed under the clinician who asked for it, or, if they no
     # longer hold the record, the client's clinician now.
     actor = link.created_by
     if not Client.objects.editable_by(actor).filter(pk=client.pk).exists():
         actor = client.primary_clinician
+    today = client.practice.today()
     scores = [
         progress_services.record_measure(
             actor=actor,
             client=client,
             definition=definition,
-            recorded_on=client.practice.today(),
+            recorded_on=today,
             items=answers[definition.code],
             source=MeasureScore.Source.CLIENT,
         )
         for definition in definitions_for(link)
     ]
+    rating = None
+    if asks_alliance(link):
+        rating = progress_services.record_client_alliance(
+            actor=actor,
+            client=client,
+            bond=alliance.bond,
+            goals=alliance.goals,
+            tasks=alliance.tasks,
+            comment=alliance.comment,
+            recorded_on=today,
+            source_link_id=link.pk,
+        )
     link.status = ClientLink.Status.DONE
     link.done_at = timezone.now()
     link.save(update_fields=["status", "done_at"])
+    detail = " ".join(f"measure_score {s.pk}" for s in scores)
+    if rating is not None:
+        detail = f"{detail} client_alliance {rating.pk}".strip()
+    log.record(action=log.Action.CLIENT_LINK_SUBMIT, request=request, subject=_subject(link), detail=detail)
+    alerts = []
+    for score in scores:
+        reason = _alert_reason(score)
+        if reason is not None:
+            alerts.append(_raise_alert(link=link, score=score, reason=reason, request=request))
+    return Submitted(scores=scores, at_risk=bool(alerts), alliance=rating, alerts=tuple(alerts))
+
+
+def may_acknowledge(user: User, alert: ClientRiskAlert) -> bool:
+    """The client's clinician, or a clinician told of it (the link's maker, a trainee's supervisor)
+    who still sees the client; a practice admin reads alerts but acts on none."""
+    if not policy.is_clinician(user):
+        return False
+    if not ClientRiskAlert.objects.visible_to(user).filter(pk=alert.pk).exists():
+        return False
+    if alert.client.primary_clinician_id == user.pk:
+        return True
+    if alert.recipients.filter(user=user).exists():
+        return True
+    return policy.supervises(user, alert.client.primary_clinician, alert.client.practice_id)
+
+
+@transaction.atomic
+def acknowledge_alert(*, actor: User, alert: ClientRiskAlert, note: str) -> ClientRiskAlert:
+    """Acknowledge an alert with a note of what was done; it leaves the dashboards and stays in the
+    client's history. The note is in the change history; the access log records who and when."""
+    alert = ClientRiskAlert.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=alert.pk).first()
+    if alert is None:
+        raise PermissionDenied("This alert is not in your view.")
+    alert = ClientRiskAlert.objects.select_related("client").get(pk=alert.pk)
+    if not may_acknowledge(actor, alert):
+        raise PermissionDenied("Only the client's clinician or their supervisor acknowledges the alert.")
+    if not alert.is_open:
+        raise ValidationError("This alert was already acknowledged.")
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Write what you did about it: the alert is acknowledged with a note."})
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = actor
+    alert.acknowledgement = note[:4000]
+    alert.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement"])
     log.record(
-        action=log.Action.CLIENT_LINK_SUBMIT,
-        request=request,
-        subject=_subject(link),
-        detail=" ".join(f"measure_score {s.pk}" for s in scores),
+        action=log.Action.CLIENT_ALERT_ACKNOWLEDGE,
+        actor=actor,
+        subject=_alert_subject(alert, alert.client.practice_id),
     )
-    return Submitted(scores=scores, at_risk=any(s.risk_flag or _severe(s) for s in scores))
+    return alert
+
+
+def risk_alert_recipients_to_tell(alert_id: int) -> list[int]:
+    """The recipient rows of an alert whose notice and email have not gone yet."""
+    return list(
+        RiskAlertRecipient.objects.filter(alert_id=alert_id, notified_at__isnull=True).values_list("pk", flat=True)
+    )
+
+
+def claim_risk_alert_recipient(recipient_id: int) -> RiskAlertRecipient | None:
+    """For the delivery task, inside its per-recipient transaction: the row, locked and marked told,
+    or None when it was told already (a second run) or the person's account is closed."""
+    row = (
+        RiskAlertRecipient.objects.select_for_update(of=("self",))
+        .select_related("user", "alert__client__practice")
+        .filter(pk=recipient_id, notified_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    row.notified_at = timezone.now()
+    row.save(update_fields=["notified_at"])
+    return row
 
 
 # --- Agreement to a plan version (issue 15) -------------------------------------------------
@@ -424,8 +586,9 @@ def scheduled_measure_codes(plan: TreatmentPlan) -> list[str]:
         .values_list("bound_measure__code", flat=True)
     )
     wanted = [code for code in dict.fromkeys([*bound, *(practice.client_default_measures or [])])]
-    wanted = [code for code in wanted if code in CLIENT_MEASURES]
-    available = set(
+    wanted = [code for code in wanted if code in CLIENT_QUESTIONNAIRES]
+    # The alliance is not a library measure (progress's ClientAllianceRating): always available.
+    available = {ALLIANCE} | set(
         MeasureDefinition.objects.available_to(practice.pk).filter(code__in=wanted).values_list("code", flat=True)
     )
     return [code for code in wanted if code in available]
@@ -567,7 +730,7 @@ def save_client_link_settings(*, actor: User, practice: Practice, changed: list[
     fields = [name for name in changed if name in CLIENT_LINK_SETTING_FIELDS]
     if not fields:
         return practice
-    unknown = [code for code in practice.client_default_measures or [] if code not in CLIENT_MEASURES]
+    unknown = [code for code in practice.client_default_measures or [] if code not in CLIENT_QUESTIONNAIRES]
     if unknown:
         raise ValidationError({"client_default_measures": "Choose from the questionnaires clients can answer."})
     practice.save(update_fields=fields)

@@ -5,8 +5,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 
-from accounts.models import Practice
+from accounts.models import Notification, Practice
 from core.outbox import enqueue
 from participation import scheduling, services
 
@@ -80,3 +81,40 @@ def schedule_practice_questionnaires(practice_id: int, run_date: str) -> dict | 
         return None
     result = scheduling.run_recorded(practice, dt.date.fromisoformat(run_date))
     return None if result is None else result.__dict__
+
+
+@shared_task(name="participation.tasks.deliver_risk_alert", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def deliver_risk_alert(alert_id: int) -> None:
+    """Tell each person an alert names: a notice in their bell and one email. The email says only
+    that the practice has an urgent item for them in Psyplan, with a link to sign in: no client,
+    no score, no clinical word. Each recipient is told in their own transaction, marked told as the
+    email goes, so a second run (or a retry after one address failed) tells nobody twice.
+
+    The notice is written here rather than through core.notify, whose delivery sends its own
+    email: one alert, one email.
+    """
+    for recipient_id in services.risk_alert_recipients_to_tell(alert_id):
+        with transaction.atomic():
+            row = services.claim_risk_alert_recipient(recipient_id)
+            if row is None:
+                continue
+            practice = row.alert.client.practice
+            Notification.objects.get_or_create(
+                key=f"client-alert:{alert_id}:to:{row.user_id}",
+                defaults={
+                    "recipient": row.user,
+                    "verb": "urgent client alert",
+                    "text": "A client's answers need your attention today. Acknowledge the alert with a note.",
+                    "url": reverse("participation:alert_acknowledge", args=[alert_id]),
+                },
+            )
+            # Inside the transaction: a failed send rolls back the mark, and the retry sends again.
+            send_mail(
+                subject=f"Psyplan: an urgent item from {practice.name}",
+                message=render_to_string(
+                    "participation/email/risk_alert.txt",
+                    {"user": row.user, "practice": practice, "link": settings.SITE_URL.rstrip("/") + reverse("home")},
+                ),
+                from_email=None,
+                recipient_list=[row.user.email],
+            )

@@ -192,3 +192,43 @@ class ReviewSchedulerRun(models.Model):
 
     def __str__(self) -> str:
         return f"Review scheduler for {self.practice} on {self.run_date}"
+
+
+class ClientAllianceRatingQuerySet(CaseloadQuerySet):
+    client_path = "client"
+
+
+class ClientAllianceRating(models.Model):
+    """The alliance as the client rates it (issue 15), on the same three 1-5 dimensions the clinician
+    rates at review, so the two can be laid side by side. Answered through a client link; progress
+    keeps only the link's id, as participation sits above it."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="alliance_ratings")
+    # The plan version active when the client answered, if any.
+    plan = models.ForeignKey("plans.TreatmentPlan", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    bond = models.PositiveSmallIntegerField()
+    goals = models.PositiveSmallIntegerField("agreement on goals")
+    tasks = models.PositiveSmallIntegerField("agreement on tasks")
+    comment = models.TextField(max_length=2000, blank=True)
+    recorded_on = ClinicalDateField()
+    # The participation.ClientLink it came through (a plain id: progress does not import participation).
+    source_link_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientAllianceRatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["recorded_on", "created_at", "pk"]
+        indexes = [models.Index(fields=["client", "recorded_on"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(bond__gte=1, bond__lte=5), name="client_alliance_bond_1_to_5"),
+            models.CheckConstraint(condition=Q(goals__gte=1, goals__lte=5), name="client_alliance_goals_1_to_5"),
+            models.CheckConstraint(condition=Q(tasks__gte=1, tasks__lte=5), name="client_alliance_tasks_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Client-rated alliance {self.bond}/{self.goals}/{self.tasks} on {self.recorded_on}"
+
+    @property
+    def values(self) -> tuple[int, int, int]:
+        return (self.bond, self.goals, self.tasks)

@@ -16,7 +16,7 @@ from plans.discharge import discharge_client_and_close_plans
 from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective, TreatmentPlan, add_months
 from progress import measures
-from progress.models import CcrtJudgement, MeasureScore, ObjectiveProgress, ProgressReview
+from progress.models import CcrtJudgement, ClientAllianceRating, MeasureScore, ObjectiveProgress, ProgressReview
 
 Status = ProgressReview.Status
 
@@ -129,6 +129,38 @@ def record_measure(
         risk_flag=scored.risk_flag,
         recorded_by=actor,
         source=source,
+    )
+
+
+@transaction.atomic
+def record_client_alliance(
+    *,
+    actor: User,
+    client: Client,
+    bond: int,
+    goals: int,
+    tasks: int,
+    recorded_on: dt.date,
+    comment: str = "",
+    source_link_id: int | None = None,
+) -> ClientAllianceRating:
+    """Record the alliance as the client rated it through a client link, filed under `actor`, the
+    clinician who asked (as a client-reported score is)."""
+    if not Client.objects.editable_by(actor).filter(pk=client.pk).exists():
+        raise PermissionDenied("Only the client's clinician records the client's alliance rating.")
+    values = {"bond": bond, "goals": goals, "tasks": tasks}
+    problems = {name: "Choose from 1 to 5." for name, v in values.items() if not isinstance(v, int) or not 1 <= v <= 5}
+    if problems:
+        raise ValidationError(problems)
+    if recorded_on > client.practice.today():
+        raise ValidationError({"recorded_on": "A rating cannot be recorded for a future date."})
+    return ClientAllianceRating.objects.create(
+        client=client,
+        plan=TreatmentPlan.objects.filter(client=client, status=TreatmentPlan.Status.ACTIVE).first(),
+        recorded_on=recorded_on,
+        comment=(comment or "").strip()[:2000],
+        source_link_id=source_link_id,
+        **values,
     )
 
 

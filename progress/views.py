@@ -11,7 +11,7 @@ from accounts.access import get_editable_or_403, get_visible_or_404
 from core.idempotency import once_per_form
 from plans.models import MeasureDefinition, Objective, TreatmentPlan
 from plans.selectors import plan_queryset
-from progress import charts, measures, services
+from progress import alliance, charts, measures, services
 from progress.forms import MeasureForm, ReviewForm
 from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
 from progress.selectors import review_evidence
@@ -36,7 +36,52 @@ def _review_form(user, review: ProgressReview, objectives: list[Objective], data
     ccrt = {part: getattr(formulation, f"ccrt_{part}") for part in services.CCRT_PARTS}
     form = ReviewForm(data, objectives=objectives, achievements=achievements, measures=available, ccrt=ccrt)
     form.achievements = {pk: measures.ACHIEVEMENT_LABELS.get(a) for pk, a in achievements.items() if a}
+    form.recorded_scores = _scores_since(scores, _last_completed_review(plan))
     return form
+
+
+# Enough to see the recent course without turning the form into the plan page's table.
+SCORES_ON_REVIEW_FORM = 8
+
+
+def _last_completed_review(plan: TreatmentPlan) -> ProgressReview | None:
+    return (
+        ProgressReview.objects.filter(
+            plan__lineage=plan.lineage, plan__client_id=plan.client_id, status=ProgressReview.Status.COMPLETED
+        )
+        .order_by("-completed_on", "-pk")
+        .first()
+    )
+
+
+def _scores_since(scores: list[MeasureScore], last_review: ProgressReview | None) -> list[MeasureScore]:
+    """The scores recorded since the last review (the latest few otherwise), newest first, each
+    marked in the template as the clinician's or client-reported."""
+    newest = sorted(scores, key=lambda s: (s.recorded_on, s.created_at), reverse=True)
+    if last_review is not None and last_review.completed_on is not None:
+        since = [s for s in newest if s.recorded_on >= last_review.completed_on]
+        newest = since or newest
+    return newest[:SCORES_ON_REVIEW_FORM]
+
+
+def _form_alliance(form: ReviewForm) -> alliance.Rating | None:
+    """The clinician's alliance as this form has it (a submitted form sent back with errors)."""
+    if not form.is_bound:
+        return None
+
+    def value(name: str) -> int | None:
+        raw = form.data.get(name, "")
+        return int(raw) if raw in {"1", "2", "3", "4", "5"} else None
+
+    return alliance.Rating(value("alliance_bond"), value("alliance_goals"), value("alliance_tasks"))
+
+
+def _review_alliance(review: ProgressReview, form: ReviewForm) -> alliance.ReviewAlliance:
+    return alliance.review_alliance(
+        client_id=review.plan.client_id,
+        last_review=_last_completed_review(review.plan),
+        clinician=_form_alliance(form),
+    )
 
 
 @login_required
@@ -65,7 +110,13 @@ def review_complete(request, pk: int):
             return redirect(f"/plans/{review.plan_id}/#reviews")
     # The notes since the last review, in view beside the inputs; none of it fills a rating.
     evidence = review_evidence(review.plan, objectives=objectives, user=request.user)
-    context = {"review": review, "plan": review.plan, "form": form, "evidence": evidence}
+    context = {
+        "review": review,
+        "plan": review.plan,
+        "form": form,
+        "evidence": evidence,
+        "alliance": _review_alliance(review, form),
+    }
     return render(request, "progress/review_form.html", context)
 
 

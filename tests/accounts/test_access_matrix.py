@@ -294,3 +294,52 @@ def test_scheduled_questionnaires_follow_the_clients_access(role, record, cast):
     actor = people[role]
     assert ScheduledQuestionnaire.objects.visible_to(actor).filter(pk=scheduled.pk).exists() is listed
     assert ScheduledQuestionnaire.objects.editable_by(actor).filter(pk=scheduled.pk).exists() is (edit_status == 200)
+
+
+# A client alert (participation.ClientRiskAlert): read where the client is in view; acknowledged by
+# the client's clinician or a current supervisor of theirs, never by the admin, who acts on no
+# clinical record. (read status, acknowledge status)
+ALERT_EXPECTED = {
+    ("clinician", "own"): (200, 302),
+    ("clinician", "supervisees"): (404, 404),
+    ("clinician", "same_practice_other"): (404, 404),
+    ("clinician", "other_practice"): (404, 404),
+    ("trainee", "own"): (200, 302),
+    ("trainee", "supervisees"): (404, 404),
+    ("trainee", "same_practice_other"): (404, 404),
+    ("trainee", "other_practice"): (404, 404),
+    ("supervisor", "own"): (200, 302),
+    ("supervisor", "supervisees"): (200, 302),
+    ("supervisor", "same_practice_other"): (404, 404),
+    ("supervisor", "other_practice"): (404, 404),
+    ("admin", "supervisees"): (200, 403),
+    ("admin", "same_practice_other"): (200, 403),
+    ("admin", "other_practice"): (404, 404),
+}
+
+
+def _open_alert(client):
+    from participation import services as link_services
+    from participation.models import ClientLink
+
+    link, _ = link_services.create_link(
+        actor=client.primary_clinician,
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9"],
+    )
+    (alert,) = link_services.submit_questionnaires(link=link, answers={"phq9": [0] * 8 + [2]}).alerts
+    return alert
+
+
+@pytest.mark.parametrize(("role", "record"), list(ALERT_EXPECTED), ids=["-".join(c) for c in ALERT_EXPECTED])
+def test_client_alert_access_matrix(role, record, cast, login):
+    people, records = cast
+    alert = _open_alert(records[RECORD_OWNER[role][record]])
+    read_status, acknowledge_status = ALERT_EXPECTED[(role, record)]
+    web = login(people[role])
+    assert web.get(f"/clients/alerts/{alert.pk}/").status_code == read_status
+    assert web.post(f"/clients/alerts/{alert.pk}/", {"note": "Rang the client."}).status_code == acknowledge_status
+    alert.refresh_from_db()
+    assert alert.is_open is (acknowledge_status != 302)

@@ -27,7 +27,7 @@ from notes.models import (
 )
 from plans.lifecycle import transitions
 from plans.models import PlanQuote
-from progress.models import ObjectiveProgress, ProgressReview
+from progress.models import ClientAllianceRating, ObjectiveProgress, ProgressReview
 from records.models import BulkExport, BulkExportItem
 from tests.factories import ClientFactory, make_plan
 from tests.project import PROJECT_APPS
@@ -278,8 +278,33 @@ def _client_link_model():
     return ClientLink
 
 
+def _risk_alert(plan):
+    from participation import services as link_services
+
+    link = _client_link(plan)
+    (alert,) = link_services.submit_questionnaires(link=link, answers={"phq9": [0] * 8 + [1]}).alerts
+    return alert
+
+
+def _alert_models():
+    from participation.models import ClientRiskAlert, RiskAlertRecipient
+
+    return ClientRiskAlert, RiskAlertRecipient
+
+
+def _client_alliance(plan):
+    from progress.services import record_client_alliance
+
+    return record_client_alliance(
+        actor=plan.author, client=plan.client, bond=3, goals=4, tasks=2, recorded_on=plan.client.practice.today()
+    )
+
+
 ROWS = {
     _client_link_model(): _client_link,
+    _alert_models()[0]: _risk_alert,
+    _alert_models()[1]: lambda plan: _risk_alert(plan).recipients.get(),
+    ClientAllianceRating: _client_alliance,
     PlanQuote: _quote,
     ObjectiveProgress: _progress,
     BulkExportItem: _export_item,

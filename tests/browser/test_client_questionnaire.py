@@ -1,6 +1,7 @@
 """A client on a phone (390 px) answers a questionnaire link: date of birth, every PHQ-9 item, submit,
-and the practice's crisis text right after a positive item 9. The clinician then sees the scores marked
-client-reported on the client page's links."""
+and the practice's crisis text right after a positive item 9. The clinician then signs in, finds the
+client alert on the home page, sees the score marked client-reported, and acknowledges the alert with
+a note (an empty note is a field error); the alert leaves the home page and stays on the client page."""
 
 import datetime as dt
 import os
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from participation.models import ClientLink
+from participation.models import ClientLink, ClientRiskAlert
 from progress.models import MeasureScore
 from tests.browser.conftest import sideways_overflow
 from tests.factories import ClientFactory
@@ -74,3 +75,30 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     _look(page, screenshots, "client-crisis")
     score = MeasureScore.objects.get(client=client)
     assert score.source == MeasureScore.Source.CLIENT and score.risk_flag and score.total == 9
+
+    # The clinician, back on the tablet: the alert is on the home page until acknowledged.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    sign_in(page, clinician)
+    alerts = page.locator("section.ca-dashboard")
+    expect(alerts.get_by_role("heading", name="Client alerts")).to_be_visible()
+    expect(alerts.get_by_role("link", name=client.display_name)).to_be_visible()
+    axe(page, "the home page with a client alert")
+    _look(page, screenshots, "staff-home-client-alert")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    alerts.get_by_role("link", name=client.display_name).click()
+    expect(page.get_by_role("heading", name="Client alert")).to_be_visible()
+    expect(page.locator(".ca-alert").get_by_text("client-reported")).to_be_visible()
+    expect(page.locator(".ca-alert").get_by_text("PHQ-9 9 (mild)")).to_be_visible()
+    page.get_by_role("button", name="Acknowledge with this note").click()
+    expect(page.get_by_text("the alert is acknowledged with a note")).to_be_visible()
+    axe(page, "the acknowledgement with its error")
+    _look(page, screenshots, "staff-alert-error")
+    page.get_by_label("What you did about it").fill("Phoned the client the same hour; safety plan agreed.")
+    page.get_by_role("button", name="Acknowledge with this note").click()
+    expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
+    expect(page.locator(".ca-history")).to_contain_text("safety plan agreed")
+    expect(page.locator(".ca-banner")).to_have_count(0)
+    alert = ClientRiskAlert.objects.get(client=client)
+    assert alert.acknowledged_by == clinician and not alert.is_open
+    page.goto("/")
+    expect(page.locator("section.ca-dashboard")).to_have_count(0)

@@ -75,7 +75,10 @@ def _run_day(practice, day, capture, hour=7):
 
 def _answer(link):
     answers = {"phq9": [1] * 9, "gad7": [1] * 7}
-    return services.submit_questionnaires(link=link, answers={code: answers[code] for code in link.measure_codes})
+    alliance = services.AllianceAnswer(bond=4, goals=4, tasks=4) if services.asks_alliance(link) else None
+    return services.submit_questionnaires(
+        link=link, answers={code: answers[code] for code in link.measure_codes if code in answers}, alliance=alliance
+    )
 
 
 def _to_clients():
@@ -223,7 +226,7 @@ def test_every_n_attended_sessions_sends_once_per_n_and_not_while_one_is_open(
     assert run(6).sent == 1
     assert run(6).sent == 0
     link = ClientLink.objects.get()
-    assert link.schedule.occasion_key == "sessions:3" and link.measure_codes == ["phq9", "gad7"]
+    assert link.schedule.occasion_key == "sessions:3" and link.measure_codes == ["phq9", "gad7", "alliance"]
     session(7)
     session(8)
     session(9)

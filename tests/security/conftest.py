@@ -19,6 +19,7 @@ CANARIES = {
     "comment": "canary-comment-4417",
     "session_note": "canary-session-note-8823 spoke of the break",
     "process_note": "canary-process-note-7140 my boredom in the room",
+    "alliance_comment": "canary-alliance-comment-5027 she rushes me",
 }
 
 
@@ -49,7 +50,26 @@ def _client_links(clinician, client) -> dict[str, set[int]]:
         for _ in range(2)
     ]
     link_services.revoke_link(actor=clinician, link=links[1])
-    return {"client_link": {link.pk for link in links}}
+    # A third, answered with item 9 above 0 and an alliance rating: an open alert, a recipient row,
+    # a client-rated alliance whose comment carries a canary.
+    answered, _ = link_services.create_link(
+        actor=clinician,
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9", "alliance"],
+    )
+    submitted = link_services.submit_questionnaires(
+        link=answered,
+        answers={"phq9": [0] * 8 + [1]},
+        alliance=link_services.AllianceAnswer(bond=2, goals=3, tasks=4, comment=CANARIES["alliance_comment"]),
+    )
+    (alert,) = submitted.alerts
+    return {
+        "client_link": {link.pk for link in links} | {answered.pk},
+        "client_alert": {alert.pk},
+        "client_alliance": {submitted.alliance.pk},
+    }
 
 
 def _sessions(clinician, supervisor, client) -> dict[str, set[int]]:

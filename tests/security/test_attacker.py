@@ -229,6 +229,8 @@ def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_
     assert CANARIES["process_note"] in private
     copy = web.get(f"/plans/{canary_records.plans[0].pk}/pdf/?audience=supervision")
     assert CANARIES["countertransference"] in _body(copy)
+    alert = web.get(f"/clients/alerts/{min(canary_records.ids['client_alert'])}/").content.decode()
+    assert CANARIES["family_name"] in alert
 
 
 def test_a_template_shared_from_a_hidden_plan_shows_the_attacker_no_client_text_and_no_plan(

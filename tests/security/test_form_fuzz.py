@@ -152,7 +152,15 @@ def _client_link_of(clinician, client) -> dict:
         delivery=ClientLink.Delivery.HAND,
         measure_codes=["phq9", "gad7"],
     )
-    return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1]}
+    answered, _ = links.create_link(
+        actor=clinician,
+        client=client,
+        purpose=ClientLink.Purpose.QUESTIONNAIRES,
+        delivery=ClientLink.Delivery.HAND,
+        measure_codes=["phq9"],
+    )
+    (alert,) = links.submit_questionnaires(link=answered, answers={"phq9": [0] * 8 + [1]}).alerts
+    return {"client_link": link.pk, "client_link_token": path.strip("/").split("/")[-1], "client_alert": alert.pk}
 
 
 def _agreement_link_of(clinician, plan) -> dict:
@@ -284,6 +292,7 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "participation:link_revoke": ("clinician", lambda: [url(client_link_pk=i["client_link"])]),
         "participation:link_settings": ("admin", lambda: [url()]),
         "participation:response_rates": ("admin", lambda: [url()]),
+        "participation:alert_acknowledge": ("clinician", lambda: [url(client_alert_pk=i["client_alert"])]),
         # The client's pages, used without an account.
         "client_links:start": ("anonymous", lambda: [url(token=i["client_link_token"])]),
         "client_links:questionnaire": ("anonymous", lambda: [url(token=i["client_link_token"])]),

@@ -9,6 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Membership, Practice, Supervision, User
 from accounts.security_views import new_backup_codes
 from clients.models import Client, PresentingProblem
+from demo.participation import build_client_answers
 from demo.plans import build_demo_plan
 from demo.scale import build
 from demo.sessions import build_history
@@ -295,6 +296,8 @@ class Command(BaseCommand):
         for client in clients:
             build_demo_plan(client)
             self._sessions(client)
+        # One client has answered through client links: an open alert on the home page (demo/participation.py).
+        build_client_answers(clients[0])
 
     def _agreement(self, clients: list[Client]) -> None:
         """One plan agreed to by its client through a link, once: made, opened, the date of birth
