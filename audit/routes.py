@@ -69,6 +69,9 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     # A process note's read is also recorded by notes.services.read_process_note, with its client.
     "api:process-note-detail": ("process_note", "pk"),
     "api:process-note-withdraw": ("process_note", "pk"),
+    # A client link through the API names the link, and so its client (TYPE_MODELS).
+    "api:client-link-detail": ("client_link", "pk"),
+    "api:client-link-revoke": ("client_link", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }

@@ -200,6 +200,12 @@ if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.con
     )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Psyplan <no-reply@psyplan.invalid>")
 
+# Text messages to clients (client links sent by text, core/sms.py): "disabled" (texts cannot be
+# chosen), "console" (development: printed, never logged) or "locmem" (tests). Off unless DEBUG.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "disabled")
+if SMS_BACKEND not in ("disabled", "console", "locmem"):
+    raise ImproperlyConfigured(f"SMS_BACKEND must be disabled, console or locmem, not {SMS_BACKEND!r}.")
+
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://psyplan")}
 
 # --- Celery -----------------------------------------------------------------
@@ -429,6 +435,10 @@ SPECTACULAR_SETTINGS = {
         "SignatureMeaningEnum": "plans.models.Signature.Meaning",
         "NoteSignatureMeaningEnum": "notes.models.NoteSignature.Meaning",
         "NoteStatusEnum": "notes.models.ProgressNote.Status",
+        "ClientLinkStatusEnum": "participation.api.serializers.LINK_STATUSES",
+        "ClientLinkPurposeEnum": "participation.models.ClientLink.Purpose",
+        "ClientLinkDeliveryEnum": "participation.models.ClientLink.Delivery",
+        "MeasureSourceEnum": "progress.models.MeasureScore.Source",
     },
 }
 

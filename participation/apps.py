@@ -9,6 +9,7 @@ class ParticipationConfig(AppConfig):
         # Imported here: the views import models, which Django allows only once the registry is ready.
         from clients import page_parts as client_pages
         from participation import views
+        from participation.api import etags
 
         # clients sits below participation and never imports it: the client page shows its links
         # through the page parts registry.
@@ -18,3 +19,4 @@ class ParticipationConfig(AppConfig):
             template="participation/_client_links.html",
             load=views.client_links_part,
         )
+        etags.register()

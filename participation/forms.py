@@ -1,5 +1,6 @@
 from django import forms
 
+from core import sms
 from core.dates import ClinicalDateFormField
 from participation.models import ClientLink
 from progress import measures
@@ -20,6 +21,14 @@ class LinkCreateForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ClientLink.Delivery.HAND,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not sms.enabled():
+            # Not offered where no text backend is set up (core/sms.py); the service refuses it too.
+            self.fields["delivery"].choices = [
+                (value, label) for value, label in ClientLink.Delivery.choices if value != ClientLink.Delivery.SMS
+            ]
 
 
 class BirthDateForm(forms.Form):
