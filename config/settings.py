@@ -446,7 +446,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Client-link tokens are blanked in whatever is written (core/log_redaction.py).
+    "filters": {"client_link_tokens": {"()": "core.log_redaction.RedactClientLinkTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_link_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -457,6 +461,8 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # SQL parameters are PHI: never log statements, whatever LOG_LEVEL says.
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Its DEBUG records (a missing template variable) carry the whole template context: PHI.
+        "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # WeasyPrint narrates every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
