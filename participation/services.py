@@ -2,7 +2,7 @@
 
 Each act is one transaction and is in the access log with the link's client. The raw token leaves
 this module once: `create_link` returns it for the "hand to client" page (or the API's create
-response) and keeps only its hash. An emailed link gets a fresh token minted by the sending task
+response) and keeps only its hash. An emailed or texted link gets a fresh token minted by the sending task
 (participation/tasks.py), so that no raw token is ever stored, not even in the outbox.
 """
 

@@ -39,6 +39,9 @@ def send_client_link(link_id: int) -> None:
 def send_client_link_sms(link_id: int) -> None:
     """Text a client their link: "<practice>: <link>", no client name, no clinical word. Minted in
     the sending transaction as the email is, so a second run finds the link sent and does nothing."""
+    if not sms.enabled():
+        # Texts were turned off after the link was made: it stays unsent (and the clinician sees no "sent").
+        return
     with transaction.atomic():
         minted = services.mint_for_sending(link_id, via=ClientLink.Delivery.SMS)
         if minted is None:

@@ -90,6 +90,14 @@ def test_a_link_revoked_before_the_task_runs_is_not_texted(texting_client, make_
     assert not sms.outbox
 
 
+def test_a_link_waiting_to_be_texted_when_texts_are_turned_off_stays_unsent(texting_client, make_link, settings):
+    link, _ = make_link(texting_client, delivery=ClientLink.Delivery.SMS)
+    settings.SMS_BACKEND = "disabled"
+    send_client_link_sms(link.pk)
+    link.refresh_from_db()
+    assert link.sent_at is None and not sms.outbox
+
+
 def test_with_texts_disabled_the_choice_is_refused_and_not_offered(texting_client, make_link, settings):
     settings.SMS_BACKEND = "disabled"
     with pytest.raises(ValidationError, match="not set up"):
