@@ -137,10 +137,11 @@ def send_link(*, actor: User, link: ClientLink) -> ClientLink:
     if link is None:
         raise PermissionDenied("Only the client's clinician sends the client's links.")
     client = Client.objects.get(pk=link.client_id)
+    # On the delivery, as for texts: the form and the API point at the choice that cannot be made.
     if not client.has_contact_consent:
-        raise ValidationError("The client has not consented to electronic contact: nothing is sent.")
+        raise ValidationError({"delivery": "The client has not consented to electronic contact: nothing is sent."})
     if not client.email:
-        raise ValidationError("The client record has no email address.")
+        raise ValidationError({"delivery": "The client record has no email address."})
     if not link.is_usable:
         raise ValidationError("This link no longer works; make a new one.")
     enqueue("participation.tasks.send_client_link", link.pk)

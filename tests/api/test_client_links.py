@@ -123,6 +123,21 @@ def test_a_text_without_consent_or_mobile_number_is_a_field_error_and_makes_no_l
     assert not ClientLink.objects.exists() and not sms.outbox
 
 
+@pytest.mark.parametrize(
+    ("change", "message"), [({"contact_consent_on": None}, "consented"), ({"email": ""}, "no email address")]
+)
+def test_an_email_without_consent_or_address_is_a_field_error_and_makes_no_link(
+    api, clinician, consenting, change, message
+):
+    for name, value in change.items():
+        setattr(consenting, name, value)
+    consenting.save()
+    response = _create(api(clinician), consenting, delivery="email")
+    assert response.status_code == 400
+    assert message in " ".join(response.json()["fields"]["delivery"])
+    assert not ClientLink.objects.exists() and not mail.outbox
+
+
 def test_texts_are_refused_with_a_field_error_when_no_text_backend_is_set_up(api, clinician, consenting, settings):
     settings.SMS_BACKEND = "disabled"
     response = _create(api(clinician), consenting, delivery="sms")
