@@ -425,3 +425,18 @@ def test_no_phi_in_any_email_text_log_outbox_row_access_log_notification_or_url(
     totals = "|".join(str(score.total) for score in person.measure_scores.all())
     worded = re.compile(rf"\b(total|score|band)\b\W{{0,3}}({totals})\b", re.IGNORECASE)
     assert not [line for lines in places.values() for line in lines if worded.search(line)]
+
+
+def test_the_console_log_blanks_link_tokens_whoever_writes_them(consenting_client, make_link):
+    _, path = make_link(consenting_client)
+    token = path.strip("/").split("/")[-1]
+    console = next(h for h in logging.root.handlers if h.get_name() == "console")
+    for name, message, args in [
+        ("django.server", '"%s %s HTTP/1.1" %s', ("POST", path + "answers/", 429)),
+        ("django.request", "Too Many Requests: %s", (path,)),
+        ("psyplan.anything", "opened https://psyplan.example.org%s?x=1", (path,)),
+    ]:
+        record = logging.getLogger(name).makeRecord(name, logging.WARNING, __file__, 1, message, args, None)
+        assert console.filter(record)
+        written = console.format(record)
+        assert token not in written and "/c/[token]/" in written
