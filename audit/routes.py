@@ -72,6 +72,9 @@ ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     # The practice admin's client-link pages name no record: the rates are counts over the practice.
     "participation:link_settings": ("practice_settings", None),
     "participation:response_rates": ("client_link_response_rates", None),
+    # A client link through the API names the link, and so its client (TYPE_MODELS).
+    "api:client-link-detail": ("client_link", "pk"),
+    "api:client-link-revoke": ("client_link", "pk"),
     "accounts:staff_edit": ("membership", "pk"),
     "accounts:staff_set_active": ("membership", "pk"),
 }

@@ -38,6 +38,8 @@ class ClientForm(forms.ModelForm):
             "phone",
             "address",
         ]
+        # The number client links are texted to (participation, issue 15).
+        labels = {"phone": "Mobile number"}
         widgets = {
             "date_of_birth": DateInput(),
             "intake_date": DateInput(),

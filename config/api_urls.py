@@ -8,6 +8,7 @@ from clients.api.views import PresentingProblemViewSet
 from core.api.views import NotFoundView
 from formulation.api.views import FormulationViewSet
 from notes.api.views import ProcessNoteViewSet, TherapySessionViewSet
+from participation.api.views import ClientLinkViewSet
 from plans.api.discharge import ClientViewSet
 from plans.api.views import GoalViewSet, InterventionViewSet, ObjectiveViewSet
 from progress.api.views import MeasureScoreViewSet, ProgressReviewViewSet
@@ -29,6 +30,8 @@ router.register("measures", MeasureScoreViewSet, basename="measure")
 router.register("sessions", TherapySessionViewSet, basename="session")
 # Private process notes: their author only (notes/api/views.py).
 router.register("process-notes", ProcessNoteViewSet, basename="process-note")
+# Client links (issue 15): made, listed and revoked here; the client's own pages are under /c/, outside the API.
+router.register("client-links", ClientLinkViewSet, basename="client-link")
 
 app_name = "api"
 

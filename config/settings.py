@@ -200,6 +200,12 @@ if not DEBUG and EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.con
     )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Psyplan <no-reply@psyplan.invalid>")
 
+# Text messages to clients (client links sent by text, core/sms.py): "disabled" (texts cannot be
+# chosen), "console" (development: printed, never logged) or "locmem" (tests). Off unless DEBUG.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console" if DEBUG else "disabled")
+if SMS_BACKEND not in ("disabled", "console", "locmem"):
+    raise ImproperlyConfigured(f"SMS_BACKEND must be disabled, console or locmem, not {SMS_BACKEND!r}.")
+
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://psyplan")}
 
 # --- Celery -----------------------------------------------------------------
@@ -446,6 +452,10 @@ SPECTACULAR_SETTINGS = {
         "SignatureMeaningEnum": "plans.models.Signature.Meaning",
         "NoteSignatureMeaningEnum": "notes.models.NoteSignature.Meaning",
         "NoteStatusEnum": "notes.models.ProgressNote.Status",
+        "ClientLinkStatusEnum": "participation.api.serializers.LINK_STATUSES",
+        "ClientLinkPurposeEnum": "participation.models.ClientLink.Purpose",
+        "ClientLinkDeliveryEnum": "participation.models.ClientLink.Delivery",
+        "MeasureSourceEnum": "progress.models.MeasureScore.Source",
     },
 }
 
@@ -453,7 +463,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Client-link tokens are blanked in whatever is written (core/log_redaction.py).
+    "filters": {"client_link_tokens": {"()": "core.log_redaction.RedactClientLinkTokens"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_link_tokens"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
@@ -464,6 +478,8 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # SQL parameters are PHI: never log statements, whatever LOG_LEVEL says.
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # Its DEBUG records (a missing template variable) carry the whole template context: PHI.
+        "django.template": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # WeasyPrint narrates every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

@@ -33,6 +33,8 @@ ALLOWED_HOSTS = ["*"]
 # Argon2 is deliberately slow; tests that care about hashing ask for it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S303
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Texts kept in core.sms.outbox, as emails in mail.outbox.
+SMS_BACKEND = "locmem"
 STATIC_ROOT = tempfile.mkdtemp(prefix="psyplan-static-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 

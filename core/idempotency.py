@@ -114,7 +114,8 @@ def replay(record: IdempotencyRecord) -> HttpResponse:
 def _keep(record: IdempotencyRecord, response: HttpResponse, notes: list) -> None:
     record.status_code = response.status_code
     record.headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    record.body = bytes(response.content)
+    # An answer may carry what its replays get instead of its body (core/api/idempotency.keep_for_replay).
+    record.body = bytes(getattr(response, "replay_content", response.content))
     record.messages = notes
     record.save(update_fields=["status_code", "headers", "body", "messages"])
 

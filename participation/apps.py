@@ -9,6 +9,7 @@ class ParticipationConfig(AppConfig):
         # Imported here: the views import models, which Django allows only once the registry is ready.
         from clients import page_parts as client_pages
         from participation import views
+        from participation.api import etags
         from plans import page_parts as plan_pages
 
         # clients sits below participation and never imports it: the client page shows its links
@@ -32,3 +33,4 @@ class ParticipationConfig(AppConfig):
             template="participation/_client_alert_banner.html",
             load=views.client_alert_banner_part,
         )
+        etags.register()

@@ -1,6 +1,7 @@
 from django import forms
 
 from accounts.models import Practice
+from core import sms
 from core.dates import ClinicalDateFormField
 from participation.models import DECLINE_COMMENT_MAX_LENGTH, ClientLink
 from participation.services import CLIENT_QUESTIONNAIRES, AllianceAnswer
@@ -34,6 +35,14 @@ class LinkCreateForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ClientLink.Delivery.HAND,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not sms.enabled():
+            # Not offered where no text backend is set up (core/sms.py); the service refuses it too.
+            self.fields["delivery"].choices = [
+                (value, label) for value, label in ClientLink.Delivery.choices if value != ClientLink.Delivery.SMS
+            ]
 
 
 class BirthDateForm(forms.Form):

@@ -45,6 +45,8 @@ class ClientLink(models.Model):
     class Delivery(models.TextChoices):
         EMAIL = "email", "Send by email"
         HAND = "hand", "Hand to client (on this device)"
+        # To the client record's mobile number (Client.phone), when a text backend is configured (core/sms.py).
+        SMS = "sms", "Send by text message"
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="links")
     purpose = models.CharField(max_length=20, choices=Purpose)

@@ -2,7 +2,7 @@
 
 Each act is one transaction and is in the access log with the link's client. The raw token leaves
 this module once: `create_link` returns it for the "hand to client" page (or the API's create
-response) and keeps only its hash. An emailed link gets a fresh token minted by the sending task
+response) and keeps only its hash. An emailed or texted link gets a fresh token minted by the sending task
 (participation/tasks.py), so that no raw token is ever stored, not even in the outbox.
 """
 
@@ -23,6 +23,7 @@ from accounts import policy
 from accounts.models import Practice, User
 from audit import log
 from clients.models import Client
+from core import sms
 from core.notify import notify
 from core.outbox import enqueue
 from participation.models import (
@@ -127,6 +128,8 @@ def create_link(
         raise ValidationError({"purpose": "Choose what the link is for."})
     if delivery not in ClientLink.Delivery.values:
         raise ValidationError({"delivery": "Choose how the client gets the link."})
+    if delivery == ClientLink.Delivery.SMS:
+        _check_can_text(client)
     token = new_token()
     link = ClientLink.objects.create(
         client=client,
@@ -142,6 +145,8 @@ def create_link(
     if delivery == ClientLink.Delivery.EMAIL:
         # In the same transaction: without consent or an address, no link is made either.
         send_link(actor=actor, link=link)
+    elif delivery == ClientLink.Delivery.SMS:
+        send_link_sms(actor=actor, link=link)
     return link, link_path(token)
 
 
@@ -152,14 +157,39 @@ def send_link(*, actor: User, link: ClientLink) -> ClientLink:
     if link is None:
         raise PermissionDenied("Only the client's clinician sends the client's links.")
     client = Client.objects.get(pk=link.client_id)
+    # On the delivery, as for texts: the form and the API point at the choice that cannot be made.
     if not client.has_contact_consent:
-        raise ValidationError("The client has not consented to electronic contact: nothing is sent.")
+        raise ValidationError({"delivery": "The client has not consented to electronic contact: nothing is sent."})
     if not client.email:
-        raise ValidationError("The client record has no email address.")
+        raise ValidationError({"delivery": "The client record has no email address."})
     if not link.is_usable:
         raise ValidationError("This link no longer works; make a new one.")
     enqueue("participation.tasks.send_client_link", link.pk)
     log.record(action=log.Action.CLIENT_LINK_SEND, actor=actor, subject=_subject(link), detail="email")
+    return link
+
+
+def _check_can_text(client: Client) -> None:
+    # Field errors on the delivery: the form and the API point at the choice that cannot be made.
+    if not sms.enabled():
+        raise ValidationError({"delivery": "Text messages are not set up here: send it by email or hand it over."})
+    if not client.has_contact_consent:
+        raise ValidationError({"delivery": "The client has not consented to electronic contact: nothing is sent."})
+    if not client.phone.strip():
+        raise ValidationError({"delivery": "The client record has no mobile number."})
+
+
+@transaction.atomic
+def send_link_sms(*, actor: User, link: ClientLink) -> ClientLink:
+    """Text the link through the outbox, after commit, as `send_link` emails it. Only with consent."""
+    link = ClientLink.objects.editable_by(actor).select_for_update().filter(pk=link.pk).first()
+    if link is None:
+        raise PermissionDenied("Only the client's clinician sends the client's links.")
+    _check_can_text(Client.objects.get(pk=link.client_id))
+    if not link.is_usable:
+        raise ValidationError("This link no longer works; make a new one.")
+    enqueue("participation.tasks.send_client_link_sms", link.pk)
+    log.record(action=log.Action.CLIENT_LINK_SEND, actor=actor, subject=_subject(link), detail="sms")
     return link
 
 
@@ -178,13 +208,14 @@ def revoke_link(*, actor: User, link: ClientLink) -> ClientLink:
     return link
 
 
-def mint_for_sending(link_id: int) -> tuple[ClientLink, str] | None:
+def mint_for_sending(link_id: int, *, via: str = ClientLink.Delivery.EMAIL) -> tuple[ClientLink, str] | None:
     """For the sending task: a fresh token for a link not yet sent, or None (already sent, no longer
-    usable, or consent withdrawn since). Run inside the task's transaction."""
+    usable, or consent or the address (`via` email or sms) withdrawn since). Run inside the task's transaction."""
     link = ClientLink.objects.select_for_update().select_related("client__practice").filter(pk=link_id).first()
     if link is None or link.sent_at is not None or not link.is_usable:
         return None
-    if not link.client.has_contact_consent or not link.client.email:
+    address = link.client.phone.strip() if via == ClientLink.Delivery.SMS else link.client.email
+    if not link.client.has_contact_consent or not address:
         return None
     token = new_token()
     link.token_hash = hash_token(token)

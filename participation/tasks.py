@@ -8,8 +8,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.models import Notification, Practice
+from core import sms
 from core.outbox import enqueue
 from participation import scheduling, services
+from participation.models import ClientLink
 
 
 @shared_task(name="participation.tasks.send_client_link", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -118,3 +120,21 @@ def deliver_risk_alert(alert_id: int) -> None:
                 from_email=None,
                 recipient_list=[row.user.email],
             )
+
+
+@shared_task(
+    name="participation.tasks.send_client_link_sms", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
+def send_client_link_sms(link_id: int) -> None:
+    """Text a client their link: "<practice>: <link>", no client name, no clinical word. Minted in
+    the sending transaction as the email is, so a second run finds the link sent and does nothing."""
+    if not sms.enabled():
+        # Texts were turned off after the link was made: it stays unsent (and the clinician sees no "sent").
+        return
+    with transaction.atomic():
+        minted = services.mint_for_sending(link_id, via=ClientLink.Delivery.SMS)
+        if minted is None:
+            return
+        link, path = minted
+        url = settings.SITE_URL.rstrip("/") + path
+        sms.send_sms(link.client.phone.strip(), f"{link.client.practice.name}: {url}")

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
 from clients.models import Client
+from core import sms
 from core.idempotency import once_per_form
 from participation import services
 from participation.forms import AcknowledgeAlertForm, AgreementLinkForm, LinkCreateForm
@@ -36,6 +37,8 @@ def client_links_part(*, user, client: Client, can_edit: bool) -> dict:
             .filter(client=client)
             .select_related("score__definition", "acknowledged_by")[:ALERTS_ON_CLIENT_PAGE]
         ),
+        "has_phone": bool(client.phone.strip()),
+        "can_text": sms.enabled(),
     }
 
 
@@ -66,6 +69,9 @@ def link_create(request, client_pk: int):
         return redirect("clients:detail", pk=client.pk)
     if link.delivery == ClientLink.Delivery.EMAIL:
         messages.success(request, "The link is on its way to the client's email address.")
+        return redirect("clients:detail", pk=client.pk)
+    if link.delivery == ClientLink.Delivery.SMS:
+        messages.success(request, "The link is on its way to the client's mobile number.")
         return redirect("clients:detail", pk=client.pk)
     # Shown in this one answer only: only the token's hash is kept, so it cannot be shown again.
     response = render(

@@ -32,6 +32,14 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _empty_sms_outbox():
+    """The texts of the locmem SMS backend (core/sms.py), emptied as Django empties mail.outbox."""
+    from core import sms
+
+    sms.outbox.clear()
+
+
 @pytest.fixture
 def practice(db):
     return PracticeFactory(name="Home Practice")

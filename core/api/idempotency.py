@@ -15,6 +15,9 @@ The key (hashed) and the answer are stored in the action's own transaction (core
 so an action that committed always has its answer. Only successful (2xx) answers are stored: a
 refused request changed nothing and may be sent again with the same key. Without the header a
 POST runs as it always did. The key may be sent as a structured-field string ("...") or bare.
+
+An answer that carries something to be shown once (a client link's URL) says with `keep_for_replay`
+what a replay gets instead; only that is stored.
 """
 
 from rest_framework import exceptions
@@ -43,6 +46,13 @@ def _content(request) -> dict:
     return {"query": dict(request.query_params.lists()), "body": data}
 
 
+def keep_for_replay(response, data):
+    """Store `data`, not the response's body, for replays of this answer: for an answer that carries
+    something shown once (a client link's URL), which must not sit in the table or come back."""
+    response.replay_data = data
+    return response
+
+
 class IdempotentPostMixin:
     """Makes every POST of a DRF view honour `Idempotency-Key`. It wraps the handler after
     authentication, permissions and throttling (`initial`), so keys belong to a known user."""
@@ -62,6 +72,11 @@ class IdempotentPostMixin:
                 response = self.finalize_response(request, handler(request, *args, **kwargs), *args, **kwargs)
                 if hasattr(response, "render"):
                     response.render()
+                replay_data = getattr(response, "replay_data", None)
+                if replay_data is not None:
+                    response.replay_content = response.accepted_renderer.render(
+                        replay_data, response.accepted_media_type, response.renderer_context
+                    )
                 return response
 
             try:

@@ -100,7 +100,9 @@ class MeasureScoreSerializer(OutputSerializer):
     class Meta:
         model = MeasureScore
         fields = ["id", "client", "definition", "definition_code", "plan", "review", "recorded_on"]
-        fields += ["item_scores", "total", "band", "risk_flag", "recorded_by", "created_at"]
+        # `source`: clinician-entered, or client-reported through a client link (issue 15). Set only by
+        # how the score came in; the create below records a clinician's score whatever a body says.
+        fields += ["item_scores", "total", "band", "risk_flag", "source", "recorded_by", "created_at"]
         read_only_fields = fields
 
 

@@ -85,11 +85,13 @@ class MeasureScoreFilter(django_filters.FilterSet):
 
     class Meta:
         model = MeasureScore
-        fields = ["client", "plan", "review", "definition", "risk_flag"]
+        fields = ["client", "plan", "review", "definition", "risk_flag", "source"]
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Recorded outcome-measure scores in your view (?client=, ?plan=, ?definition_code=)"),
+    list=extend_schema(
+        summary="Recorded outcome-measure scores in your view (?client=, ?plan=, ?definition_code=, ?source=)"
+    ),
     retrieve=extend_schema(summary="A recorded score"),
 )
 class MeasureScoreViewSet(mixins.ListModelMixin, ScopedViewSet):

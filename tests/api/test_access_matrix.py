@@ -12,6 +12,7 @@ import pytest
 from clients.models import Client, PresentingProblem
 from notes import services as notes
 from notes.models import ServiceType
+from participation import services as participation
 from plans.models import MeasureDefinition
 from progress import services
 from progress.models import ProgressReview
@@ -38,7 +39,8 @@ PATCHES = {
     "interventions": {"frequency": "twice weekly"},
     "sessions": {"duration_minutes": 45},
 }
-RESOURCES = [*PATCHES, "progress-reviews", "measures"]
+# Client links are made and revoked, never patched (their create and revoke are checked below).
+RESOURCES = [*PATCHES, "progress-reviews", "measures", "client-links"]
 # Process notes have a stricter door than EXPECTED: their author only (checked on their own below).
 PRIVATE = "process-notes"
 
@@ -69,7 +71,11 @@ def _world(users):
         if owner in ("clinician", "trainee"):
             # Shared with their supervisor, who still reads it only on the web page, never here.
             notes.share_process_note(actor=user, note=process_note, supervisor=users["supervisor"])
+        link, _ = participation.create_link(
+            actor=user, client=client, purpose="questionnaires", delivery="hand", measure_codes=["phq9"]
+        )
         world[owner] = {
+            "client-links": link.pk,
             "clients": client.pk,
             "presenting-problems": PresentingProblem.objects.filter(client=client).get().pk,
             "plans": plan.pk,
@@ -200,6 +206,20 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
             {EDIT: 200, READ: 200, HIDDEN: 404}[access],
         )
         expect(
+            f"make a link for {owner}'s client",
+            caller.post(
+                "/api/v1/client-links/",
+                {"client": ids["clients"], "purpose": "questionnaires", "measure_codes": ["gad7"], "delivery": "hand"},
+                format="json",
+            ),
+            {EDIT: 201, READ: 403, HIDDEN: 400}[access],
+        )
+        expect(
+            f"revoke {owner}'s client's link",
+            caller.post(f"/api/v1/client-links/{ids['client-links']}/revoke/"),
+            {EDIT: 200, READ: 403, HIDDEN: 404}[access],
+        )
+        expect(
             f"submit {owner}'s plan",
             caller.post(f"/api/v1/plans/{ids['plans']}/submit/"),
             {EDIT: 200, READ: 403, HIDDEN: 404}[access],
@@ -249,3 +269,12 @@ def test_every_endpoint_answers_401_without_credentials(api, own_client):
     for action in ["submit", "approve", "amend", "close", "request-changes", "revise"]:
         assert anonymous.post(f"/api/v1/plans/{plan.pk}/{action}/").status_code == 401
     assert anonymous.post("/api/v1/clients/search/", {"q": own_client.family_name}, format="json").status_code == 401
+    assert anonymous.post("/api/v1/client-links/", {"client": own_client.pk}, format="json").status_code == 401
+    link, _ = participation.create_link(
+        actor=own_client.primary_clinician,
+        client=own_client,
+        purpose="questionnaires",
+        delivery="hand",
+        measure_codes=["phq9"],
+    )
+    assert anonymous.post(f"/api/v1/client-links/{link.pk}/revoke/").status_code == 401

@@ -18,6 +18,7 @@ RESOURCES = [
     "measures",
     "sessions",
     "process-notes",
+    "client-links",
 ]
 
 
@@ -35,6 +36,12 @@ def test_the_schema_describes_every_resource_error_and_auth_scheme(client):
     for action in ["sign", "addenda"]:
         assert f"/api/v1/sessions/{{id}}/{action}/" in paths
     assert "/api/v1/process-notes/{id}/withdraw/" in paths
+    assert "/api/v1/client-links/{id}/revoke/" in paths
+    created = paths["/api/v1/client-links/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created["$ref"].endswith("/ClientLinkCreated")
+    assert {"url", "url_shown"} <= set(schema["components"]["schemas"]["ClientLinkCreated"]["properties"])
+    assert "url" not in schema["components"]["schemas"]["ClientLink"]["properties"]
+    assert "source" in schema["components"]["schemas"]["MeasureScore"]["properties"]
     assert {"get", "post"} <= set(paths["/api/v1/sessions/{id}/addenda/"])
     assert "409" in paths["/api/v1/sessions/{id}/"]["patch"]["responses"]
     assert set(schema["components"]["securitySchemes"]) == {"knoxApiToken", "cookieAuth"}

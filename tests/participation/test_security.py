@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import re
 
+import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
@@ -45,6 +46,21 @@ def test_the_lookup_is_by_hash_with_a_constant_time_comparison(consenting_client
     monkeypatch.setattr(module.hmac, "compare_digest", lambda a, b: compared.append((a, b)) or real(a, b))
     assert services.find_link(token) is not None
     assert compared == [(hash_token(token), hash_token(token))]
+
+
+def test_a_guess_and_a_real_token_cost_the_same_one_lookup_by_hash_and_no_token_reaches_the_database(
+    consenting_client, make_link
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, path = make_link(consenting_client)
+    real = path.strip("/").split("/")[-1]
+    for token in (real, services.new_token()):
+        with CaptureQueriesContext(connection) as queries:
+            services.find_link(token)
+        (query,) = queries.captured_queries
+        assert hash_token(token) in query["sql"] and token not in query["sql"]
 
 
 def test_a_done_link_gives_the_already_done_page_and_takes_no_second_answers(web, client, consenting_client, make_link):
@@ -234,3 +250,193 @@ def test_opening_a_link_in_a_staff_browser_signs_the_staff_member_out(login, cli
     _, path = make_link(consenting_client)
     assert web.get(path).status_code == 200
     assert web.get(f"/clients/{consenting_client.pk}/").status_code == 302  # to the sign-in page
+
+
+# --- The PHI scan: every flow, everything it writes outside the clinical record ---------------
+
+DISTINCT_BIRTHDAY = dt.date(1979, 11, 23)
+CLINICAL_WORDS = ("phq", "gad", "suicid", "depress", "anxi", "self-harm", "severe", "moderately")
+
+
+# The loggers settings.LOGGING holds above DEBUG whatever LOG_LEVEL says, because their DEBUG records
+# carry PHI by nature (SQL parameters, a template's context); the scan honours that floor, and
+# test_the_loggers_whose_debug_records_carry_phi_are_held_above_debug checks it is configured.
+PHI_SAFE_LEVEL = {"django.db.backends": logging.WARNING, "django.template": logging.INFO}
+
+
+def test_the_loggers_whose_debug_records_carry_phi_are_held_above_debug(settings):
+    for name, level in PHI_SAFE_LEVEL.items():
+        configured = settings.LOGGING["loggers"][name]
+        assert logging.getLevelName(configured["level"]) >= level and configured["propagate"] is False
+
+
+class _EveryRecord(logging.Handler):
+    """Every log record once, formatted and filtered as the configured console handler writes it."""
+
+    def __init__(self, console: logging.Handler):
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(console.formatter)
+        for each in console.filters:
+            self.addFilter(each)
+        self.seen, self.lines = set(), []
+
+    def emit(self, record):
+        if id(record) not in self.seen:
+            self.seen.add(id(record))
+            self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def every_log_line(monkeypatch):
+    """Every record of every logger at every level, whatever the loggers are configured to keep (and
+    however often they are configured again): each is seen as it is handed to the loggers' handlers."""
+    console = next(h for h in logging.root.handlers if h.get_name() == "console")
+    handler = _EveryRecord(console)
+    call_handlers = logging.Logger.callHandlers
+
+    def seen_then_handled(logger, record):
+        handler.handle(record)
+        call_handlers(logger, record)
+
+    def enabled(logger, level):
+        return level >= PHI_SAFE_LEVEL.get(logger.name, logging.DEBUG)
+
+    monkeypatch.setattr(logging.Logger, "isEnabledFor", enabled)
+    monkeypatch.setattr(logging.Logger, "callHandlers", seen_then_handled)
+    return handler
+
+
+def test_no_phi_in_any_email_text_log_outbox_row_access_log_notification_or_url(
+    login, clinician, client, api, every_log_line, django_capture_on_commit_callbacks, settings
+):
+    """Runs every flow (made by the staff form and by the API, sent by email and by text, handed over,
+    opened, a wrong and the right date of birth, answered with a worrying score, locked after five
+    wrong dates, revoked) for a client whose name, chart number and birth date are unmistakable, and
+    looks for them, and for clinical words, in everything that leaves the clinical record."""
+    from django.test import Client as Browser
+
+    from core import sms
+    from core.models import OutboxMessage
+
+    settings.SITE_URL = "https://psyplan.example.org"
+    person = ClientFactory(
+        primary_clinician=clinician,
+        given_name="Quillonia",
+        family_name="Marrowdeep",
+        preferred_name="Quilly",
+        chart_number="CHX-40417",
+        date_of_birth=DISTINCT_BIRTHDAY,
+        email="inbox.7@example.org",
+        phone="+44 7700 900777",
+        contact_consent_on=dt.date(2026, 1, 5),
+        contact_consent_recorded_by=clinician,
+    )
+    urls = []
+
+    def go(browser, method, path, data=None, **extra):
+        urls.append(path)
+        response = getattr(browser, method)(path, data or {}, **extra)
+        urls.append(response.get("Location", ""))
+        return response
+
+    staff = login(clinician)
+    caller = api(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        go(staff, "post", f"/clients/{person.pk}/links/new/", {"measure_codes": ["phq9", "gad7"], "delivery": "email"})
+        go(staff, "post", f"/clients/{person.pk}/links/new/", {"measure_codes": ["phq9"], "delivery": "sms"})
+        handed = go(staff, "post", f"/clients/{person.pk}/links/new/", {"measure_codes": ["phq9"], "delivery": "hand"})
+        made = caller.post(
+            "/api/v1/client-links/",
+            {"client": person.pk, "purpose": "questionnaires", "measure_codes": ["gad7"], "delivery": "hand"},
+            format="json",
+            headers={"Idempotency-Key": "phi-scan-1"},
+        ).json()
+        urls.append(made["url"])
+    texts = [t.body for t in sms.outbox]
+    emails = [m.subject + " " + m.body for m in mail.outbox]
+    assert len(emails) == 1 and len(texts) == 1
+    sent_paths = ["/" + u.split("/", 3)[3] for u in re.findall(r"https?://\S+", " ".join(emails + texts))]
+    handed_path = re.search(r"/c/[A-Za-z0-9_-]{43}/", handed.content.decode()).group(0)
+    api_path = "/" + made["url"].split("/", 3)[3]
+    urls += sent_paths + [handed_path]
+
+    # The client answers the emailed link, PHQ-9 item 9 above 0 (the crisis text shows).
+    phone = Browser()
+    emailed = sent_paths[0]
+    go(phone, "get", emailed)
+    go(phone, "post", emailed, {"date_of_birth": WRONG.isoformat()})
+    go(phone, "post", emailed, {"date_of_birth": DISTINCT_BIRTHDAY.isoformat()})
+    go(phone, "get", emailed + "answers/")
+    go(
+        phone,
+        "post",
+        emailed + "answers/",
+        {**answers("phq9", [3] * 8 + [2]), **answers("gad7", [3] * 7)},
+    )
+    go(phone, "get", emailed + "done/")
+    # The texted one is locked after five wrong dates of birth; the handed one is revoked.
+    tablet = Browser()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(5):
+            go(tablet, "post", sent_paths[1], {"date_of_birth": WRONG.isoformat()})
+    go(tablet, "get", sent_paths[1])
+    caller.post(f"/api/v1/client-links/{made['id']}/revoke/")
+    go(tablet, "get", api_path)
+    go(tablet, "get", f"/c/{services.new_token()}/")
+    assert person.measure_scores.count() == 2, "the answers were recorded, so the scan saw a real submission"
+
+    outbox_rows = [f"{m.task} {m.args} {m.kwargs}" for m in OutboxMessage.objects.all()]
+    access_log = [str(row) for row in AccessLog.objects.values_list()]
+    notices = [f"{n.verb} {n.text} {n.url}" for n in Notification.objects.all()]
+    places = {
+        "emails": emails,
+        "texts": texts,
+        "logs": every_log_line.lines,
+        "outbox": outbox_rows,
+        "access log": access_log,
+        "notifications": notices,
+        "urls": urls,
+    }
+    private = [
+        person.given_name,
+        person.family_name,
+        person.preferred_name,
+        person.chart_number,
+        DISTINCT_BIRTHDAY.isoformat(),
+        DISTINCT_BIRTHDAY.strftime("%d/%m/%Y"),
+        DISTINCT_BIRTHDAY.strftime("%-d %B %Y"),
+        WRONG.isoformat(),
+        *CLINICAL_WORDS,
+    ]
+    found = [
+        f"{word!r} in {place}: {line[:200]}"
+        for place, lines in places.items()
+        for line in lines
+        for word in private
+        if word.lower() in line.lower()
+    ]
+    assert not found, "\n".join(found)
+    logs = "\n".join(every_log_line.lines)
+    assert "text message sent" in logs and "Gone: /c/[token]/" in logs, "the scan read the real log output"
+    # No token of any link, open or ended, is written to the log either.
+    assert not re.search(r"/c/[A-Za-z0-9_-]{20,}", logs)
+    assert access_log and notices
+    # The scores themselves are nowhere either: the access log names the scores by id only.
+    totals = "|".join(str(score.total) for score in person.measure_scores.all())
+    worded = re.compile(rf"\b(total|score|band)\b\W{{0,3}}({totals})\b", re.IGNORECASE)
+    assert not [line for lines in places.values() for line in lines if worded.search(line)]
+
+
+def test_the_console_log_blanks_link_tokens_whoever_writes_them(consenting_client, make_link):
+    _, path = make_link(consenting_client)
+    token = path.strip("/").split("/")[-1]
+    console = next(h for h in logging.root.handlers if h.get_name() == "console")
+    for name, message, args in [
+        ("django.server", '"%s %s HTTP/1.1" %s', ("POST", path + "answers/", 429)),
+        ("django.request", "Too Many Requests: %s", (path,)),
+        ("psyplan.anything", "opened https://psyplan.example.org%s?x=1", (path,)),
+    ]:
+        record = logging.getLogger(name).makeRecord(name, logging.WARNING, __file__, 1, message, args, None)
+        assert console.filter(record)
+        written = console.format(record)
+        assert token not in written and "/c/[token]/" in written

@@ -214,6 +214,7 @@ def test_the_walk_sees_every_named_route_of_the_resolver():
     names = {r.name for r in all_routes()}
     assert {"clients:detail", "plans:detail", "plans:item_edit", "audit:log", "healthz"} <= names
     assert "api:client-search" in names
+    assert {"api:client-link-list", "api:client-link-detail", "api:client-link-revoke"} <= names
 
 
 def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_records, clinician, login):
