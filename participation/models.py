@@ -22,6 +22,10 @@ MAX_BIRTH_DATE_ATTEMPTS = 5
 DECLINE_COMMENT_MAX_LENGTH = 2000
 
 
+# How staff read a link's questionnaire codes; "alliance" is the client-rated alliance, not a library measure.
+QUESTIONNAIRE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "alliance": "alliance"}
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -93,6 +97,11 @@ class ClientLink(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == self.Status.OPEN and not self.is_expired
+
+    @property
+    def questionnaire_names(self) -> list[str]:
+        """The questionnaires as staff name them ("PHQ-9", not the code "phq9")."""
+        return [QUESTIONNAIRE_NAMES.get(code, code) for code in self.measure_codes or []]
 
     @property
     def shown_status(self) -> str:
