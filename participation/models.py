@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.access import CaseloadQuerySet
+from core.dates import ClinicalDateField
 
 # Five wrong dates of birth and the link is void: enough for typing slips, too few to guess a birthday.
 MAX_BIRTH_DATE_ATTEMPTS = 5
@@ -158,7 +159,7 @@ class QuestionnaireSchedulerRun(models.Model):
     """One practice's daily questionnaire run, with what it did and whom it had to skip, for the admin."""
 
     practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
-    run_date = models.DateField()
+    run_date = ClinicalDateField()
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     sent = models.PositiveIntegerField(default=0)
