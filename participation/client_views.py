@@ -138,6 +138,8 @@ def done(request, link: ClientLink, token: str):
     """Thanks, and the practice's crisis text when the answers call for it."""
     if link.status != ClientLink.Status.DONE:
         return redirect("client_links:start", token=token)
+    if link.purpose == ClientLink.Purpose.AGREEMENT:
+        return redirect("client_links:agreement_done", token=token)
     at_risk = bool((request.session.get(SESSION_KEY) or {}).get("at_risk"))
     return _page(request, "participation/client/done.html", link, at_risk=at_risk)
 

@@ -22,6 +22,13 @@ ALLIANCE_ITEMS = {
 ALLIANCE_SCALE = [(1, "1 · Not at all true"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · Completely true")]
 
 
+def delivery_choices() -> list[tuple[str, str]]:
+    # Texts are not offered where no text backend is set up (core/sms.py); the service refuses them too.
+    if sms.enabled():
+        return list(ClientLink.Delivery.choices)
+    return [(value, label) for value, label in ClientLink.Delivery.choices if value != ClientLink.Delivery.SMS]
+
+
 class LinkCreateForm(forms.Form):
     measure_codes = forms.MultipleChoiceField(
         label="Questionnaires",
@@ -38,11 +45,7 @@ class LinkCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not sms.enabled():
-            # Not offered where no text backend is set up (core/sms.py); the service refuses it too.
-            self.fields["delivery"].choices = [
-                (value, label) for value, label in ClientLink.Delivery.choices if value != ClientLink.Delivery.SMS
-            ]
+        self.fields["delivery"].choices = delivery_choices()
 
 
 class BirthDateForm(forms.Form):
@@ -129,6 +132,10 @@ class AgreementLinkForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ClientLink.Delivery.HAND,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["delivery"].choices = delivery_choices()
 
 
 class AgreeForm(forms.Form):

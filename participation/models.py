@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.access import CaseloadQuerySet
+from core.dates import ClinicalDateField
 
 # Five wrong dates of birth and the link is void: enough for typing slips, too few to guess a birthday.
 MAX_BIRTH_DATE_ATTEMPTS = 5
@@ -20,6 +21,10 @@ MAX_BIRTH_DATE_ATTEMPTS = 5
 
 # Long enough for a paragraph on a phone; the clinician reads it on the plan page.
 DECLINE_COMMENT_MAX_LENGTH = 2000
+
+
+# How staff read a link's questionnaire codes; "alliance" is the client-rated alliance, not a library measure.
+QUESTIONNAIRE_NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7", "alliance": "alliance"}
 
 
 def hash_token(token: str) -> str:
@@ -95,6 +100,11 @@ class ClientLink(models.Model):
         return self.status == self.Status.OPEN and not self.is_expired
 
     @property
+    def questionnaire_names(self) -> list[str]:
+        """The questionnaires as staff name them ("PHQ-9", not the code "phq9")."""
+        return [QUESTIONNAIRE_NAMES.get(code, code) for code in self.measure_codes or []]
+
+    @property
     def shown_status(self) -> str:
         """The status as staff read it: an open link past its expiry reads as expired."""
         if self.status == self.Status.OPEN and self.is_expired:
@@ -149,7 +159,7 @@ class QuestionnaireSchedulerRun(models.Model):
     """One practice's daily questionnaire run, with what it did and whom it had to skip, for the admin."""
 
     practice = models.ForeignKey("accounts.Practice", on_delete=models.PROTECT, related_name="+")
-    run_date = models.DateField()
+    run_date = ClinicalDateField()
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     sent = models.PositiveIntegerField(default=0)

@@ -164,7 +164,10 @@ def test_bad_input_is_a_field_error_in_the_house_format(api, clinician, consenti
 
 
 def test_an_agreement_link_names_one_of_the_clients_plans(api, clinician, consenting):
-    plan = make_plan(consenting)
+    from plans.lifecycle import transitions
+
+    # An agreement is asked for a version in force: submitted by a qualified clinician, it is active.
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(consenting))
     other_plan = make_plan(ClientFactory(primary_clinician=clinician))
     caller = api(clinician)
     refused = _create(caller, consenting, codes=(), purpose="agreement", plan=other_plan.pk)

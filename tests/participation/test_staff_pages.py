@@ -95,7 +95,7 @@ def test_the_client_page_lists_links_with_their_status(login, clinician, consent
     revoked, _ = make_link(consenting_client, codes=("gad7",))
     services.revoke_link(actor=clinician, link=revoked)
     page = login(clinician).get(f"/clients/{consenting_client.pk}/").content.decode()
-    assert "Revoked" in page and "Open" in page and "GAD7" in page
+    assert "Revoked" in page and "Open" in page and "GAD-7" in page
 
 
 def test_an_invalid_create_is_a_message_not_a_500(login, clinician, consenting_client):

@@ -58,6 +58,7 @@ OTHER_STAFF = [("other@demo.test", "Kai", "Brenner", "Dipl.-Psych.", True, False
 # Entirely synthetic clients: (chart, given, family, preferred, born, clinician email, problem).
 # The client whose active plan the demo shows agreed through a client link (issue 15).
 AGREED_CHART = "D-1001"
+CONSENTING_CHART = "D-1001"
 CLIENTS = [
     (
         "D-1001",
@@ -273,6 +274,13 @@ class Command(BaseCommand):
                     # In therapy for a little over the year of sessions demo/sessions.py records.
                     "intake_date": practice.today() - dt.timedelta(weeks=SESSION_WEEKS + 1),
                     "email": f"{given.lower()}.{family.lower()}@example.test",
+                    # One client has consented to be sent links (issue 15), so the demo's scheduled
+                    # questionnaires and emailed links have someone to go to.
+                    **(
+                        {"contact_consent_on": practice.today(), "contact_consent_recorded_by": users[clinician]}
+                        if chart == CONSENTING_CHART
+                        else {}
+                    ),
                 },
             )
             if created:
