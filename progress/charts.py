@@ -20,8 +20,10 @@ CACHE_SECONDS = 24 * 60 * 60
 TARGET = "#6b3f00"
 # How a bound objective's criterion reads on its target line.
 CRITERION_SIGNS = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
-# A date label at fontsize 8 ("12 Mar 2026") needs about an inch to stand clear of the next one.
-INCHES_PER_TICK = 1.1
+# A date label at fontsize 10 ("12 Mar 2026") needs about 1.3 inches to stand clear of the next
+# one; 10 rather than 8 so that the labels stay legible when a phone shrinks the chart to half.
+INCHES_PER_TICK = 1.3
+TICK_FONT = 10
 MAX_TICKS = 6
 
 
@@ -135,7 +137,7 @@ def _time_axis(fig, ax, dates: list[dt.date]) -> None:
     width = fig.get_figwidth() * (fig.subplotpars.right - fig.subplotpars.left)
     ticks = date_ticks(start, end, max_ticks=max(2, min(MAX_TICKS, int(width / INCHES_PER_TICK))))
     ax.set_xticks(ticks)
-    ax.set_xticklabels(date_labels(ticks), fontsize=8)
+    ax.set_xticklabels(date_labels(ticks), fontsize=TICK_FONT)
 
 
 def target_label(comparator: str, threshold: int, objective: str) -> str:
@@ -148,7 +150,8 @@ def _figure(height: float = 2.8, right: float = 0.84):
 
     fig = Figure(figsize=(7.6, height), dpi=100)
     # Fixed margins instead of a "tight" bounding box, which costs a second layout pass.
-    fig.subplots_adjust(left=0.1, right=right, bottom=0.26, top=0.88)
+    # The date labels lie flat (few enough to fit), so the bottom needs room for one line only.
+    fig.subplots_adjust(left=0.1, right=right, bottom=0.14, top=0.88)
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
@@ -189,7 +192,16 @@ def _draw_measure_chart(definition, points: list[tuple[dt.date, int]], targets) 
     for threshold, label in targets:
         ax.axhline(threshold, color=TARGET, linestyle="--", linewidth=1.3, zorder=2, gid="target-line")
         ax.text(
-            0.01, threshold, label, transform=ax.get_yaxis_transform(), va="bottom", fontsize=8, color=TARGET, zorder=4
+            0.01,
+            threshold,
+            label,
+            transform=ax.get_yaxis_transform(),
+            va="bottom",
+            fontsize=8,
+            color=TARGET,
+            zorder=4,
+            # Readable over the severity bands and the line.
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
         )
     ax.set_ylim(definition.min_score - 0.5, definition.max_score + 0.5)
     ax.set_ylabel("Total score")

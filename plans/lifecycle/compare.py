@@ -78,6 +78,8 @@ class Change:
     label: str
     old: object
     new: object
+    # Free text, worth a word-by-word diff; a choice's label or a date is read whole.
+    prose: bool = field(default=False, compare=False)
 
     @property
     def is_list(self) -> bool:
@@ -97,7 +99,8 @@ class Change:
     def is_text(self) -> bool:
         """Free text on both sides, worth a word-by-word diff (a private field's notice is not)."""
         return (
-            isinstance(self.old, str)
+            self.prose
+            and isinstance(self.old, str)
             and isinstance(self.new, str)
             and bool(self.old and self.new)
             and NOT_SHOWN not in (self.old, self.new)
@@ -125,10 +128,20 @@ def word_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
             after.append(_escaped("".join(b[j1:j2])))
             continue
         if i2 > i1:
-            before.append(f"<del>{_escaped(''.join(a[i1:i2]))}</del>")
+            before.append(_marked("del", a[i1:i2]))
         if j2 > j1:
-            after.append(f"<ins>{_escaped(''.join(b[j1:j2]))}</ins>")
+            after.append(_marked("ins", b[j1:j2]))
     return mark_safe("".join(before)), mark_safe("".join(after))  # noqa: S308 - every piece escaped above
+
+
+def _marked(tag: str, tokens: list[str]) -> str:
+    # The spaces around a changed stretch stay outside its mark, so only words are underlined or struck.
+    text = "".join(tokens)
+    core = text.strip()
+    if not core:
+        return _escaped(text)
+    lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()) :]
+    return f"{_escaped(lead)}<{tag}>{_escaped(core)}</{tag}>{_escaped(trail)}"
 
 
 def _escaped(text: str) -> str:
@@ -194,9 +207,14 @@ def _field_changes(
         if old.get(key) != new.get(key):
             label = LABELS.get(key, key.replace("_", " ").capitalize())
             words = {"names": names or {}, "measures": measures or {}}
-            changes.append(
-                Change(label, shown(kind, key, old.get(key), **words), shown(kind, key, new.get(key), **words))
+            old_shown, new_shown = shown(kind, key, old.get(key), **words), shown(kind, key, new.get(key), **words)
+            prose = (
+                (kind, key) not in CHOICES
+                and key not in {*DATES, "type", "measure_binding"}
+                and not isinstance(old.get(key), bool)
+                and not isinstance(new.get(key), bool)
             )
+            changes.append(Change(label, old_shown, new_shown, prose=prose))
     return changes
 
 
@@ -231,6 +249,7 @@ def compare_versions(older, newer, *, leave_out: Collection[str] = ()) -> Versio
             Change(
                 str(Formulation._meta.get_field(f).verbose_name).capitalize(),
                 *((NOT_SHOWN, NOT_SHOWN) if f in leave_out else (a["formulation"][f], b["formulation"][f])),
+                prose=True,
             )
             for f in fields
             if a["formulation"][f] != b["formulation"][f]

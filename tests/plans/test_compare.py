@@ -335,9 +335,10 @@ def test_the_compare_page_shows_a_changed_objectives_old_and_new_target(original
 
 def test_a_changed_status_is_shown_by_its_label_not_its_stored_value(original, amendment, clinician):
     _edit(clinician, _objective(amendment), status=Objective.Status.IN_PROGRESS)
-    assert _item(compare_versions(original, amendment), "Objective").changes == [
-        Change("Status", "Not started", "In progress")
-    ]
+    (change,) = _item(compare_versions(original, amendment), "Objective").changes
+    assert change == Change("Status", "Not started", "In progress")
+    # A label is read whole, not marked word by word as free text is.
+    assert not change.is_text
 
 
 def test_a_yes_no_field_reads_yes_or_no_and_a_date_is_formatted(original, amendment, clinician):
@@ -358,6 +359,13 @@ def test_a_removed_link_is_listed_by_name_as_removed_and_an_added_one_as_added(o
     assert reverse.added == ["Identify pattern 2.1 in relationships"] and reverse.removed == []
 
 
+def test_a_changed_free_text_field_is_marked_word_by_word(original, amendment, clinician):
+    _edit(clinician, _objective(amendment), target="Names 4 patterns")
+    (change,) = _item(compare_versions(original, amendment), "Objective").changes
+    assert change.is_text
+    assert (change.old_marked, change.new_marked) == ("Names <del>2</del> patterns", "Names <ins>4</ins> patterns")
+
+
 def test_a_word_diff_marks_the_words_taken_out_and_put_in():
     before, after = word_diff("Names 2 patterns in sessions", "Names 4 patterns in sessions")
     assert before == "Names <del>2</del> patterns in sessions"
@@ -367,7 +375,7 @@ def test_a_word_diff_marks_the_words_taken_out_and_put_in():
 def test_a_word_diff_escapes_what_was_typed_before_marking_it():
     before, after = word_diff("Plain words", "Plain <script>alert(1)</script> words")
     assert "<script>" not in after
-    assert after == "Plain <ins>&lt;script&gt;alert(1)&lt;/script&gt; </ins>words"
+    assert after == "Plain <ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins> words"
     assert before == "Plain words"
 
 
@@ -385,5 +393,5 @@ def test_the_compare_page_marks_changed_words_and_escapes_a_script_typed_into_a_
 ):
     _edit(clinician, _objective(amendment), target="Names 2 <script>alert(1)</script> patterns")
     page = login(clinician).get(f"/plans/{amendment.pk}/compare/?from=1&to=2").content.decode()
-    assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt; </ins>" in page
+    assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in page
     assert "<script>alert(1)" not in page
