@@ -122,7 +122,7 @@ def word_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
     reads as text. Whitespace is its own token, so line breaks survive as <br>."""
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
     before, after = [], []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _joined(difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes(), a):
         if op == "equal":
             before.append(_escaped("".join(a[i1:i2])))
             after.append(_escaped("".join(b[j1:j2])))
@@ -132,6 +132,20 @@ def word_diff(old: str, new: str) -> tuple[SafeString, SafeString]:
         if j2 > j1:
             after.append(_marked("ins", b[j1:j2]))
     return mark_safe("".join(before)), mark_safe("".join(after))  # noqa: S308 - every piece escaped above
+
+
+def _joined(opcodes, a: list[str]) -> list[tuple]:
+    """Changes separated by nothing but a space become one change, so "Not started" → "In progress"
+    reads as one phrase replaced rather than two words each struck out."""
+    joined: list[list] = []
+    for op, i1, i2, j1, j2 in opcodes:
+        between = op == "equal" and all(not token.strip() for token in a[i1:i2])
+        if joined and joined[-1][0] != "equal" and (op != "equal" or between):
+            joined[-1][0], joined[-1][2], joined[-1][4] = "replace", i2, j2
+            continue
+        joined.append([op, i1, i2, j1, j2])
+    # A space taken into a change at its edge is set outside the mark again by _marked.
+    return [tuple(code) for code in joined]
 
 
 def _marked(tag: str, tokens: list[str]) -> str:

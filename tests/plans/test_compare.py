@@ -372,6 +372,12 @@ def test_a_word_diff_marks_the_words_taken_out_and_put_in():
     assert after == "Names <ins>4</ins> patterns in sessions"
 
 
+def test_a_phrase_replaced_is_marked_as_one_not_word_by_word():
+    before, after = word_diff("Sleeps badly most nights", "Sleeps well on most nights")
+    assert before == "Sleeps <del>badly</del> most nights"
+    assert after == "Sleeps <ins>well on</ins> most nights"
+
+
 def test_a_word_diff_escapes_what_was_typed_before_marking_it():
     before, after = word_diff("Plain words", "Plain <script>alert(1)</script> words")
     assert "<script>" not in after
