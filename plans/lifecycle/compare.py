@@ -165,7 +165,8 @@ def _escaped(text: str) -> str:
 def shown(kind: str, key: str, value, *, names: dict[str, str], measures: dict[str, str]) -> object:
     """A canonical value as the reader should see it."""
     if value is None or value == "":
-        return ""
+        # Absent stays absent; the page shows a dash.
+        return value
     if (kind, key) in CHOICES:
         return str(dict(CHOICES[kind, key].flatchoices).get(value, value))
     if isinstance(value, bool):
