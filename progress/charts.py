@@ -17,6 +17,15 @@ LINE = "#1f5fa8"
 
 CACHE_SECONDS = 24 * 60 * 60
 
+TARGET = "#6b3f00"
+# How a bound objective's criterion reads on its target line.
+CRITERION_SIGNS = {"lt": "<", "lte": "≤", "gt": ">", "gte": "≥"}
+# A date label at fontsize 10 ("12 Mar 2026") needs about 1.3 inches to stand clear of the next
+# one; 10 rather than 8 so that the labels stay legible when a phone shrinks the chart to half.
+INCHES_PER_TICK = 1.3
+TICK_FONT = 10
+MAX_TICKS = 6
+
 
 # Every label is plain text. Matplotlib otherwise reads `$...$` in any text as mathtext, so a
 # practice measure (or band) named `Mood $\undefinedcmd{x}$` failed to draw, taking its chart, the
@@ -32,7 +41,8 @@ def _cached(kind: str, data: object, draw) -> str:
     from matplotlib import rc_context
 
     # v2: labels became plain text, so a `$` in a name draws differently than before.
-    key = f"chart:{kind}:v2:" + hashlib.sha256(repr(data).encode()).hexdigest()
+    # v3: the time axis spans the data, with its own ticks; measure charts draw targets.
+    key = f"chart:{kind}:v3:" + hashlib.sha256(repr(data).encode()).hexdigest()
     svg = cache.get(key)
     if svg is None:
         with rc_context(PLAIN_TEXT):
@@ -52,20 +62,105 @@ def _render(fig) -> str:
     return buffer.getvalue()
 
 
+def time_window(dates: list[dt.date]) -> tuple[dt.date, dt.date]:
+    """The stretch of time the axis shows: first to last point with a little room either side,
+    and a single date gets a month around it, not matplotlib's default of years."""
+    first, last = min(dates), max(dates)
+    span = (last - first).days
+    if span == 0:
+        return first - dt.timedelta(days=14), last + dt.timedelta(days=14)
+    pad = dt.timedelta(days=max(2, round(span * 0.05)))
+    return first - pad, last + pad
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+# Steps between ticks, finest first: (days, months).
+STEPS = [(1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (7, 0), (14, 0)] + [(0, m) for m in (1, 2, 3, 6, 12, 24, 60)]
+
+
+def date_ticks(start: dt.date, end: dt.date, *, max_ticks: int = MAX_TICKS) -> list[dt.date]:
+    """Evenly stepped dates inside [start, end], at most `max_ticks` of them: days, weeks
+    (Mondays), or the first of a month, whichever is the finest step that fits."""
+    for days, months in STEPS:
+        if days:
+            first = start
+            if days == 7 or days == 14:
+                first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
+            ticks = []
+            while first <= end:
+                ticks.append(first)
+                first += dt.timedelta(days=days)
+        else:
+            first = _add_months(start, 0 if start.day == 1 else 1)
+            while (first.year * 12 + first.month - 1) % months:
+                first = _add_months(first, 1)
+            ticks = []
+            while first <= end:
+                ticks.append(first)
+                first = _add_months(first, months)
+        if len(ticks) <= max_ticks:
+            # A step so coarse that one tick is left would leave the axis without a scale.
+            return ticks if len(ticks) >= 2 else [start, end]
+    return [start, end]
+
+
+def date_labels(ticks: list[dt.date]) -> list[str]:
+    """Compact labels: "5 Mar" for days and weeks, "Mar" for months, "2026" for years; the year
+    is written on the first label and wherever it changes."""
+    if len(ticks) > 1 and all(t.day == 1 for t in ticks) and (ticks[1] - ticks[0]).days >= 28:
+        if all(t.month == 1 for t in ticks) and (ticks[1] - ticks[0]).days > 300:
+            return [str(t.year) for t in ticks]
+        return _with_year_on_change(ticks, lambda t: f"{t:%b}")
+    return _with_year_on_change(ticks, lambda t: f"{t.day} {t:%b}")
+
+
+def _with_year_on_change(ticks: list[dt.date], short) -> list[str]:
+    labels, year = [], None
+    for t in ticks:
+        labels.append(short(t) + (f" {t.year}" if t.year != year else ""))
+        year = t.year
+    return labels
+
+
+def _time_axis(fig, ax, dates: list[dt.date]) -> None:
+    """The x axis spans the data, with as many date labels as its width holds without overlap."""
+    if not dates:
+        # Nothing drawn yet: no dates to show rather than an invented stretch of time.
+        ax.set_xticks([])
+        return
+    start, end = time_window(dates)
+    ax.set_xlim(start, end)
+    width = fig.get_figwidth() * (fig.subplotpars.right - fig.subplotpars.left)
+    ticks = date_ticks(start, end, max_ticks=max(2, min(MAX_TICKS, int(width / INCHES_PER_TICK))))
+    ax.set_xticks(ticks)
+    ax.set_xticklabels(date_labels(ticks), fontsize=TICK_FONT)
+
+
+def target_label(comparator: str, threshold: int, objective: str) -> str:
+    return f"Target {CRITERION_SIGNS.get(comparator, comparator)} {threshold} (objective {objective})"
+
+
 def _figure(height: float = 2.8, right: float = 0.84):
     # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.6, height), dpi=100)
     # Fixed margins instead of a "tight" bounding box, which costs a second layout pass.
-    fig.subplots_adjust(left=0.1, right=right, bottom=0.26, top=0.88)
+    # The date labels lie flat (few enough to fit), so the bottom needs room for one line only.
+    fig.subplots_adjust(left=0.1, right=right, bottom=0.14, top=0.88)
     ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
 
 
-def measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
-    """Totals over time with the measure's severity bands shaded behind them."""
+def measure_chart(definition, points: list[tuple[dt.date, int]], targets: list[tuple[int, str]] | None = None) -> str:
+    """Totals over time with the measure's severity bands shaded behind them, and a dashed line
+    at the threshold of each objective bound to the measure: `targets` is [(threshold, label)]."""
+    targets = sorted(targets or [])
     data = (
         definition.code,
         definition.name,
@@ -74,14 +169,12 @@ def measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
         definition.direction,
         [tuple(b) for b in definition.bands or []],
         sorted(points),
+        targets,
     )
-    return _cached("measure", data, lambda: _draw_measure_chart(definition, sorted(points)))
+    return _cached("measure", data, lambda: _draw_measure_chart(definition, sorted(points), targets))
 
 
-def _draw_measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
-    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
-    from matplotlib.dates import DateFormatter
-
+def _draw_measure_chart(definition, points: list[tuple[dt.date, int]], targets) -> str:
     fig, ax = _figure()
     bands = definition.bands or []
     ordered = bands if definition.direction == MeasureDefinition.Direction.LOWER_IS_BETTER else list(reversed(bands))
@@ -96,14 +189,24 @@ def _draw_measure_chart(definition, points: list[tuple[dt.date, int]]) -> str:
     ax.plot(dates, totals, marker="o", color=LINE, linewidth=2, zorder=3)
     for when, total in points:
         ax.annotate(str(total), (when, total), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    for threshold, label in targets:
+        ax.axhline(threshold, color=TARGET, linestyle="--", linewidth=1.3, zorder=2, gid="target-line")
+        ax.text(
+            0.01,
+            threshold,
+            label,
+            transform=ax.get_yaxis_transform(),
+            va="bottom",
+            fontsize=8,
+            color=TARGET,
+            zorder=4,
+            # Readable over the severity bands and the line.
+            bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1},
+        )
     ax.set_ylim(definition.min_score - 0.5, definition.max_score + 0.5)
     ax.set_ylabel("Total score")
     ax.set_title(f"{definition.name} over time", fontsize=11, loc="left")
-    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
-    if len(set(dates)) == 1:
-        only = dates[0]
-        ax.set_xlim(only - dt.timedelta(days=15), only + dt.timedelta(days=15))
-    fig.autofmt_xdate()
+    _time_axis(fig, ax, dates)
     return _render(fig)
 
 
@@ -113,9 +216,6 @@ def objective_chart(series: list[tuple[str, list[tuple[dt.date, int]]]]) -> str:
 
 
 def _draw_objective_chart(series) -> str:
-    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
-    from matplotlib.dates import DateFormatter
-
     fig, ax = _figure(3.0, right=0.86)
     for label, points in series:
         if points:
@@ -123,10 +223,9 @@ def _draw_objective_chart(series) -> str:
     ax.set_ylim(-5, 105)
     ax.set_ylabel("Progress (%)")
     ax.set_title("Objectives across reviews", fontsize=11, loc="left")
-    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
     if any(points for _, points in series):
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.autofmt_xdate()
+    _time_axis(fig, ax, [p[0] for _, points in series for p in points])
     return _render(fig)
 
 
@@ -145,9 +244,6 @@ def functioning_chart(points: list[tuple[dt.date, float]], slope_per_month: floa
 
 
 def _draw_functioning_chart(points, slope_per_month) -> str:
-    # Lazy: importing matplotlib costs about 0.4 s, paid only by processes that draw a chart.
-    from matplotlib.dates import DateFormatter
-
     fig, ax = _figure(2.8, right=0.97)
     dates = [p[0] for p in points]
     levels = [p[1] for p in points]
@@ -172,9 +268,5 @@ def _draw_functioning_chart(points, slope_per_month) -> str:
     ax.set_yticks(range(1, 8))
     ax.set_ylabel("Mean DMRS level")
     ax.set_title("Defensive functioning per session (7 = high-adaptive)", fontsize=11, loc="left")
-    ax.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
-    if len(set(dates)) == 1:
-        only = dates[0]
-        ax.set_xlim(only - dt.timedelta(days=15), only + dt.timedelta(days=15))
-    fig.autofmt_xdate()
+    _time_axis(fig, ax, dates)
     return _render(fig)

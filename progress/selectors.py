@@ -22,6 +22,19 @@ class ProgressData:
     objective_rows: list  # [(label, objective, [entry or None per completed review])]
     achievements: dict
     available_measures: list
+    # {measure id: [(threshold, label)]}: the target lines of objectives bound to a measure.
+    measure_targets: dict
+
+
+def bound_targets(labelled) -> dict[int, list[tuple[int, str]]]:
+    """For each measure, the threshold of every objective bound to it, labelled for its chart
+    (e.g. "Target ≤ 9 (objective 1.2)"). `labelled` is [(objective number, objective)]."""
+    targets: dict[int, list[tuple[int, str]]] = {}
+    for number, objective in labelled:
+        if objective.bound_measure_id and objective.bound_threshold is not None:
+            label = charts.target_label(objective.bound_comparator, objective.bound_threshold, number)
+            targets.setdefault(objective.bound_measure_id, []).append((objective.bound_threshold, label))
+    return targets
 
 
 def load_progress(plan: TreatmentPlan, page: PlanPage, *, today: dt.date) -> ProgressData:
@@ -61,6 +74,7 @@ def load_progress(plan: TreatmentPlan, page: PlanPage, *, today: dt.date) -> Pro
         objective_rows=rows,
         achievements=achievements,
         available_measures=list(MeasureDefinition.objects.available_to(plan.client.practice_id)),
+        measure_targets=bound_targets((labels[o.pk], o) for o in page.objectives),
     )
 
 

@@ -14,7 +14,7 @@ from plans.selectors import plan_queryset
 from progress import alliance, charts, measures, services
 from progress.forms import MeasureForm, ReviewForm
 from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
-from progress.selectors import review_evidence
+from progress.selectors import bound_targets, review_evidence
 
 
 def _objectives(plan: TreatmentPlan) -> list[Objective]:
@@ -178,7 +178,10 @@ def chart_measure(request, pk: int, code: str):
     )
     if not points:
         raise Http404
-    return _svg(charts.measure_chart(definition, points))
+    objectives = _current_objectives(plan)
+    labels = _objective_labels(objectives)
+    targets = bound_targets((labels[o.pk], o) for o in objectives).get(definition.pk, [])
+    return _svg(charts.measure_chart(definition, points, targets))
 
 
 @login_required
@@ -189,12 +192,7 @@ def chart_objectives(request, pk: int):
 
 def objective_series(plan: TreatmentPlan):
     """(label, [(review date, rating)]) per current objective, following it back through earlier versions."""
-    objectives = list(
-        Objective.objects.current()
-        .filter(goal__plan=plan, goal__removed_at__isnull=True)
-        .select_related("goal")
-        .order_by("goal__order", "goal__pk", "order", "pk")
-    )
+    objectives = _current_objectives(plan)
     labels = _objective_labels(objectives)
     entries = (
         ObjectiveProgress.objects.filter(
@@ -207,6 +205,15 @@ def objective_series(plan: TreatmentPlan):
     for entry in entries:
         by_lineage.setdefault(entry.objective.lineage, []).append((entry.review.completed_on, entry.rating))
     return [(labels[o.pk], by_lineage.get(o.lineage, [])) for o in objectives]
+
+
+def _current_objectives(plan: TreatmentPlan) -> list[Objective]:
+    return list(
+        Objective.objects.current()
+        .filter(goal__plan=plan, goal__removed_at__isnull=True)
+        .select_related("goal")
+        .order_by("goal__order", "goal__pk", "order", "pk")
+    )
 
 
 def _objective_labels(objectives) -> dict[int, str]:

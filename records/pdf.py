@@ -76,7 +76,11 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None, summary: bo
     chart_uris = []
     if audience != Audience.CLIENT:
         for definition, scores in progress.measure_series:
-            svg = charts.measure_chart(definition, [(s.recorded_on, s.total) for s in scores])
+            svg = charts.measure_chart(
+                definition,
+                [(s.recorded_on, s.total) for s in scores],
+                progress.measure_targets.get(definition.pk, []),
+            )
             chart_uris.append((definition, scores, _data_uri(svg)))
     signatures = [check.signature for check in verification.checks]
     # The optional progress summary: the signed notes since the last review (never process notes,

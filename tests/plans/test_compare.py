@@ -4,6 +4,8 @@ Each test compares an active version with its amendment (a fresh draft of the sa
 after changing one thing in the amendment through the services, as a clinician would.
 """
 
+import datetime as dt
+
 import pytest
 from bs4 import BeautifulSoup
 
@@ -11,7 +13,7 @@ from formulation import services as formulation_services
 from formulation.models import ConflictType, CoreConflict, DefenseMechanism, DefenseObservation
 from plans.editor import services
 from plans.lifecycle import transitions
-from plans.lifecycle.compare import Change, compare_versions
+from plans.lifecycle.compare import Change, compare_versions, word_diff
 from plans.models import Goal, Intervention, InterventionTechnique, Objective
 from tests.factories import make_plan
 
@@ -252,7 +254,8 @@ def test_a_changed_conflict_lists_its_changed_field(original, amendment, clinici
     _edit(clinician, CoreConflict.objects.get(formulation__plan=amendment), intensity=CoreConflict.Intensity.LOW)
     diff = compare_versions(original, amendment)
     assert _items(diff) == [("Core conflict", CONFLICT, "changed")]
-    assert _item(diff, "Core conflict").changes == [Change("Intensity", "significant", "low")]
+    # By the choice's label, not its stored value.
+    assert _item(diff, "Core conflict").changes == [Change("Intensity", "Significant", "Low")]
 
 
 def test_an_added_conflict_is_listed_as_added(original, amendment, clinician):
@@ -325,3 +328,76 @@ def test_the_compare_page_shows_a_changed_objectives_old_and_new_target(original
     assert len(changed) == 1
     row = [tr for tr in changed[0].select("tbody tr") if tr.th.get_text() == "Target"][0]
     assert [td.get_text() for td in row.select("td")] == ["Names 2 patterns", "Names 4 patterns"]
+
+
+# --- In the reader's words: labels, yes/no, dates, links added and removed, words changed ------
+
+
+def test_a_changed_status_is_shown_by_its_label_not_its_stored_value(original, amendment, clinician):
+    _edit(clinician, _objective(amendment), status=Objective.Status.IN_PROGRESS)
+    (change,) = _item(compare_versions(original, amendment), "Objective").changes
+    assert change == Change("Status", "Not started", "In progress")
+    # A label is read whole, not marked word by word as free text is.
+    assert not change.is_text
+
+
+def test_a_yes_no_field_reads_yes_or_no_and_a_date_is_formatted(original, amendment, clinician):
+    objective = _objective(amendment)
+    was = objective.addresses_relational_pattern
+    _edit(clinician, objective, addresses_relational_pattern=not was, target_date=dt.date(2027, 3, 5))
+    changes = {c.label: c for c in _item(compare_versions(original, amendment), "Objective").changes}
+    relational = changes["Works on the relational pattern"]
+    assert (relational.old, relational.new) == (("Yes", "No") if was else ("No", "Yes"))
+    assert changes["Target date"].new == "5 March 2027"
+
+
+def test_a_removed_link_is_listed_by_name_as_removed_and_an_added_one_as_added(original, amendment, clinician):
+    services.remove_item(actor=clinician, item=_objective(amendment, "2.1"))
+    (change,) = _item(compare_versions(original, amendment), "Intervention").changes
+    assert change.removed == ["Identify pattern 2.1 in relationships"] and change.added == []
+    reverse = Change("Objectives served", [], ["Identify pattern 2.1 in relationships"])
+    assert reverse.added == ["Identify pattern 2.1 in relationships"] and reverse.removed == []
+
+
+def test_a_changed_free_text_field_is_marked_word_by_word(original, amendment, clinician):
+    _edit(clinician, _objective(amendment), target="Names 4 patterns")
+    (change,) = _item(compare_versions(original, amendment), "Objective").changes
+    assert change.is_text
+    assert (change.old_marked, change.new_marked) == ("Names <del>2</del> patterns", "Names <ins>4</ins> patterns")
+
+
+def test_a_word_diff_marks_the_words_taken_out_and_put_in():
+    before, after = word_diff("Names 2 patterns in sessions", "Names 4 patterns in sessions")
+    assert before == "Names <del>2</del> patterns in sessions"
+    assert after == "Names <ins>4</ins> patterns in sessions"
+
+
+def test_a_phrase_replaced_is_marked_as_one_not_word_by_word():
+    before, after = word_diff("Sleeps badly most nights", "Sleeps well on most nights")
+    assert before == "Sleeps <del>badly</del> most nights"
+    assert after == "Sleeps <ins>well on</ins> most nights"
+
+
+def test_a_word_diff_escapes_what_was_typed_before_marking_it():
+    before, after = word_diff("Plain words", "Plain <script>alert(1)</script> words")
+    assert "<script>" not in after
+    assert after == "Plain <ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins> words"
+    assert before == "Plain words"
+
+
+def test_the_compare_page_lists_links_added_and_removed_by_name_never_a_python_list(
+    original, amendment, clinician, login
+):
+    services.remove_item(actor=clinician, item=_objective(amendment, "2.1"))
+    page = login(clinician).get(f"/plans/{amendment.pk}/compare/?from=1&to=2").content.decode()
+    assert "<del>Removed: Identify pattern 2.1 in relationships</del>" in page
+    assert "[&#x27;" not in page and "['" not in page
+
+
+def test_the_compare_page_marks_changed_words_and_escapes_a_script_typed_into_a_target(
+    original, amendment, clinician, login
+):
+    _edit(clinician, _objective(amendment), target="Names 2 <script>alert(1)</script> patterns")
+    page = login(clinician).get(f"/plans/{amendment.pk}/compare/?from=1&to=2").content.decode()
+    assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt;</ins>" in page
+    assert "<script>alert(1)" not in page
