@@ -1,0 +1,129 @@
+"""The clinician's day on a 390 px phone: no page is wider than the window, the navigation
+folds into a "Menu" that opens without JavaScript of ours (a <details>), and at 1366 px the same
+links stand as a bar with the menu button hidden. Every page is checked by axe-core, with the
+menu closed and open, and screenshots are kept for a person to look at."""
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from notes.models import ServiceType
+from plans.editor import services
+from plans.lifecycle import transitions
+from plans.models import Goal
+from progress.services import start_review_now
+from records import exports
+from tests.browser.conftest import a11y_problems, sideways_overflow
+from tests.factories import ClientFactory, make_plan
+from tests.notes.builders import held, record
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+# Pages looked at at 1366 px as well, to see that the bar did not change.
+ALSO_WIDE = {"home", "client-list", "plan-signed", "staff"}
+
+
+def _clinicians_day(clinician):
+    client = ClientFactory(primary_clinician=clinician, given_name="Robin", family_name="Example")
+    signed = transitions.submit_plan(actor=clinician, plan=make_plan(client, goals=2, objectives=2))
+    review = start_review_now(actor=clinician, plan=signed)
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    signed_note = held(clinician, client, individual, dt.date(2026, 11, 3))
+    draft_note = record(clinician, client, individual, date=dt.date(2026, 11, 10))
+    amended = transitions.amend_plan(
+        actor=clinician,
+        plan=transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
+    )
+    goal = Goal.objects.get(plan=amended)
+    services.update_item(
+        actor=clinician, item=goal, expected_version=goal.version, values={"statement": "Tolerate closeness"}
+    )
+    return [
+        ("home", "/"),
+        ("client-list", "/clients/"),
+        ("client-page", f"/clients/{client.pk}/"),
+        ("plan-signed", f"/plans/{signed.pk}/"),
+        ("plan-editor", f"/plans/{amended.pk}/"),
+        ("compare-versions", f"/plans/{amended.pk}/compare/"),
+        ("review-form", f"/plans/progress-reviews/{review.pk}/"),
+        ("session-note-form", f"/clients/sessions/{draft_note.pk}/"),
+        ("signed-note", f"/clients/sessions/{signed_note.pk}/"),
+        ("library", "/plans/library/"),
+        ("notifications", "/plans/notifications/"),
+    ]
+
+
+def _supervisors_day(trainee):
+    in_review = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    return [
+        ("home", "/"),
+        ("signoff-queue", "/plans/sign-off/"),
+        ("plan-in-review", f"/plans/{in_review.pk}/"),
+    ]
+
+
+def _admins_day(admin):
+    exports.request_export(actor=admin)
+    return [
+        ("home", "/"),
+        ("staff", "/accounts/staff/"),
+        ("audit-log", "/accounts/audit/"),
+        ("exports", "/plans/exports/"),
+        ("client-link-settings", "/clients/links/settings/"),
+        ("response-rates", "/clients/links/response-rates/"),
+    ]
+
+
+def _fits(page, what: str) -> list[str]:
+    problems = []
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    if width > PHONE["width"]:
+        problems.append(f"{what} is {width} px wide; sticking out: {', '.join(sideways_overflow(page))}")
+    if report := a11y_problems(page, what):
+        problems.append(report)
+    return problems
+
+
+def test_no_page_is_wider_than_a_phone_and_the_navigation_folds_into_a_menu(
+    page, sign_in, clinician, trainee, supervisor, admin, screenshots
+):
+    days = [
+        ("clinician", clinician, _clinicians_day(clinician)),
+        ("supervisor", supervisor, _supervisors_day(trainee)),
+        ("admin", admin, _admins_day(admin)),
+    ]
+    menu = page.locator("summary", has_text="Menu")
+    problems = []
+    for role, user, visits in days:
+        page.set_viewport_size(DESKTOP)
+        sign_in(page, user)
+        # Wide, the links are a bar and the menu button is not there.
+        expect(menu).to_be_hidden()
+        expect(page.get_by_role("link", name="Home", exact=True)).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        page.set_viewport_size(PHONE)
+        for name, url in visits:
+            response = page.goto(url)
+            status = response and response.status
+            assert status == 200, f"{role}: {url} answered {status}"
+            page.screenshot(path=str(screenshots / f"narrow-{role}-{name}-390.png"), full_page=True)
+            problems += _fits(page, f"{role}: {name} ({url}) at 390 px")
+            if name in ALSO_WIDE:
+                page.set_viewport_size(DESKTOP)
+                page.screenshot(path=str(screenshots / f"narrow-{role}-{name}-1366.png"))
+                page.set_viewport_size(PHONE)
+
+        # On the phone the links wait behind the closed menu, which opens in place over the page.
+        expect(page.get_by_role("link", name="Home", exact=True)).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+        menu.click()
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Home", exact=True)).to_be_visible()
+        page.screenshot(path=str(screenshots / f"narrow-{role}-menu-open-390.png"))
+        problems += _fits(page, f"{role}: the open menu at 390 px")
+        # Sign out is reached through the menu, not cut off at the edge.
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url("**/accounts/login/**")
+    assert not problems, "\n\n".join(problems)
