@@ -29,13 +29,9 @@ def delivery_choices() -> list[tuple[str, str]]:
     return [(value, label) for value, label in ClientLink.Delivery.choices if value != ClientLink.Delivery.SMS]
 
 
-class LinkCreateForm(forms.Form):
-    measure_codes = forms.MultipleChoiceField(
-        label="Questionnaires",
-        choices=list(MEASURE_LABELS.items()),
-        widget=forms.CheckboxSelectMultiple,
-        initial=["phq9", "gad7"],
-    )
+class DeliveryForm(forms.Form):
+    """How a new link reaches the client: by email, by text where texts are set up, or by hand."""
+
     delivery = forms.ChoiceField(
         label="How the client gets it",
         choices=ClientLink.Delivery.choices,
@@ -46,6 +42,16 @@ class LinkCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["delivery"].choices = delivery_choices()
+
+
+class LinkCreateForm(DeliveryForm):
+    measure_codes = forms.MultipleChoiceField(
+        label="Questionnaires",
+        choices=list(MEASURE_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        initial=["phq9", "gad7"],
+    )
+    field_order = ["measure_codes", "delivery"]
 
 
 class BirthDateForm(forms.Form):
@@ -123,19 +129,8 @@ class AcknowledgeAlertForm(forms.Form):
     )
 
 
-class AgreementLinkForm(forms.Form):
+class AgreementLinkForm(DeliveryForm):
     """The plan page's "Ask the client to agree": only how the link reaches the client."""
-
-    delivery = forms.ChoiceField(
-        label="How the client gets it",
-        choices=ClientLink.Delivery.choices,
-        widget=forms.RadioSelect,
-        initial=ClientLink.Delivery.HAND,
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["delivery"].choices = delivery_choices()
 
 
 class AgreeForm(forms.Form):

@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts import daily_runs
 from accounts.models import Practice
 from clients.models import Client
 from notes.models import TherapySession
@@ -181,18 +182,9 @@ def run_for_practice(practice: Practice, today: dt.date, *, lead_days: int | Non
 
 def practices_ready(now: dt.datetime | None = None) -> list[tuple[Practice, dt.date]]:
     """Practices whose local clock has passed today's run time and whose run for today is not finished."""
-    run_at = dt.time.fromisoformat(settings.CLIENT_MEASURES_SCHEDULER_TIME)
-    ready = []
-    for practice in Practice.objects.all():
-        local = timezone.localtime(now or timezone.now(), practice.tzinfo)
-        if local.time() < run_at:
-            continue
-        finished = QuestionnaireSchedulerRun.objects.filter(
-            practice=practice, run_date=local.date(), finished_at__isnull=False
-        ).exists()
-        if not finished:
-            ready.append((practice, local.date()))
-    return ready
+    return daily_runs.practices_ready(
+        run_time=settings.CLIENT_MEASURES_SCHEDULER_TIME, runs=QuestionnaireSchedulerRun.objects.all(), now=now
+    )
 
 
 def run_recorded(practice: Practice, run_date: dt.date) -> QuestionnaireRunResult | None:

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import policy
+from accounts import daily_runs, policy
 from accounts.models import Practice
 from core.notify import notify
 from plans.models import TreatmentPlan
@@ -150,18 +150,9 @@ def local_now(practice: Practice) -> dt.datetime:
 
 def practices_ready(now: dt.datetime | None = None) -> list[tuple[Practice, dt.date]]:
     """Practices whose local clock has passed today's run time and whose run for today is not finished."""
-    run_at = dt.time.fromisoformat(settings.REVIEW_SCHEDULER_TIME)
-    ready = []
-    for practice in Practice.objects.all():
-        local = timezone.localtime(now or timezone.now(), practice.tzinfo)
-        if local.time() < run_at:
-            continue
-        finished = ReviewSchedulerRun.objects.filter(
-            practice=practice, run_date=local.date(), finished_at__isnull=False
-        ).exists()
-        if not finished:
-            ready.append((practice, local.date()))
-    return ready
+    return daily_runs.practices_ready(
+        run_time=settings.REVIEW_SCHEDULER_TIME, runs=ReviewSchedulerRun.objects.all(), now=now
+    )
 
 
 def run_recorded(practice: Practice, run_date: dt.date) -> SchedulerResult | None:

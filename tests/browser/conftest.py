@@ -102,6 +102,22 @@ def sideways_overflow(page) -> list[str]:
     return ["the document is wider than the window"]
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def look_at_both_widths(page, screenshots, name: str) -> None:
+    """Screenshots at 390 and 1366 px (also under $PSYPLAN_SHOTS when set), each checked for
+    sideways overflow, then back to the phone."""
+    extra = os.environ.get("PSYPLAN_SHOTS")
+    for label, width in (("390", 390), ("1366", 1366)):
+        page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
+        assert not sideways_overflow(page), sideways_overflow(page)
+        for directory in [screenshots, *([Path(extra)] if extra else [])]:
+            directory.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(directory / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+
+
 CRAMPED = """() => [...document.querySelectorAll('.card')]
   .filter(card => card.offsetParent !== null)
   .filter(card => {

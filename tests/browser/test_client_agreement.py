@@ -3,33 +3,18 @@ page and hands the tablet over, the client checks their date of birth, reads the
 plan, types their name and agrees; the clinician then sees the agreement on the plan page."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from plans.lifecycle import transitions
 from plans.models import Signature
-from tests.browser.conftest import sideways_overflow
+from tests.browser.conftest import PHONE, look_at_both_widths
 from tests.factories import ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BIRTHDAY = dt.date(1985, 3, 14)
-PHONE = {"width": 390, "height": 844}
-
-
-def _look(page, screenshots, name: str) -> None:
-    """Screenshots at 390 and 1366 px (also under $PSYPLAN_SHOTS when set), then back to the phone."""
-    extra = os.environ.get("PSYPLAN_SHOTS")
-    for label, width in (("390", 390), ("1366", 1366)):
-        page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
-        assert not sideways_overflow(page), sideways_overflow(page)
-        for directory in [screenshots, *([Path(extra)] if extra else [])]:
-            directory.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(directory / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(PHONE)
 
 
 def test_a_client_agrees_to_their_plan_on_a_phone_and_the_clinician_sees_it(page, clinician, screenshots, axe, sign_in):
@@ -53,7 +38,7 @@ def test_a_client_agrees_to_their_plan_on_a_phone_and_the_clinician_sees_it(page
     expect(page.get_by_role("link", name="Download the plan as a PDF")).to_be_visible()
     expect(page.get_by_text("Identify pattern 1.1 in relationships")).to_be_visible()
     axe(page, "the client's plan and agreement forms")
-    _look(page, screenshots, "client-agreement")
+    look_at_both_widths(page, screenshots, "client-agreement")
     # Agreeing without a name: a field error, nothing signed.
     page.get_by_role("button", name="I agree to this plan").click()
     expect(page.get_by_text("Type your name to agree.")).to_be_visible()
@@ -64,7 +49,7 @@ def test_a_client_agrees_to_their_plan_on_a_phone_and_the_clinician_sees_it(page
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     expect(page.get_by_text("Your clinician will see this.")).to_be_visible()
     axe(page, "the thanks after agreeing")
-    _look(page, screenshots, "client-agreement-done")
+    look_at_both_widths(page, screenshots, "client-agreement-done")
     signature = plan.signatures.get(meaning=Signature.Meaning.CLIENT_AGREEMENT)
     assert signature.signing_method == Signature.Method.CLIENT_LINK and signature.printed_name == "Client Signed-Name"
 
@@ -78,4 +63,4 @@ def test_a_client_agrees_to_their_plan_on_a_phone_and_the_clinician_sees_it(page
     expect(part.get_by_text(signature.content_hash[:16])).to_be_visible()
     part.scroll_into_view_if_needed()
     axe(page, "the plan page with the client's agreement")
-    _look(page, screenshots, "staff-plan-agreement")
+    look_at_both_widths(page, screenshots, "staff-plan-agreement")

@@ -4,33 +4,18 @@ client alert on the home page, sees the score marked client-reported, and acknow
 a note (an empty note is a field error); the alert leaves the home page and stays on the client page."""
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from participation.models import ClientLink, ClientRiskAlert
 from progress.models import MeasureScore
-from tests.browser.conftest import sideways_overflow
+from tests.browser.conftest import PHONE, look_at_both_widths
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BIRTHDAY = dt.date(1985, 3, 14)
-PHONE = {"width": 390, "height": 844}
-
-
-def _look(page, screenshots, name: str) -> None:
-    """Screenshots at 390 and 1366 px (also under $PSYPLAN_SHOTS when set), then back to the phone."""
-    extra = os.environ.get("PSYPLAN_SHOTS")
-    for label, width in (("390", 390), ("1366", 1366)):
-        page.set_viewport_size({"width": width, "height": 900 if width > 400 else 844})
-        assert not sideways_overflow(page), sideways_overflow(page)
-        for directory in [screenshots, *([Path(extra)] if extra else [])]:
-            directory.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(directory / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(PHONE)
 
 
 def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, clinician, screenshots, axe, sign_in):
@@ -39,12 +24,12 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     sign_in(page, clinician)
     page.goto(f"/clients/{client.pk}/")
     links = page.locator("#client-links")
-    _look(page.locator("#client-links").page, screenshots, "staff-client-links")
+    look_at_both_widths(page.locator("#client-links").page, screenshots, "staff-client-links")
     links.get_by_label("GAD-7 (anxiety)").uncheck()
     links.get_by_label("Hand to client (on this device)").check()
     links.get_by_role("button", name="Make link").click()
     expect(page.get_by_role("heading", name="Link for the client")).to_be_visible()
-    _look(page, screenshots, "staff-link-created")
+    look_at_both_widths(page, screenshots, "staff-link-created")
     assert ClientLink.objects.get(client=client).measure_codes == ["phq9"]
     page.get_by_role("link", name="Sign out and open for the client").click()
     page.set_viewport_size(PHONE)
@@ -55,13 +40,13 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_text("4 tries left")).to_be_visible()
     axe(page, "the date-of-birth check with its error")
-    _look(page, screenshots, "client-dob-error")
+    look_at_both_widths(page, screenshots, "client-dob-error")
     page.get_by_label("Your date of birth").fill(BIRTHDAY.isoformat())
     page.get_by_role("button", name="Continue").click()
 
     expect(page.get_by_role("heading", name="Your questionnaire")).to_be_visible()
     axe(page, "the questionnaire")
-    _look(page, screenshots, "client-questionnaire")
+    look_at_both_widths(page, screenshots, "client-questionnaire")
     groups = page.locator("fieldset.radios")
     expect(groups).to_have_count(9)
     for index in range(9):
@@ -72,7 +57,7 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     expect(page.get_by_role("heading", name="Please read this now")).to_be_visible()
     expect(page.get_by_text("call 911 or your local emergency number")).to_be_visible()
     axe(page, "the crisis text")
-    _look(page, screenshots, "client-crisis")
+    look_at_both_widths(page, screenshots, "client-crisis")
     score = MeasureScore.objects.get(client=client)
     assert score.source == MeasureScore.Source.CLIENT and score.risk_flag and score.total == 9
 
@@ -83,7 +68,7 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     expect(alerts.get_by_role("heading", name="Client alerts")).to_be_visible()
     expect(alerts.get_by_role("link", name=client.display_name)).to_be_visible()
     axe(page, "the home page with a client alert")
-    _look(page, screenshots, "staff-home-client-alert")
+    look_at_both_widths(page, screenshots, "staff-home-client-alert")
     page.set_viewport_size({"width": 1366, "height": 900})
     alerts.get_by_role("link", name=client.display_name).click()
     expect(page.get_by_role("heading", name="Client alert")).to_be_visible()
@@ -92,7 +77,7 @@ def test_a_client_answers_the_phq9_on_a_phone_and_sees_the_crisis_text(page, cli
     page.get_by_role("button", name="Acknowledge with this note").click()
     expect(page.get_by_text("the alert is acknowledged with a note")).to_be_visible()
     axe(page, "the acknowledgement with its error")
-    _look(page, screenshots, "staff-alert-error")
+    look_at_both_widths(page, screenshots, "staff-alert-error")
     page.get_by_label("What you did about it").fill("Phoned the client the same hour; safety plan agreed.")
     page.get_by_role("button", name="Acknowledge with this note").click()
     expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
