@@ -79,6 +79,29 @@ def plan_queryset():
     )
 
 
+# A client's plan is still in play in these: a new plan beside it is a second, parallel plan.
+OPEN_STATUSES = (
+    TreatmentPlan.Status.DRAFT,
+    TreatmentPlan.Status.IN_REVIEW,
+    TreatmentPlan.Status.CHANGES_REQUESTED,
+    TreatmentPlan.Status.ACTIVE,
+)
+
+
+def open_plans_of(client, *, user) -> list[TreatmentPlan]:
+    """The client's plans still in play, newest version first, each with whether it awaits an amendment."""
+    plans = list(
+        TreatmentPlan.objects.visible_to(user)
+        .filter(client=client, status__in=OPEN_STATUSES)
+        .select_related("next_version")
+        .order_by("-version_number", "-pk")
+    )
+    for plan in plans:
+        # An active version with no amendment under way is amended rather than replaced.
+        plan.amendable = plan.status == TreatmentPlan.Status.ACTIVE and not hasattr(plan, "next_version")
+    return plans
+
+
 def load_plan_page(plan: TreatmentPlan, *, today: dt.date, content_hash: str | None = None) -> PlanPage:
     """The whole plan. A final (immutable) version's page is cached under its content hash as
     computed from the database for this request (pass it in when it is already known, else it is

@@ -56,7 +56,19 @@ def export_list(request):
             messages.success(request, "Export started. You can leave this page; it keeps running.")
             return redirect("records:export_detail", pk=export.pk)
     own = BulkExport.objects.of_requester(request.user)[:20]
-    return render(request, "records/exports.html", {"form": form, "exports": own})
+    context = {"form": form, "exports": own, "in_scope": _count_in_scope(request, membership, form)}
+    return render(request, "records/exports.html", context)
+
+
+def _count_in_scope(request, membership, form: ExportForm) -> int | None:
+    """How many plans the chosen filters take: of the posted form, or of the filters the page
+    sends as they change (htmx GET), or of every plan when nothing is chosen yet."""
+    if request.method != "POST":
+        form = ExportForm(request.GET or None, practice=membership.practice)
+    if form.is_bound and not form.is_valid():
+        return None
+    filters = form.cleaned_data if form.is_bound else {}
+    return exports.count_in_scope(actor=request.user, **filters)
 
 
 def _own_export(request, pk: int) -> BulkExport:

@@ -37,16 +37,56 @@ OUT_OF_VIEW = "no longer visible to the requesting admin"
 
 def plans_in_scope(export: BulkExport):
     """Every submitted version the requesting admin can see that matches the export's filters."""
-    plans = TreatmentPlan.objects.visible_to(export.requested_by).filter(status__in=LOCKED_STATUSES)
-    if export.client_status:
-        plans = plans.filter(client__status=export.client_status)
-    if export.clinician_id:
-        plans = plans.filter(client__primary_clinician_id=export.clinician_id)
-    if export.date_from:
-        plans = plans.filter(start_date__gte=export.date_from)
-    if export.date_to:
-        plans = plans.filter(start_date__lte=export.date_to)
+    return plans_matching(
+        requested_by=export.requested_by,
+        client_status=export.client_status,
+        clinician_id=export.clinician_id,
+        date_from=export.date_from,
+        date_to=export.date_to,
+    )
+
+
+def plans_matching(
+    *,
+    requested_by: User,
+    client_status: str = "",
+    clinician_id: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+):
+    """The plans an export with these filters takes: one answer for the count shown before it starts and the run."""
+    plans = TreatmentPlan.objects.visible_to(requested_by).filter(status__in=LOCKED_STATUSES)
+    if client_status:
+        plans = plans.filter(client__status=client_status)
+    if clinician_id:
+        plans = plans.filter(client__primary_clinician_id=clinician_id)
+    if date_from:
+        plans = plans.filter(start_date__gte=date_from)
+    if date_to:
+        plans = plans.filter(start_date__lte=date_to)
     return plans.order_by("client__chart_number", "version_number")
+
+
+def count_in_scope(
+    *,
+    actor: User,
+    client_status: str = "",
+    clinician: User | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> int:
+    """How many plans an export with these filters would take (one count query)."""
+    return (
+        plans_matching(
+            requested_by=actor,
+            client_status=client_status,
+            clinician_id=clinician.pk if clinician else None,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        .order_by()
+        .count()
+    )
 
 
 @transaction.atomic
@@ -73,6 +113,9 @@ def request_export(
         date_from=date_from,
         date_to=date_to,
     )
+    # Known from the first frame, so the progress never reads "0 of 0"; the run recounts its items.
+    export.total = plans_in_scope(export).order_by().count()
+    export.save(update_fields=["total"])
 
     log.record(
         action=log.Action.BULK_EXPORT,
@@ -251,10 +294,13 @@ def progress(export: BulkExport) -> dict:
     for status in export.items.values_list("status", flat=True):
         counts[status] += 1
     done = counts[ItemStatus.DONE] + counts[ItemStatus.FAILED]
+    total = export.total
     return {
-        "total": export.total,
+        "total": total,
         "done": done,
         "succeeded": counts[ItemStatus.DONE],
         "failed": counts[ItemStatus.FAILED],
-        "percent": round(100 * done / export.total) if export.total else 100,
+        # Never a full bar before anything is done: an export of nothing says so instead of "100 %".
+        "percent": min(100, 100 * done // total) if total else 0,
+        "nothing": total == 0,
     }

@@ -34,10 +34,22 @@ class PlanStartForm(forms.Form):
         label="Presenting problems this plan addresses",
     )
 
-    def __init__(self, *args, client, **kwargs):
+    def __init__(self, *args, client, open_plans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = PlanTemplate.objects.available_to(client.practice_id)
         self.fields["presenting_problems"].queryset = client.presenting_problems.current()
+        if open_plans:
+            # A second plan beside one still in play is rarely meant (the usual path is amending it),
+            # so it takes a deliberate tick.
+            self.fields["separate_plan"] = forms.BooleanField(
+                required=True,
+                label="Start a separate plan anyway",
+                help_text="The client's current plan stays as it is; the two plans run side by side.",
+                error_messages={
+                    "required": "The client already has a plan in play. Amend or continue it, "
+                    "or tick this box to start a separate plan."
+                },
+            )
 
 
 class PlanDetailsForm(ServiceValidatedForm):

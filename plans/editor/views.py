@@ -31,7 +31,7 @@ from plans.editor.smart import check_objective
 from plans.lifecycle import canonical, quotes
 from plans.lifecycle.views import anchor_choices
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, locked_page_key, plan_queryset
+from plans.selectors import load_plan_page, locked_page_key, open_plans_of, plan_queryset
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -115,20 +115,23 @@ FORMULATION_PAGE = PlanPage(
 @once_per_form
 def plan_create(request, client_pk: int):
     client = get_editable_or_403(Client.objects.select_related("practice"), request.user, pk=client_pk)
+    open_plans = open_plans_of(client, user=request.user)
     form = PlanStartForm(
         request.POST or None,
         client=client,
+        open_plans=open_plans,
         initial={"start_date": client.practice.today(), "presenting_problems": client.presenting_problems.current()},
     )
     if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "separate_plan"}
         try:
-            plan = services.start_plan(actor=request.user, client=client, **form.cleaned_data)
+            plan = services.start_plan(actor=request.user, client=client, **values)
         except ValidationError as exc:
             errors_to_form(form, exc)
         else:
             messages.success(request, "Draft plan started. Changes save as you type.")
             return redirect("plans:detail", pk=plan.pk)
-    return render(request, "plans/plan_start.html", {"form": form, "client": client})
+    return render(request, "plans/plan_start.html", {"form": form, "client": client, "open_plans": open_plans})
 
 
 @login_required

@@ -157,7 +157,8 @@ CASES = {
         {"title": "Worry", "clients_words": "I worry.", "severity": "mild", "diagnosis_code": ""},
         PresentingProblem,
     ),
-    "plan": lambda c, p: (f"/plans/new/for-client/{c.pk}/", None, {}, TreatmentPlan),
+    # The client already has a plan: a second one takes the deliberate tick.
+    "plan": lambda c, p: (f"/plans/new/for-client/{c.pk}/", None, {"separate_plan": "on"}, TreatmentPlan),
     "goal": lambda c, p: (f"/plans/{p.pk}/", f"/plans/{p.pk}/goal/add/", {"goal-new-statement": "New goal"}, Goal),
     "objective": lambda c, p: (
         f"/plans/{p.pk}/objective/add/?goal={p.goals.first().pk}",

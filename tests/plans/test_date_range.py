@@ -37,7 +37,9 @@ def test_starting_a_plan_on_a_date_outside_the_range_is_a_field_error(web, own_c
 
 def test_the_edges_of_the_range_are_accepted(web, own_client):
     for start in ("2200-12-31", "1900-01-01"):
-        response = web.post(f"/plans/new/for-client/{own_client.pk}/", {"start_date": start, "review_interval": 3})
+        # The second is a separate plan beside the first draft, so it takes the deliberate tick.
+        data = {"start_date": start, "review_interval": 3, "separate_plan": "on"}
+        response = web.post(f"/plans/new/for-client/{own_client.pk}/", data)
         assert response.status_code == 302, response.context["form"].errors
     assert sorted(str(p.start_date) for p in TreatmentPlan.objects.filter(client=own_client)) == [
         "1900-01-01",
