@@ -54,6 +54,16 @@ EXCLUDED = {"django_migrations": "grows by design: the new head's migrations are
 # Apps that did not exist at the base commit: their models are new, not moved, so their content types
 # (and Django's four default permissions on each) are expected to appear. Nothing else may.
 NEW_APPS = {"notes": "sessions and progress notes (issue 14)", "participation": "client links (issue 15)"}
+# Models new since the base commit in apps that existed then (app_label.model, as content types name them).
+NEW_MODELS = {"progress.clientalliancerating": "the client-rated alliance (issue 15)"}
+
+
+def new_since_base(label: str) -> str | None:
+    """Why a content type may be new after migrating (a new app's model, or a new model), or None."""
+    app = label.split(".", 1)[0]
+    return NEW_MODELS.get(label) or (NEW_APPS[app] if app in NEW_APPS else None)
+
+
 # New tables that their own migration fills: (table -> what fills it). Any other new table must be empty.
 SEEDED_NEW_TABLES = {"notes_servicetype": "the built-in service types (notes 0002)"}
 DEFAULT_PERMISSIONS = 4  # add, change, delete, view
@@ -178,14 +188,12 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
     problems, notes, rows = verdict.problems, verdict.notes, verdict.rows
 
     new_models = sorted(
-        label
-        for pk, label in after.content_types.items()
-        if pk not in before.content_types and label.split(".", 1)[0] in NEW_APPS
+        label for pk, label in after.content_types.items() if pk not in before.content_types and new_since_base(label)
     )
     # The rows a new app's models add to these tables, and nothing more.
     expected_gain = {"django_content_type": len(new_models), "auth_permission": DEFAULT_PERMISSIONS * len(new_models)}
     for label in new_models:
-        notes.append(f"new model {label} (app {label.split('.', 1)[0]}: {NEW_APPS[label.split('.', 1)[0]]})")
+        notes.append(f"new model {label} ({new_since_base(label)})")
 
     for table in sorted(before.tables.keys() | after.tables.keys()):
         old, new = before.tables.get(table), after.tables.get(table)
@@ -224,8 +232,8 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
     for pk in sorted(before.content_types.keys() - after.content_types.keys()):
         problems.append(f"content type {pk} ({before.content_types[pk]}) is gone")
     for pk in sorted(after.content_types.keys() - before.content_types.keys()):
-        if after.content_types[pk].split(".", 1)[0] in NEW_APPS:
-            continue  # a new app's model, listed above
+        if new_since_base(after.content_types[pk]):
+            continue  # a new app's model or a new model, listed above
         problems.append(
             f"content type {pk} ({after.content_types[pk]}) is new: a moved model's old one was not relabelled"
         )
