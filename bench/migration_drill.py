@@ -193,7 +193,9 @@ def compare(before: Snapshot, after: Snapshot) -> Verdict:
     # The rows a new app's models add to these tables, and nothing more.
     expected_gain = {"django_content_type": len(new_models), "auth_permission": DEFAULT_PERMISSIONS * len(new_models)}
     for label in new_models:
-        notes.append(f"new model {label} ({new_since_base(label)})")
+        app = label.split(".", 1)[0]
+        why = f"app {app}: {NEW_APPS[app]}" if app in NEW_APPS else new_since_base(label)
+        notes.append(f"new model {label} ({why})")
 
     for table in sorted(before.tables.keys() | after.tables.keys()):
         old, new = before.tables.get(table), after.tables.get(table)
