@@ -24,18 +24,8 @@ def send_client_link(link_id: int) -> None:
         minted = services.mint_for_sending(link_id)
         if minted is None:
             return
-        link, path = minted
-        practice = link.client.practice
         # Sent inside the transaction: a failed send rolls the mint back, and the retry mints again.
-        send_mail(
-            subject=f"A message from {practice.name}",
-            message=render_to_string(
-                "participation/email/link.txt",
-                {"practice": practice, "link": settings.SITE_URL.rstrip("/") + path, "expires_at": link.expires_at},
-            ),
-            from_email=None,
-            recipient_list=[link.client.email],
-        )
+        _email_link(*minted, subject="A message from {practice}", template="participation/email/link.txt")
 
 
 @shared_task(
@@ -48,17 +38,7 @@ def send_client_link_reminder(scheduled_id: int) -> None:
         minted = services.mint_for_reminder(scheduled_id)
         if minted is None:
             return
-        link, path = minted
-        practice = link.client.practice
-        send_mail(
-            subject=f"A reminder from {practice.name}",
-            message=render_to_string(
-                "participation/email/reminder.txt",
-                {"practice": practice, "link": settings.SITE_URL.rstrip("/") + path, "expires_at": link.expires_at},
-            ),
-            from_email=None,
-            recipient_list=[link.client.email],
-        )
+        _email_link(*minted, subject="A reminder from {practice}", template="participation/email/reminder.txt")
 
 
 @shared_task(name="participation.tasks.run_questionnaire_scheduler")
@@ -138,3 +118,17 @@ def send_client_link_sms(link_id: int) -> None:
         link, path = minted
         url = settings.SITE_URL.rstrip("/") + path
         sms.send_sms(link.client.phone.strip(), f"{link.client.practice.name}: {url}")
+
+
+def _email_link(link, path: str, *, subject: str, template: str) -> None:
+    """Email a client a freshly minted link: the practice's name and the link, nothing else."""
+    practice = link.client.practice
+    send_mail(
+        subject=subject.format(practice=practice.name),
+        message=render_to_string(
+            template,
+            {"practice": practice, "link": settings.SITE_URL.rstrip("/") + path, "expires_at": link.expires_at},
+        ),
+        from_email=None,
+        recipient_list=[link.client.email],
+    )
