@@ -166,6 +166,7 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
                 statement=objective.statement,
                 measure=objective.measure,
                 target=objective.target,
+                baseline=objective.baseline,
                 target_date=objective.target_date,
                 has_goal=True,
                 problem_count=len(objective.presenting_problems.all()),

@@ -210,6 +210,7 @@ def add_objective(
         raise ValidationError("This goal was removed.")
     presenting_problems, conflicts, defenses = list(presenting_problems), list(conflicts), list(defenses)
     _objective_links(goal, presenting_problems=presenting_problems, conflicts=conflicts, defenses=defenses)
+    _check_target_date(goal.plan, fields.get("target_date"))
     objective = Objective(goal=goal, order=_next_order(goal.objectives.all()), **fields)
     objective.full_clean()
     objective.save()
@@ -252,6 +253,23 @@ def _check_objectives_of_plan(plan: TreatmentPlan, objectives: list[Objective]) 
         raise ValidationError({"objectives": "Choose objectives of this plan."})
 
 
+def _check_target_date(plan: TreatmentPlan, target_date) -> None:
+    """An objective's target date lies within the plan's span; the editor and the API both pass here."""
+    if target_date is None:
+        return
+    if target_date < plan.start_date:
+        raise ValidationError(
+            {"target_date": f"The target date is before the plan starts ({plan.start_date:%Y-%m-%d})."}
+        )
+    if target_date > plan.horizon_date:
+        raise ValidationError(
+            {
+                "target_date": f"The target date is beyond the plan's horizon ({plan.horizon_date:%Y-%m-%d}); "
+                "choose a nearer step or review the horizon."
+            }
+        )
+
+
 def _plain_and_links(model: type[models.Model]) -> tuple[list[str], list[str]]:
     """The model's editable fields (its EDITABLE_FIELDS), split into plain fields and many-to-many
     links: the links are set after the save, once the row exists."""
@@ -270,12 +288,16 @@ def update_item(*, actor: User, item: models.Model, expected_version: int, value
     model = type(item)
     fields, links = EDITABLE[model]
     current = _locked_item(model, actor, item.pk, expected_version)
+    item_date = getattr(current, "target_date", None)
     for name in fields:
         if name in values:
             setattr(current, name, values[name])
     link_values = {name: list(values[name]) for name in links if name in values}
     if model is Objective:
         goal = Goal.objects.select_related("plan__formulation").get(pk=current.goal_id)
+        # Only a changed date is checked, so an objective saved before the plan's span moved stays editable.
+        if "target_date" in values and values["target_date"] != item_date:
+            _check_target_date(goal.plan, values["target_date"])
         _objective_links(
             goal,
             presenting_problems=link_values.get("presenting_problems", []),

@@ -29,6 +29,33 @@ VAGUE_VERBS = (
 )
 _VAGUE = re.compile(r"\b(" + "|".join(re.escape(v) for v in VAGUE_VERBS) + r")\b", re.IGNORECASE)
 
+# Quantifiers that sound like a criterion but let anyone read the target as met or not.
+VAGUE_QUANTIFIERS = (
+    "most",
+    "some",
+    "often",
+    "usually",
+    "more",
+    "less",
+    "fewer",
+    "better",
+    "a lot",
+    "frequently",
+    "sometimes",
+    "regularly",
+    "mostly",
+    "many",
+    "few",
+    "rarely",
+    "consistently",
+)
+_VAGUE_QUANTIFIER = re.compile(r"\b(" + "|".join(re.escape(q) for q in VAGUE_QUANTIFIERS) + r")\b", re.IGNORECASE)
+# A count a reader can check: a digit or a spelled-out small number ("three of four sessions").
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twice|once|half|all|none|never|every|daily|weekly)\b",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -42,6 +69,7 @@ def check_objective(
     statement: str,
     measure: str,
     target: str,
+    baseline: str,
     target_date: dt.date | None,
     has_goal: bool,
     problem_count: int,
@@ -67,6 +95,17 @@ def check_objective(
         findings.append(Finding("M", "no_measure", "Say how progress will be measured."))
     if not (target or "").strip():
         findings.append(Finding("M", "no_target", "Give a target or criterion that shows it is met."))
+    elif (quantifier := _VAGUE_QUANTIFIER.search(target)) and not _NUMBER.search(target):
+        findings.append(
+            Finding(
+                "M",
+                "vague_target",
+                f"“{quantifier.group(0)}” cannot be checked. Give a number, e.g. “in 3 of 4 sessions”.",
+            )
+        )
+    if not (baseline or "").strip():
+        # Without a starting point nobody can tell whether the target means change.
+        findings.append(Finding("M", "no_baseline", "Give a baseline: where does the client start today?"))
     if target_date is None:
         findings.append(Finding("T", "no_target_date", "Give a target date."))
     elif target_date < today:

@@ -295,6 +295,7 @@ def smart_preview(request, pk: int):
         statement=request.POST.get(f"{prefix}-statement", ""),
         measure=request.POST.get(f"{prefix}-measure", ""),
         target=request.POST.get(f"{prefix}-target", ""),
+        baseline=request.POST.get(f"{prefix}-baseline", ""),
         target_date=data.get("target_date"),
         has_goal=True,
         problem_count=len(request.POST.getlist(f"{prefix}-presenting_problems")),

@@ -78,3 +78,27 @@ def test_changing_a_plan_start_date_through_the_api_to_9999_is_a_400(api, clinic
     response = caller.patch(url, {"start_date": "9999-12-31"}, format="json", HTTP_IF_MATCH=caller.get(url)["ETag"])
     assert response.status_code == 400, response.content
     assert RANGE_WORDS in str(response.json()["fields"]["start_date"])
+
+
+@pytest.mark.parametrize("days_outside", [-1, 1])
+def test_the_api_refuses_an_objective_dated_outside_the_plan_span_on_the_field(
+    api, clinician, own_client, days_outside
+):
+    import datetime as dt
+
+    plan = make_plan(own_client)
+    edge = plan.start_date if days_outside < 0 else plan.horizon_date
+    caller = api(clinician)
+    caller.raise_request_exception = False
+    response = caller.post(
+        "/api/v1/objectives/",
+        {
+            "goal": plan.goals.get().pk,
+            "statement": "Name anger when it arises",
+            "target_date": (edge + dt.timedelta(days=days_outside)).isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "target_date" in response.json()["fields"]
+    assert plan.goals.get().objectives.count() == 1

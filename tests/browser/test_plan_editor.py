@@ -51,6 +51,7 @@ def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician
     axe(page, "the objective editor showing a SMART warning")
     editor.get_by_role("textbox", name="Objective", exact=True).fill("Name the moment of pulling away in session")
     editor.get_by_label("How it is measured").fill("Moments named, noted by the clinician")
+    editor.get_by_label("Baseline").fill("Not named in the last 4 sessions")
     editor.get_by_label("Target or criterion").fill("Names it in 3 sessions")
     editor.get_by_label("Target date").fill("2027-03-01")
     editor.get_by_label("Loneliness in relationships").check()

@@ -223,8 +223,50 @@ def test_live_smart_preview_flags_and_clears_as_the_objective_is_typed(clinician
             "p-statement": "Name anger when it arises in session",
             "p-measure": "Noted by clinician",
             "p-target": "In 3 sessions",
+            "p-baseline": "Not named in the last 4 sessions",
             "p-target_date": "2027-02-01",
             "p-presenting_problems": [plan.presenting_problems.get().pk],
         },
     )
     assert "nothing missing" in complete.content.decode()
+
+
+def _add_objective_dated(web, plan, target_date: dt.date):
+    goal = plan.goals.get()
+    return web.post(
+        f"/plans/{plan.pk}/objective/add/",
+        {
+            "goal": goal.pk,
+            "objective-new-statement": "Name anger when it arises",
+            "objective-new-target_date": target_date.isoformat(),
+            "objective-new-responsible": "both",
+            "objective-new-status": "not_started",
+        },
+        headers=HX,
+    )
+
+
+def _target_date_errors(response) -> str:
+    errors = BeautifulSoup(response.content, "html.parser").find(id="id_objective-new-target_date_errors")
+    assert errors is not None, "no error under the target date field"
+    return errors.get_text()
+
+
+def test_an_objective_dated_before_the_plan_starts_is_refused_with_a_field_error(clinician, plan, login):
+    web = login(clinician)
+    response = _add_objective_dated(web, plan, plan.start_date - dt.timedelta(days=1))
+    assert "before the plan starts" in _target_date_errors(response)
+    assert plan.goals.get().objectives.count() == 1
+
+
+def test_an_objective_dated_beyond_the_plan_horizon_is_refused_with_a_field_error(clinician, plan, login):
+    web = login(clinician)
+    response = _add_objective_dated(web, plan, plan.horizon_date + dt.timedelta(days=1))
+    assert "beyond the plan's horizon" in _target_date_errors(response)
+    assert plan.goals.get().objectives.count() == 1
+
+
+def test_an_objective_dated_within_the_plan_span_is_saved(clinician, plan, login):
+    web = login(clinician)
+    _add_objective_dated(web, plan, plan.horizon_date)
+    assert plan.goals.get().objectives.count() == 2

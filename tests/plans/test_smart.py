@@ -6,6 +6,7 @@ BASE = {
     "statement": "Identify and name negative self-talk in a daily journal",
     "measure": "Journal entries reviewed weekly",
     "target": "Catches it at least 4 days a week",
+    "baseline": "Notices it about once a week",
     "target_date": dt.date(2027, 3, 1),
     "has_goal": True,
     "problem_count": 1,
@@ -40,3 +41,17 @@ def test_target_dates_missing_past_and_beyond_the_horizon_are_flagged():
 
 def test_objective_with_no_goal_or_problem_is_flagged_as_not_relevant():
     assert codes(has_goal=False, problem_count=0) == ["no_goal", "no_problem"]
+
+
+def test_a_target_with_a_vague_quantifier_and_no_number_is_flagged():
+    assert codes(target="In most episodes") == ["vague_target"]
+    assert codes(target="Speaks up more often") == ["vague_target"]
+
+
+def test_a_target_with_a_count_is_not_flagged_as_vague():
+    assert codes(target="Speaks up in most sessions, at least 3 of 4") == []
+    assert codes(target="Uses the skill in 80% of episodes") == []
+
+
+def test_a_missing_baseline_is_flagged():
+    assert codes(baseline="") == ["no_baseline"]
