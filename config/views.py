@@ -14,6 +14,7 @@ from clients.models import Client
 from config.celery import app as celery_app
 from notes import selectors as note_selectors
 from participation.models import ClientRiskAlert
+from progress import selectors as progress_selectors
 from progress.models import ProgressReview
 
 
@@ -64,6 +65,8 @@ def home(request):
             context["risk_flags"] = note_selectors.risk_flags(user).select_related("session__service_type", "author")[
                 :20
             ]
+            # Clients whose latest PHQ-9 answered item 9 above 0, also badged on the client list.
+            context["phq9_risks"] = progress_selectors.latest_phq9_at_risk(user).select_related("client")[:20]
         if roles.practice_admin:
             context["staff_count"] = policy.manageable_memberships(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()
