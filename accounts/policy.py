@@ -361,6 +361,16 @@ class Roles:
         return is_practice_admin(self._user)
 
 
+def trainees_without_supervisor(user) -> QuerySet[Membership]:
+    """Active trainees of the admin's practice with no current supervisor: their plans can be
+    submitted but no one can co-sign them, so the admin's home page asks for an assignment."""
+    return (
+        manageable_memberships(user)
+        .filter(user__is_active=True, is_clinician=True, requires_cosignature=True)
+        .exclude(user_id__in=current_supervisions().values("supervisee_id"))
+    )
+
+
 def manageable_memberships(user) -> QuerySet[Membership]:
     """Staff records a practice admin may manage: their own practice's."""
     if not can(user, Action.MANAGE_STAFF):

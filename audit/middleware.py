@@ -2,7 +2,11 @@
 
 from audit import log
 from audit.history import reset_actor, set_actor
-from audit.routes import ROUTE_ACTIONS, is_clinical_namespace, resolve_subject, route_subject
+from audit.routes import POLLED_ROUTES, ROUTE_ACTIONS, is_clinical_namespace, resolve_subject, route_subject
+
+# The header a page's own polling sends (accounts.middleware names it for the idle clock too; audit
+# sits below accounts, so the name is repeated here).
+BACKGROUND_HEADER = "HTTP_X_PSYPLAN_BACKGROUND"
 
 
 class AuditMiddleware:
@@ -45,6 +49,8 @@ class AuditMiddleware:
         denied = status in (403, 404)
         namespace = match.namespaces[0] if match.namespaces else ""
         read = safe and 200 <= status < 300 and is_clinical_namespace(namespace)
+        if read and match.view_name in POLLED_ROUTES and request.META.get(BACKGROUND_HEADER):
+            return
         if not (denied or read):
             return
         kind, object_id = route_subject(match) or ("", "")

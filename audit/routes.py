@@ -19,6 +19,13 @@ from django.apps import apps
 
 from audit.log import Subject
 
+# Routes a page polls on its own (with the X-Psyplan-Background header), each with why a poll is not a
+# read worth a row: the page view that started the polling was recorded once. Denials are still recorded.
+POLLED_ROUTES = {
+    "records:export_detail": "the export page refreshes its own export's progress every 2 s; the fragment "
+    "shows counts and status, no clinical content, and the page view itself is one read",
+}
+
 # The namespaces whose successful GETs are not reads of a clinical record, each with why. Denied
 # requests (403, 404) are recorded in every namespace, these included.
 NON_CLINICAL_NAMESPACES = {

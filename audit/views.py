@@ -109,6 +109,44 @@ def _csv_cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+# How a record's type reads in the log; anything else reads as its type with spaces.
+RECORD_WORDS = {
+    "plan": "Treatment plan",
+    "plan_template": "Plan template",
+    "progress_review": "Progress review",
+    "session": "Session",
+    "process_note": "Process note",
+    "bulk_export": "Bulk export",
+    "client_link": "Client link",
+    "client_alert": "Client alert",
+    "access_log": "Audit log",
+    "user": "Staff member",
+    "problem": "Presenting problem",
+    "defense": "Defense",
+    "conflict": "Conflict",
+}
+
+
+def record_in_words(object_type: str, object_id: str) -> str:
+    if not object_type:
+        return ""
+    words = RECORD_WORDS.get(object_type, object_type.replace("_", " ").capitalize())
+    return f"{words} {object_id}" if object_id else words
+
+
+def detail_in_words(detail: str) -> str:
+    """A route name ("plans:detail 404") reads as the page it names ("plans · detail page, answered 404");
+    a detail written in words by a service passes unchanged."""
+    head, _, rest = (detail or "").partition(" ")
+    if ":" not in head or " " in head:
+        return detail
+    namespace, _, name = head.partition(":")
+    words = f"{namespace.replace('_', ' ')} · {name.replace('_', ' ')} page"
+    if rest.isdigit():
+        return f"{words}, answered {rest}"
+    return f"{words} {rest}".strip()
+
+
 @login_required
 def audit_log(request):
     """The practice's access log for its admins: filter, sort, page and export as CSV."""
@@ -156,8 +194,22 @@ def audit_log(request):
     page = Paginator(entries, 100).get_page(request.GET.get("page"))
     labels = dict(log.Action.CHOICES)
     rows = list(page.object_list)
+    # The client by name, as this admin may see them (one query for the page); a client the admin
+    # cannot see (another practice's, in a cross-practice denial) stays a number.
+    client_ids = {e.client_id for e in rows if e.client_id}
+    clients = (
+        {
+            c.pk: f"{c.display_name} ({c.chart_number})"
+            for c in Client.objects.visible_to(request.user).filter(pk__in=client_ids)
+        }
+        if client_ids
+        else {}
+    )
     for entry in rows:
         entry.action_label = labels.get(entry.action, entry.action)
+        entry.client_label = clients.get(entry.client_id, f"#{entry.client_id}" if entry.client_id else "")
+        entry.record_label = record_in_words(entry.object_type, entry.object_id)
+        entry.detail_label = detail_in_words(entry.detail)
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)

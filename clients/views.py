@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
+from clients import flags as client_flags
 from clients import page_parts, services
 from clients.forms import ClientForm, PresentingProblemForm
 from clients.models import Client
@@ -24,6 +25,10 @@ def client_list(request):
     if status in Client.Status.values:
         clients = clients.filter(status=status)
     page = Paginator(clients, 50).get_page(params.get("page"))
+    page.object_list = list(page.object_list)
+    flags = client_flags.flags_for(user=request.user, client_ids=[c.pk for c in page.object_list])
+    for client in page.object_list:
+        client.list_flags = flags.get(client.pk, [])
     context = {
         "page": page,
         "status": status,

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -14,7 +15,10 @@ from clients.models import Client
 from config.celery import app as celery_app
 from notes import selectors as note_selectors
 from participation.models import ClientRiskAlert
+from plans.models import TreatmentPlan
+from progress import selectors as progress_selectors
 from progress.models import ProgressReview
+from records.models import BulkExport
 
 
 @login_required
@@ -64,6 +68,9 @@ def home(request):
             context["risk_flags"] = note_selectors.risk_flags(user).select_related("session__service_type", "author")[
                 :20
             ]
+            # Clients whose latest PHQ-9 answered item 9 above 0, also badged on the client list.
+            context["phq9_risks"] = progress_selectors.latest_phq9_at_risk(user).select_related("client")[:20]
+        context["needs_you"] = _needs_you(user, roles, context)
         if roles.practice_admin:
             context["staff_count"] = policy.manageable_memberships(request.user).filter(user__is_active=True).count()
             context["client_count"] = Client.objects.visible_to(request.user).active().count()
@@ -74,6 +81,55 @@ def home(request):
                 .order_by("due_date")[:50]
             )
     return render(request, "home.html", context)
+
+
+def _needs_you(user, roles, context) -> list[tuple[str, int, str]]:
+    """What needs this person, with counts, in the order they would act on it: each row is
+    (label, count, link). "Review" means a progress review throughout; a plan waiting for a
+    supervisor is "sign-off", as in the menu."""
+    rows: list[tuple[str, int, str]] = []
+    if roles.clinician or roles.supervisor:
+        rows.append(("Client alerts", ClientRiskAlert.objects.for_dashboard(user).count(), "#client-alerts-title"))
+        risks = note_selectors.risk_flags(user).count() + progress_selectors.latest_phq9_at_risk(user).count()
+        rows.append(("Risk flags", risks, "#risk-title"))
+    if roles.clinician:
+        own = TreatmentPlan.objects.visible_to(user).filter(author=user)
+        context["own_plans"] = list(
+            own.filter(status__in=[TreatmentPlan.Status.CHANGES_REQUESTED, TreatmentPlan.Status.DRAFT])
+            .select_related("client")
+            .order_by("status", "updated_at")[:20]  # changes requested before drafts
+        )
+        rows.append(
+            ("Changes requested", own.filter(status=TreatmentPlan.Status.CHANGES_REQUESTED).count(), "#own-plans-title")
+        )
+        rows.append(("Drafts", own.filter(status=TreatmentPlan.Status.DRAFT).count(), "#own-plans-title"))
+        reviews = ProgressReview.objects.visible_to(user).open().filter(plan__client__primary_clinician=user)
+        rows.append(
+            ("Reviews overdue", reviews.filter(status=ProgressReview.Status.OVERDUE).count(), "#reviews-due-title")
+        )
+        rows.append(
+            ("Reviews due", reviews.exclude(status=ProgressReview.Status.OVERDUE).count(), "#reviews-due-title")
+        )
+        rows.append(("Notes to sign", note_selectors.notes_unsigned_after(user).count(), "#unsigned-title"))
+    if roles.supervisor:
+        waiting = TreatmentPlan.objects.awaiting_signoff_by(user)
+        context["awaiting_signoff"] = list(waiting.select_related("client", "author")[:10])
+        rows.append(("Plans awaiting your sign-off", waiting.count(), reverse("plans:signoff_queue")))
+        overdue = ProgressReview.objects.visible_to(user).filter(
+            status=ProgressReview.Status.OVERDUE, plan__author_id__in=policy.supervisee_ids(user)
+        )
+        rows.append(("Supervisees' reviews overdue", overdue.count(), reverse("plans:signoff_queue")))
+    if roles.practice_admin:
+        unsupervised = policy.trainees_without_supervisor(user)
+        context["unsupervised"] = list(unsupervised.select_related("user")[:20])
+        rows.append(("Trainees without a supervisor", unsupervised.count(), reverse("accounts:staff_list")))
+        practice_overdue = ProgressReview.objects.visible_to(user).filter(status=ProgressReview.Status.OVERDUE)
+        rows.append(("Reviews overdue in the practice", practice_overdue.count(), "#overdue-title"))
+        exports = BulkExport.objects.of_requester(user).filter(
+            status__in=[BulkExport.Status.QUEUED, BulkExport.Status.RUNNING]
+        )
+        rows.append(("Exports in progress", exports.count(), reverse("records:exports")))
+    return rows
 
 
 def _database_ok() -> bool:

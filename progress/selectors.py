@@ -4,8 +4,9 @@ import base64
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
+from clients.flags import ClientFlag
 from notes.evidence import PlanEvidence, plan_evidence
 from plans.models import MeasureDefinition, TreatmentPlan
 from plans.selectors import PlanPage
@@ -121,3 +122,36 @@ def review_evidence(plan: TreatmentPlan, *, objectives: list, user=None) -> Revi
         )
         chart = charts.functioning_chart(points, functioning.slope_per_month, desc=desc)
     return ReviewEvidence(evidence, chart)
+
+
+# --- Risk from PHQ-9 item 9 ---------------------------------------------------------
+
+RISK_FLAG = "PHQ-9 item 9"
+
+
+def latest_phq9_at_risk(user, *, client_ids=None):
+    """The PHQ-9 scores, one per client at most, that are the client's latest PHQ-9 and answered
+    item 9 above 0, through the reader's door. A later PHQ-9 with item 9 at 0 clears the flag: the
+    list shows what the latest answer says, the score's history shows the rest."""
+    latest = (
+        MeasureScore.objects.filter(client_id=OuterRef("client_id"), definition__code="phq9")
+        .order_by("-recorded_on", "-created_at", "-pk")
+        .values("pk")[:1]
+    )
+    scores = MeasureScore.objects.visible_to(user).filter(definition__code="phq9", risk_flag=True)
+    if client_ids is not None:
+        scores = scores.filter(client_id__in=list(client_ids))
+    return scores.filter(pk=Subquery(latest)).order_by("-recorded_on", "-pk")
+
+
+def client_list_flags(*, user, client_ids):
+    """clients.flags provider: the client list's badge for a latest PHQ-9 at risk (one query)."""
+    return {
+        score.client_id: [
+            ClientFlag(
+                label=RISK_FLAG,
+                description=f"Latest PHQ-9 ({score.recorded_on:%Y-%m-%d}) answered item 9 above 0: assess risk.",
+            )
+        ]
+        for score in latest_phq9_at_risk(user, client_ids=client_ids).only("pk", "client_id", "recorded_on")
+    }

@@ -90,7 +90,24 @@ def plan_context(plan: TreatmentPlan, *, audience: str, reader=None, summary: bo
     if summary and audience != Audience.CLIENT:
         evidence = review_evidence(plan, objectives=page.objectives)
     now = timezone.localtime(timezone.now(), practice.tzinfo)
+    # An objective's status as the latest completed review rated it (matched by lineage across
+    # versions); the objective's own field only until a review has rated it.
+    reviewed_status = {}
+    numbers = {}
+    for number, objective, cells in progress.objective_rows:
+        numbers[objective.pk] = number
+        rated = [(review, entry) for review, entry in zip(progress.completed, cells, strict=False) if entry]
+        if rated:
+            reviewed_status[objective.pk] = rated[-1]
+    # The golden thread: what each objective addresses in the formulation, by name.
+    addresses: dict[int, list[str]] = {}
+    for item in page.thread:
+        for objective in item.objectives:
+            addresses.setdefault(objective.pk, []).append(f"{item.kind.lower()} {item.label}")
     return {
+        "reviewed_status": reviewed_status,
+        "objective_numbers": numbers,
+        "addresses": addresses,
         "plan": plan,
         "client": plan.client,
         "practice": practice,

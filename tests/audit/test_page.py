@@ -64,9 +64,32 @@ def history(clinician, colleague, outsider, own_client):
     return {"own_client": own_client, "other_client": other_client, "foreign": foreign}
 
 
+def _cell(td) -> str:
+    # "Who" shows the person's name with their sign-in email beneath; the email identifies them.
+    email = td.select_one(".muted")
+    return email.get_text(strip=True) if email else td.get_text(strip=True)
+
+
 def _rows(response) -> list[list[str]]:
     soup = BeautifulSoup(response.content, "html.parser")
-    return [[td.get_text(strip=True) for td in tr.find_all("td")] for tr in soup.select("table tbody tr")]
+    return [[_cell(td) for td in tr.find_all("td")] for tr in soup.select("table tbody tr")]
+
+
+def test_the_log_names_people_clients_records_and_pages_in_words(admin, login, history):
+    soup = BeautifulSoup(login(admin).get(f"/accounts/audit/?client={history['own_client'].pk}").content, "html.parser")
+    text = soup.select_one("table tbody").get_text(" ", strip=True)
+    client = history["own_client"]
+    assert client.display_name in text and client.primary_clinician.get_full_name() in text
+    assert f"#{client.pk}" not in text
+
+
+def test_a_route_name_reads_as_the_page_it_names():
+    from audit.views import detail_in_words, record_in_words
+
+    assert detail_in_words("plans:detail") == "plans · detail page"
+    assert detail_in_words("plans:detail 404") == "plans · detail page, answered 404"
+    assert detail_in_words("Signed as author") == "Signed as author"
+    assert record_in_words("progress_review", "12") == "Progress review 12"
 
 
 def test_admin_sees_their_practices_entries_and_attempts_on_its_records_only(admin, login, history, outsider):

@@ -7,6 +7,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.template.loader import render_to_string
 
+from audit.models import AccessLog
 from plans.lifecycle import transitions
 from records import exports
 from tests.factories import ClientFactory, make_plan
@@ -98,3 +99,18 @@ def test_the_bar_never_reads_full_before_every_plan_is_done(admin, signed_plans,
     exports.render_item(first.pk)
     export.refresh_from_db()
     assert exports.progress(export)["percent"] == 50
+
+
+def test_the_export_pages_own_polling_writes_no_access_log_row_but_the_page_view_writes_one(admin, signed_plans, login):
+    export = exports.request_export(actor=admin)
+    browser = login(admin)
+    before = AccessLog.objects.count()
+    assert browser.get(f"/plans/exports/{export.pk}/").status_code == 200
+    after_view = AccessLog.objects.count()
+    for _ in range(3):
+        polled = browser.get(
+            f"/plans/exports/{export.pk}/", headers={"HX-Request": "true", "X-Psyplan-Background": "1"}
+        )
+        assert polled.status_code == 200
+    assert after_view - before == 1
+    assert AccessLog.objects.count() == after_view

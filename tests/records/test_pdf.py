@@ -11,6 +11,8 @@ from formulation import services as formulation_services
 from plans.editor import services
 from plans.lifecycle import transitions
 from plans.models import Objective
+from progress.models import ObjectiveProgress, ProgressReview
+from progress.services import EntryInput, ReviewRecord, complete_review, start_review_now
 from tests.factories import ClientFactory, make_plan
 
 
@@ -132,3 +134,32 @@ def test_pdf_outside_the_caseload_does_not_exist(role, request, own_client, logi
 def test_readers_of_a_plan_can_download_its_pdf(role, request, own_client, login):
     plan = make_plan(own_client)
     assert login(request.getfixturevalue(role)).get(f"/plans/{plan.pk}/pdf/").status_code == 200
+
+
+def test_pdf_takes_objective_status_from_the_latest_review_and_prints_the_golden_thread(clinician, login):
+    plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
+    objective = Objective.objects.get(goal__plan=plan)
+    review = start_review_now(actor=clinician, plan=plan)
+    complete_review(
+        actor=clinician,
+        review=review,
+        record=ReviewRecord(
+            entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
+            alliance_bond=4,
+            alliance_goals=4,
+            alliance_tasks=3,
+            summary="Steady.",
+            decision=ProgressReview.Decision.CONTINUE,
+        ),
+    )
+    text = _text(_pdf(login(clinician).get(f"/plans/{plan.pk}/pdf/")))
+    goals = text.split("Interventions")[0]
+    # The status the review gave, not the objective's own "Not started"; interventions no longer
+    # squeezed into the status column but in their own section, naming the objectives they serve.
+    assert "Progressing review" in goals and "Not started" not in goals
+    assert "Defense analysis" not in goals
+    interventions = text.split("Interventions")[1].split("Golden thread")[0]
+    assert "Defense analysis" in interventions and f"1.1: {objective.statement[:20]}" in interventions
+    thread = text.split("Golden thread")[1].split("Progress")[0]
+    assert "Isolation of affect" in thread and "1.1" in thread
+    assert "Addresses: conflict" in goals
