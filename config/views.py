@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -99,17 +99,21 @@ def _needs_you(user, roles, context) -> list[tuple[str, int, str]]:
             .select_related("client")
             .order_by("status", "updated_at")[:20]  # changes requested before drafts
         )
-        rows.append(
-            ("Changes requested", own.filter(status=TreatmentPlan.Status.CHANGES_REQUESTED).count(), "#own-plans-title")
+        plans = own.aggregate(
+            returned=Count("pk", filter=Q(status=TreatmentPlan.Status.CHANGES_REQUESTED)),
+            drafts=Count("pk", filter=Q(status=TreatmentPlan.Status.DRAFT)),
         )
-        rows.append(("Drafts", own.filter(status=TreatmentPlan.Status.DRAFT).count(), "#own-plans-title"))
-        reviews = ProgressReview.objects.visible_to(user).open().filter(plan__client__primary_clinician=user)
-        rows.append(
-            ("Reviews overdue", reviews.filter(status=ProgressReview.Status.OVERDUE).count(), "#reviews-due-title")
+        rows.append(("Changes requested", plans["returned"], "#own-plans-title"))
+        rows.append(("Drafts", plans["drafts"], "#own-plans-title"))
+        overdue = Q(status=ProgressReview.Status.OVERDUE)
+        reviews = (
+            ProgressReview.objects.visible_to(user)
+            .open()
+            .filter(plan__client__primary_clinician=user)
+            .aggregate(overdue=Count("pk", filter=overdue), due=Count("pk", filter=~overdue))
         )
-        rows.append(
-            ("Reviews due", reviews.exclude(status=ProgressReview.Status.OVERDUE).count(), "#reviews-due-title")
-        )
+        rows.append(("Reviews overdue", reviews["overdue"], "#reviews-due-title"))
+        rows.append(("Reviews due", reviews["due"], "#reviews-due-title"))
         rows.append(("Notes to sign", note_selectors.notes_unsigned_after(user).count(), "#unsigned-title"))
     if roles.supervisor:
         waiting = TreatmentPlan.objects.awaiting_signoff_by(user)

@@ -139,3 +139,22 @@ def make_plan(client, *, goals: int = 1, objectives: int = 1, interventions: int
                     actor=author, plan=plan, technique=technique, objectives=[objective], frequency="weekly"
                 )
     return plan
+
+
+def complete_review_continuing(actor, review, *, alliance_tasks: int = 3):
+    """Complete a one-objective review as the clinician would: the objective progressing at 40 %,
+    the plan continued unchanged."""
+    from plans.models import Objective
+    from progress.models import ObjectiveProgress, ProgressReview
+    from progress.services import EntryInput, ReviewRecord, complete_review
+
+    objective = Objective.objects.get(goal__plan=review.plan)
+    record = ReviewRecord(
+        entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
+        alliance_bond=4,
+        alliance_goals=4,
+        alliance_tasks=alliance_tasks,
+        summary="Steady.",
+        decision=ProgressReview.Decision.CONTINUE,
+    )
+    return complete_review(actor=actor, review=review, record=record)

@@ -21,10 +21,9 @@ from participation.models import ClientLink, QuestionnaireSchedulerRun, Schedule
 from plans.lifecycle import transitions
 from plans.models import MeasureDefinition, Objective
 from progress import scheduling as review_scheduling
-from progress.models import MeasureScore, ObjectiveProgress, ProgressReview
-from progress.services import EntryInput, ReviewRecord, complete_review
+from progress.models import MeasureScore, ProgressReview
 from tests.conftest import wait_for
-from tests.factories import ClientFactory, make_plan
+from tests.factories import ClientFactory, complete_review_continuing, make_plan
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 SEND = "participation.tasks.send_client_link"
@@ -54,16 +53,7 @@ def _active_plan(clinician, *, bound="phq9", reachable=True):
 
 
 def _complete(actor, review):
-    objective = Objective.objects.get(goal__plan=review.plan)
-    record = ReviewRecord(
-        entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
-        alliance_bond=4,
-        alliance_goals=4,
-        alliance_tasks=4,
-        summary="Steady.",
-        decision=ProgressReview.Decision.CONTINUE,
-    )
-    return complete_review(actor=actor, review=review, record=record)
+    return complete_review_continuing(actor, review, alliance_tasks=4)
 
 
 def _run_day(practice, day, capture, hour=7):

@@ -9,27 +9,17 @@ import time_machine
 from accounts.models import Notification
 from plans.discharge import discharge_client_and_close_plans
 from plans.lifecycle import transitions
-from plans.models import Objective, TreatmentPlan
+from plans.models import TreatmentPlan
 from progress import scheduling
-from progress.models import ObjectiveProgress, ProgressReview, ReviewSchedulerRun
-from progress.services import EntryInput, ReviewRecord, complete_review
+from progress.models import ProgressReview, ReviewSchedulerRun
 from tests.conftest import wait_for
-from tests.factories import ClientFactory, make_plan
+from tests.factories import ClientFactory, complete_review_continuing, make_plan
 
 NY = zoneinfo.ZoneInfo("America/New_York")
 
 
 def _complete(actor, review):
-    objective = Objective.objects.get(goal__plan=review.plan)
-    record = ReviewRecord(
-        entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
-        alliance_bond=4,
-        alliance_goals=4,
-        alliance_tasks=3,
-        summary="Steady.",
-        decision=ProgressReview.Decision.CONTINUE,
-    )
-    return complete_review(actor=actor, review=review, record=record)
+    return complete_review_continuing(actor, review)
 
 
 def test_a_year_of_daily_runs_schedules_four_reviews_marks_them_and_escalates_once(

@@ -11,9 +11,8 @@ from formulation import services as formulation_services
 from plans.editor import services
 from plans.lifecycle import transitions
 from plans.models import Objective
-from progress.models import ObjectiveProgress, ProgressReview
-from progress.services import EntryInput, ReviewRecord, complete_review, start_review_now
-from tests.factories import ClientFactory, make_plan
+from progress.services import start_review_now
+from tests.factories import ClientFactory, complete_review_continuing, make_plan
 
 
 def _pdf(response) -> PdfReader:
@@ -139,19 +138,7 @@ def test_readers_of_a_plan_can_download_its_pdf(role, request, own_client, login
 def test_pdf_takes_objective_status_from_the_latest_review_and_prints_the_golden_thread(clinician, login):
     plan = transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician)))
     objective = Objective.objects.get(goal__plan=plan)
-    review = start_review_now(actor=clinician, plan=plan)
-    complete_review(
-        actor=clinician,
-        review=review,
-        record=ReviewRecord(
-            entries=[EntryInput(objective, ObjectiveProgress.Status.PROGRESSING, 40, "Names one pattern.")],
-            alliance_bond=4,
-            alliance_goals=4,
-            alliance_tasks=3,
-            summary="Steady.",
-            decision=ProgressReview.Decision.CONTINUE,
-        ),
-    )
+    complete_review_continuing(clinician, start_review_now(actor=clinician, plan=plan))
     text = _text(_pdf(login(clinician).get(f"/plans/{plan.pk}/pdf/")))
     goals = text.split("Interventions")[0]
     # The status the review gave, not the objective's own "Not started"; interventions no longer
