@@ -1,8 +1,15 @@
 """The access log's central writer of reads and denials, from the route and the response."""
 
-from audit import log
+from audit import embedded, log
 from audit.history import reset_actor, set_actor
-from audit.routes import POLLED_ROUTES, ROUTE_ACTIONS, is_clinical_namespace, resolve_subject, route_subject
+from audit.routes import (
+    EMBEDDED_ROUTES,
+    POLLED_ROUTES,
+    ROUTE_ACTIONS,
+    is_clinical_namespace,
+    resolve_subject,
+    route_subject,
+)
 
 # The header a page's own polling sends (accounts.middleware names it for the idle clock too; audit
 # sits below accounts, so the name is repeated here).
@@ -55,6 +62,12 @@ class AuditMiddleware:
             return
         kind, object_id = route_subject(match) or ("", "")
         if read and not kind:
+            return
+        if (
+            read
+            and match.view_name in EMBEDDED_ROUTES
+            and embedded.covered_by_page_view(request, user_pk=user.pk, object_id=object_id)
+        ):
             return
         subject = resolve_subject(kind, object_id) if kind else log.Subject()
         if denied:

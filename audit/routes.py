@@ -26,6 +26,13 @@ POLLED_ROUTES = {
     "shows counts and status, no clinical content, and the page view itself is one read",
 }
 
+# Routes a page embeds (images), each with why: fetched with the page's stamp (audit/embedded.py) they
+# are part of that page's one read. Without a valid stamp they are reads like any other.
+EMBEDDED_ROUTES = {
+    "progress:chart_objectives": "the plan page's chart of objective ratings, an image of what the page shows",
+    "progress:chart_measure": "the plan page's chart of a measure's totals, an image of what the page shows",
+}
+
 # The namespaces whose successful GETs are not reads of a clinical record, each with why. Denied
 # requests (403, 404) are recorded in every namespace, these included.
 NON_CLINICAL_NAMESPACES = {

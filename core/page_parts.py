@@ -17,14 +17,20 @@ class PagePart:
     key: str  # the context key the part's template reads
     template: str
     load: Callable[..., Any]
+    # Where the page's outline links to the part ("Progress" → #reviews); a part without a title is
+    # not in the outline.
+    title: str = ""
+    anchor: str = ""
 
 
 _parts: dict[str, dict[str, PagePart]] = {}
 
 
-def register(page_name: str, /, *, key: str, template: str, load: Callable[..., Any]) -> None:
+def register(
+    page_name: str, /, *, key: str, template: str, load: Callable[..., Any], title: str = "", anchor: str = ""
+) -> None:
     """Idempotent per key, so a second ready() (as in some test runners) does not show a part twice."""
-    _parts.setdefault(page_name, {})[key] = PagePart(key=key, template=template, load=load)
+    _parts.setdefault(page_name, {})[key] = PagePart(key=key, template=template, load=load, title=title, anchor=anchor)
 
 
 def parts_of(page_name: str, /) -> list[PagePart]:

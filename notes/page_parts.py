@@ -14,5 +14,10 @@ def register() -> None:
         load=views.client_sessions_part,
     )
     plan_pages.register(
-        plan_pages.PLAN_DETAIL, key="last_sessions", template="notes/_plan_sessions.html", load=views.plan_sessions_part
+        plan_pages.PLAN_DETAIL,
+        key="last_sessions",
+        template="notes/_plan_sessions.html",
+        load=views.plan_sessions_part,
+        title="Sessions",
+        anchor="last-sessions",
     )

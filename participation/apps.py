@@ -26,6 +26,8 @@ class ParticipationConfig(AppConfig):
             key="client_agreement",
             template="participation/_plan_agreement.html",
             load=views.plan_agreement_part,
+            title="Client agreement",
+            anchor="client-agreement",
         )
         client_pages.register(
             client_pages.CLIENT_DETAIL_NOTICES,

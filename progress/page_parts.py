@@ -26,7 +26,14 @@ def overdue_reviews_of_supervisees(*, user: User, today: dt.date):
 
 
 def register() -> None:
-    page_parts.register(page_parts.PLAN_DETAIL, key="progress", template="progress/_progress.html", load=_plan_progress)
+    page_parts.register(
+        page_parts.PLAN_DETAIL,
+        key="progress",
+        template="progress/_progress.html",
+        load=_plan_progress,
+        title="Progress",
+        anchor="reviews",
+    )
     page_parts.register(
         page_parts.SIGN_OFF_QUEUE,
         key="overdue",

@@ -57,11 +57,51 @@ _NUMBER = re.compile(
 )
 
 
+# Psychodynamic change takes time: an objective due within four weeks of the plan's start is more
+# likely a first step than an achievable outcome.
+SHORTEST_SPAN = dt.timedelta(weeks=4)
+
+# The objective form's field each finding is about, so its guidance stands beside that field.
+FIELD_OF = {
+    "no_statement": "statement",
+    "vague_verb": "statement",
+    "no_measure": "measure",
+    "no_target": "target",
+    "vague_target": "target",
+    "target_is_baseline": "target",
+    "no_baseline": "baseline",
+    "no_target_date": "target_date",
+    "target_date_past": "target_date",
+    "beyond_horizon": "target_date",
+    "before_start": "target_date",
+    "too_soon": "target_date",
+    "no_problem": "presenting_problems",
+}
+GUIDED_FIELDS = tuple(dict.fromkeys(FIELD_OF.values()))
+
+
 @dataclass(frozen=True)
 class Finding:
     letter: str  # S, M, A, R or T
     code: str
     message: str
+
+    @property
+    def field(self) -> str:
+        return FIELD_OF.get(self.code, "")
+
+
+def by_field(findings: list[Finding]) -> dict[str, list[Finding]]:
+    """Each guided field with the findings about it (an empty list clears what was shown)."""
+    grouped: dict[str, list[Finding]] = {name: [] for name in GUIDED_FIELDS}
+    for finding in findings:
+        if finding.field:
+            grouped[finding.field].append(finding)
+    return grouped
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
 
 
 def check_objective(
@@ -106,6 +146,8 @@ def check_objective(
     if not (baseline or "").strip():
         # Without a starting point nobody can tell whether the target means change.
         findings.append(Finding("M", "no_baseline", "Give a baseline: where does the client start today?"))
+    elif (target or "").strip() and _same_words(target, baseline):
+        findings.append(Finding("A", "target_is_baseline", "The target is the baseline: say what will change."))
     if target_date is None:
         findings.append(Finding("T", "no_target_date", "Give a target date."))
     elif target_date < today:
@@ -121,6 +163,15 @@ def check_objective(
         )
     elif target_date < plan_start:
         findings.append(Finding("T", "before_start", "The target date is before the plan starts."))
+    elif target_date - plan_start < SHORTEST_SPAN:
+        findings.append(
+            Finding(
+                "A",
+                "too_soon",
+                "Less than four weeks after the plan starts: is this achievable by then, or a first step "
+                "toward a later target?",
+            )
+        )
     if not has_goal:
         findings.append(Finding("R", "no_goal", "Place the objective under a goal."))
     if problem_count == 0:

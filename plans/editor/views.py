@@ -27,7 +27,7 @@ from formulation.views import PlanPage
 from plans import page_parts, thread_flags
 from plans.editor import services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
-from plans.editor.smart import check_objective
+from plans.editor.smart import by_field, check_objective
 from plans.lifecycle import canonical, quotes
 from plans.lifecycle.views import anchor_choices
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
@@ -155,9 +155,10 @@ def plan_detail(request, pk: int):
             "can_write_plan": writable,
             "needs_cosignature": policy.needs_cosignature(plan.author),
             "anchors": anchor_choices(context["page"]) if (is_author or can_sign_off) else {},
-            "all_comments": plan.comments.select_related("author", "resolved_by"),
+            "all_comments": list(plan.comments.select_related("author", "resolved_by")),
         }
     )
+    context["open_comment_count"] = sum(1 for c in context["all_comments"] if not c.resolved_at)
     # What apps above plans show on the page (progress: the plan's reviews, measures and charts).
     context.update(
         page_parts.fill(page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=_today(plan))
@@ -303,4 +304,9 @@ def smart_preview(request, pk: int):
         plan_horizon=plan.horizon_date,
         today=_today(plan),
     )
-    return render(request, "plans/_smart.html", {"findings": findings, "live": True})
+    # The summary goes where the request came from; each field's own guidance goes beside it (out of band).
+    return render(
+        request,
+        "plans/_smart_live.html",
+        {"findings": findings, "live": True, "prefix": prefix, "hints": by_field(findings)},
+    )

@@ -39,7 +39,7 @@ def test_the_plan_page_shows_it_to_the_author_and_supervisors_and_not_to_the_adm
     assert TRANSFERENCE in section.get_text(), "the rest of the section shows to every reader"
     assert (PRIVATE in page.content.decode()) is reads
     assert ("Countertransference" in section.get_text()) is reads
-    links = [a["href"] for a in BeautifulSoup(page.content, "html.parser").select(".page-head a")]
+    links = [a["href"] for a in BeautifulSoup(page.content, "html.parser").select(".plan-records a")]
     assert (f"/plans/{plan.pk}/pdf/?audience=supervision" in links) is reads
 
 

@@ -231,6 +231,26 @@ def test_live_smart_preview_flags_and_clears_as_the_objective_is_typed(clinician
     assert "nothing missing" in complete.content.decode()
 
 
+def test_smart_guidance_stands_beside_the_field_it_is_about(clinician, plan, login):
+    from bs4 import BeautifulSoup
+
+    web = login(clinician)
+    form = BeautifulSoup(web.get(f"/plans/{plan.pk}/objective/add/?goal={plan.goals.get().pk}").content, "html.parser")
+    prefix = form.select_one("[hx-vals]")["hx-vals"].split('"prefix": "')[1].split('"')[0]
+    # The form keeps a place for guidance beside each field the check speaks about.
+    assert form.select_one(f"#id_{prefix}-target_smart") is not None
+    answer = web.post(
+        f"/plans/{plan.pk}/smart/",
+        {"prefix": prefix, f"{prefix}-statement": "Name anger when it arises", f"{prefix}-target": "in most episodes"},
+    )
+    hints = BeautifulSoup(answer.content, "html.parser")
+    target = hints.select_one(f"#id_{prefix}-target_smart")
+    assert target["hx-swap-oob"] == "true" and target.select_one("[data-smart=vague_target]")
+    assert hints.select_one(f"#id_{prefix}-baseline_smart [data-smart=no_baseline]")
+    # A field with nothing to say is cleared, so guidance does not linger after it was followed.
+    assert hints.select_one(f"#id_{prefix}-statement_smart").get_text(strip=True) == ""
+
+
 def _add_objective_dated(web, plan, target_date: dt.date):
     goal = plan.goals.get()
     return web.post(

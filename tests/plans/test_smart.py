@@ -55,3 +55,23 @@ def test_a_target_with_a_count_is_not_flagged_as_vague():
 
 def test_a_missing_baseline_is_flagged():
     assert codes(baseline="") == ["no_baseline"]
+
+
+def test_a_target_date_within_four_weeks_of_the_start_asks_whether_it_is_achievable():
+    assert codes(target_date=dt.date(2026, 11, 28)) == ["too_soon"]
+    assert codes(target_date=dt.date(2026, 11, 29)) == []
+
+
+def test_a_target_that_repeats_the_baseline_is_flagged():
+    assert codes(target="Notices it about once a week", baseline="notices it  about once a week") == [
+        "target_is_baseline"
+    ]
+
+
+def test_each_finding_names_the_field_it_is_about_and_grouping_clears_the_rest():
+    from plans.editor.smart import GUIDED_FIELDS, by_field, check_objective
+
+    grouped = by_field(check_objective(**(BASE | {"target": "in most episodes", "baseline": ""})))
+    assert [f.code for f in grouped["target"]] == ["vague_target"]
+    assert [f.code for f in grouped["baseline"]] == ["no_baseline"]
+    assert set(grouped) == set(GUIDED_FIELDS) and grouped["statement"] == []

@@ -130,7 +130,7 @@ def test_the_preview_says_how_many_items_read_in_the_clinical_wording_and_links_
 
 def test_the_plan_page_links_the_html_client_version(plan, clinician, login):
     soup = BeautifulSoup(login(clinician).get(f"/plans/{plan.pk}/").content, "html.parser")
-    assert soup.select_one(f".page-head a[href='/plans/{plan.pk}/client-version/']").get_text() == "Client version"
+    assert soup.select_one(f".plan-records a[href='/plans/{plan.pk}/client-version/']").get_text() == "Client version"
 
 
 def test_reading_the_client_version_is_in_the_access_log_as_a_read_of_the_plan(plan, clinician, login):
