@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from accounts.services import deactivate_staff
 from notes.models import ServiceType
 from plans.editor import services
 from plans.lifecycle import transitions
@@ -15,7 +16,7 @@ from plans.models import Goal
 from progress.services import start_review_now
 from records import exports
 from tests.browser.conftest import a11y_problems, sideways_overflow
-from tests.factories import ClientFactory, make_plan
+from tests.factories import ClientFactory, SupervisionFactory, make_plan, staff
 from tests.notes.builders import held, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 # Pages looked at at 1366 px as well, to see that the bar did not change.
-ALSO_WIDE = {"home", "client-list", "plan-signed", "staff"}
+ALSO_WIDE = {"home", "client-list", "plan-signed", "staff", "staff-deactivate", "staff-reactivate"}
 
 
 def _clinicians_day(clinician):
@@ -65,11 +66,18 @@ def _supervisors_day(trainee):
     ]
 
 
-def _admins_day(admin):
+def _admins_day(admin, supervisor, clinician):
     exports.request_export(actor=admin)
+    # A former supervisor of the clinician, deactivated: the reactivation page offers the link back.
+    former = staff(admin.membership.practice, is_clinician=True, is_supervisor=True)
+    SupervisionFactory(supervisor=former, supervisee=clinician)
+    deactivate_staff(actor=admin, membership=former.membership)
     return [
         ("home", "/"),
         ("staff", "/accounts/staff/"),
+        # Deactivating the supervisor: supervisees named, the trainee's plan awaiting review, a reassignment select.
+        ("staff-deactivate", f"/accounts/staff/{supervisor.membership.pk}/active/"),
+        ("staff-reactivate", f"/accounts/staff/{former.membership.pk}/active/"),
         ("audit-log", "/accounts/audit/"),
         ("exports", "/plans/exports/"),
         ("client-link-settings", "/clients/links/settings/"),
@@ -93,7 +101,7 @@ def test_no_page_is_wider_than_a_phone_and_the_navigation_folds_into_a_menu(
     days = [
         ("clinician", clinician, _clinicians_day(clinician)),
         ("supervisor", supervisor, _supervisors_day(trainee)),
-        ("admin", admin, _admins_day(admin)),
+        ("admin", admin, _admins_day(admin, supervisor, clinician)),
     ]
     menu = page.locator("summary", has_text="Menu")
     problems = []
