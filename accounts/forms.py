@@ -89,3 +89,46 @@ class StaffInviteForm(StaffRolesForm):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("Someone with this email address already has an account.")
         return email
+
+
+class DeactivateStaffForm(forms.Form):
+    """The deactivation's one choice: who, if anyone, takes over the person's supervisees."""
+
+    reassign_to = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Reassign their supervisees to",
+        empty_label="Nobody for now",
+        help_text=(
+            "Optional. Each supervisee gets this supervisor in their place; "
+            "you can also choose supervisors later on each person's roles page."
+        ),
+        error_messages={"invalid_choice": "Choose one of this practice's active, qualified supervisors listed."},
+    )
+
+    def __init__(self, *args, leaver: User, practice, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reassign_to"].queryset = (
+            policy.qualified_supervisors(practice).exclude(pk=leaver.pk).order_by("family_name", "given_name")
+        )
+        self.fields["reassign_to"].label_from_instance = lambda user: user.printed_name
+
+
+class ReactivateStaffForm(forms.Form):
+    """Which of the supervision links the deactivation ended start again: none unless ticked."""
+
+    restore = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Restore their supervision of",
+        help_text="Each ticked link starts again today; the ended one stays in the history.",
+        error_messages={"invalid_choice": "Choose only the links listed here."},
+    )
+
+    def __init__(self, *args, offered, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["restore"].queryset = offered
+        self.fields["restore"].label_from_instance = lambda link: (
+            f"{link.supervisee.printed_name} (supervised {link.started_on:%Y-%m-%d} to {link.ended_on:%Y-%m-%d})"
+        )

@@ -225,19 +225,50 @@ class Membership(models.Model):
         return names
 
 
+class StaffDeactivation(models.Model):
+    """One spell of a staff member's account being switched off: who did it, when, and, once it is
+    over, who switched it back on. The supervision links the deactivation ended point at it, so
+    reactivation offers exactly those back, not whatever happened to end on the same day."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="staff_deactivations")
+    person = models.ForeignKey(User, on_delete=models.PROTECT, related_name="deactivations")
+    deactivated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    deactivated_at = models.DateTimeField(default=timezone.now)
+    reactivated_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    reactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deactivated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=models.Q(reactivated_at__isnull=True), name="deactivation_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} deactivated {self.deactivated_at:%Y-%m-%d}"
+
+
 class SupervisionQuerySet(models.QuerySet):
     def current(self) -> "SupervisionQuerySet":
         return self.filter(ended_on__isnull=True)
 
 
 class Supervision(models.Model):
-    """A supervisor oversees a clinician's caseload from started_on until ended_on."""
+    """A supervisor oversees a clinician's caseload from started_on until ended_on. A link is never
+    deleted: it ends, and the history says why (ended_by_deactivation) and what took over (replaces)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="supervisions")
     supervisor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_given")
     supervisee = models.ForeignKey(User, on_delete=models.PROTECT, related_name="supervisions_received")
     started_on = ClinicalDateField(default=timezone.localdate)
     ended_on = ClinicalDateField(null=True, blank=True)
+    # Set when the supervisor's deactivation ended this link; reactivation offers it back.
+    ended_by_deactivation = models.ForeignKey(
+        StaffDeactivation, on_delete=models.PROTECT, null=True, blank=True, related_name="ended_supervisions"
+    )
+    # The ended link this one takes over: a reassignment (another supervisor) or a restoration (the same one).
+    replaces = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by")
 
     objects = SupervisionQuerySet.as_manager()
 

@@ -29,11 +29,12 @@ it (see the READ_COUNTERTRANSFERENCE actions).
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from functools import cached_property
 
 from django.db.models import F, Q, QuerySet
 
-from accounts.models import Membership, Practice, Supervision, User
+from accounts.models import Membership, Practice, StaffDeactivation, Supervision, User
 
 SUPERVISOR_NEEDS_CLINICIAN = "A supervisor must also be a clinician of the practice."
 SUPERVISOR_NEEDS_CREDENTIALS = (
@@ -225,6 +226,89 @@ def current_supervisors(supervisee, practice_id: int | None = None) -> list[User
     if practice_id is not None:
         links = links.filter(practice_id=practice_id)
     return [link.supervisor for link in links.select_related("supervisor")]
+
+
+def qualified_supervisors(practice: Practice | int) -> QuerySet[User]:
+    """Who may be given supervisees in the practice today: its active, qualified supervisors."""
+    return User.objects.filter(qualified_supervisor_q(), membership__practice_id=_practice_id(practice))
+
+
+@dataclass(frozen=True)
+class SuperviseeOfLeaver:
+    """A supervisee of someone about to be deactivated, and who else supervises them now."""
+
+    link: Supervision
+    other_supervisors: list[User]
+
+    @property
+    def supervisee(self) -> User:
+        return self.link.supervisee
+
+    @property
+    def left_without_supervisor(self) -> bool:
+        return not self.other_supervisors
+
+
+def supervisees_of_leaver(person: User) -> list[SuperviseeOfLeaver]:
+    """Every current link in which `person` supervises (as recorded, qualified or not: deactivation
+    ends them all), with each supervisee's other current supervisors, who can still sign off."""
+    links = list(
+        Supervision.objects.current()
+        .filter(supervisor=person)
+        .select_related("supervisee")
+        .order_by("supervisee__family_name", "supervisee__given_name", "pk")
+    )
+    others: dict[int, list[User]] = {link.supervisee_id: [] for link in links}
+    for other in (
+        current_supervisions()
+        .filter(supervisee_id__in=others)
+        .exclude(supervisor=person)
+        .select_related("supervisor")
+        .order_by("supervisor__family_name", "supervisor__given_name")
+    ):
+        others[other.supervisee_id].append(other.supervisor)
+    return [SuperviseeOfLeaver(link=link, other_supervisors=others[link.supervisee_id]) for link in links]
+
+
+def open_deactivation(person: User) -> StaffDeactivation | None:
+    """The deactivation `person` is in now, if it was recorded (accounts deactivated before the
+    record existed have none, and so nothing to offer back)."""
+    return StaffDeactivation.objects.filter(person=person, reactivated_at__isnull=True).first()
+
+
+def restorable_links(person: User) -> QuerySet[Supervision]:
+    """The links `person`'s current deactivation ended that reactivation may start again: the
+    supervisee still an active clinician of the practice, no current link of the pair already, and
+    `person` still holding a supervisor's roles (asked before the account is switched back on)."""
+    deactivation = open_deactivation(person)
+    membership = getattr(person, "membership", None)
+    if deactivation is None or membership is None:
+        return Supervision.objects.none()
+    if not membership.is_supervisor or supervisor_role_problems(
+        is_clinician=membership.is_clinician, is_supervisor=True, credentials=person.credentials
+    ):
+        return Supervision.objects.none()
+    already = Supervision.objects.current().filter(supervisor=person).values("supervisee_id")
+    return (
+        deactivation.ended_supervisions.filter(
+            supervisee__is_active=True,
+            supervisee__membership__practice_id=deactivation.practice_id,
+            supervisee__membership__is_clinician=True,
+        )
+        .exclude(supervisee_id__in=already)
+        .select_related("supervisee")
+        .order_by("supervisee__family_name", "supervisee__given_name", "pk")
+    )
+
+
+def links_ended_by_deactivation(person: User) -> QuerySet[Supervision]:
+    """Every link `person`'s current deactivation ended, offered back or not."""
+    deactivation = open_deactivation(person)
+    if deactivation is None:
+        return Supervision.objects.none()
+    return deactivation.ended_supervisions.select_related("supervisee").order_by(
+        "supervisee__family_name", "supervisee__given_name", "pk"
+    )
 
 
 # --- The policy -------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""Staff workflows: invite, change roles and supervisors, deactivate.
+"""Staff workflows: invite, change roles and supervisors, deactivate and reactivate.
 
 Each function checks that the acting user is an admin of the practice, runs
 in one transaction, and defers email to Celery until the commit.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.access import forget_scope
-from accounts.models import Membership, PasswordResetRequest, Practice, Supervision, User
+from accounts.models import Membership, PasswordResetRequest, Practice, StaffDeactivation, Supervision, User
 from audit import log
 from core.outbox import enqueue
 
@@ -203,40 +204,116 @@ def set_supervisors(*, actor: User, supervisee: Membership, supervisors: Iterabl
     )
 
 
+REASSIGN_NEEDS_QUALIFIED = (
+    "Choose an active supervisor of this practice: a clinician with credentials on record, "
+    "other than the person being deactivated."
+)
+RESTORE_NOT_OFFERED = "Choose only links this deactivation ended that can start again."
+
+
+@dataclass(frozen=True)
+class Deactivated:
+    deactivation: StaffDeactivation
+    ended: list[Supervision]
+    reassigned: list[Supervision]
+
+
 @transaction.atomic
-def deactivate_staff(*, actor: User, membership: Membership) -> None:
-    """Stop someone signing in. Their records, signatures and history stay."""
+def deactivate_staff(*, actor: User, membership: Membership, reassign_to: User | None = None) -> Deactivated:
+    """Stop someone signing in. Their records, signatures and history stay; the supervision links
+    in which they supervise end (recorded as ended by this deactivation, so reactivation can offer
+    them back) and, with `reassign_to`, each supervisee gets that supervisor in their place."""
     _require_practice_admin(actor, membership.practice)
     if membership.user_id == actor.pk:
         raise ValidationError("You cannot deactivate your own account.")
-    user = membership.user
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if not user.is_active:
+        raise ValidationError(f"{user} is already deactivated.")
+    links = [entry.link for entry in policy.supervisees_of_leaver(user)]
+    takes_over: list[Supervision] = []
+    if reassign_to is not None:
+        if (
+            reassign_to.pk == user.pk
+            or not policy.qualified_supervisors(membership.practice)
+            .filter(pk=reassign_to.pk)
+            .exclude(pk=user.pk)
+            .exists()
+        ):
+            raise ValidationError({"reassign_to": REASSIGN_NEEDS_QUALIFIED})
+        # Appointing oneself, or a supervisor of one's own, is another admin's act (as on the roles page).
+        if reassign_to.pk == actor.pk or any(link.supervisee_id == actor.pk for link in links):
+            raise ValidationError({"reassign_to": policy.NOT_YOUR_OWN_SUPERVISION})
+        already = set(
+            Supervision.objects.current()
+            .filter(supervisor=reassign_to, supervisee_id__in=[link.supervisee_id for link in links])
+            .values_list("supervisee_id", flat=True)
+        )
+        # Nobody supervises themselves, and a supervisee who has reassign_to already keeps that link.
+        takes_over = [link for link in links if link.supervisee_id not in already | {reassign_to.pk}]
+    deactivation = StaffDeactivation.objects.create(practice=membership.practice, person=user, deactivated_by=actor)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    Supervision.objects.current().filter(supervisor=user).update(ended_on=timezone.localdate())
+    Supervision.objects.filter(pk__in=[link.pk for link in links]).update(
+        ended_on=timezone.localdate(), ended_by_deactivation=deactivation
+    )
+    reassigned = Supervision.objects.bulk_create(
+        Supervision(practice=membership.practice, supervisor=reassign_to, supervisee=link.supervisee, replaces=link)
+        for link in takes_over
+    )
     end_all_sessions(user)
+    detail = f"deactivated; supervision of {len(links)} ended"
+    if reassign_to is not None:
+        detail += f", {len(reassigned)} reassigned to {reassign_to.printed_name} (user {reassign_to.pk})"
     log.record(
         action=log.Action.STAFF_CHANGE,
         actor=actor,
         object_type="user",
         object_id=user.pk,
         subject_practice_id=membership.practice_id,
-        detail="deactivated",
+        detail=detail,
     )
+    membership.user = user
+    return Deactivated(deactivation=deactivation, ended=links, reassigned=reassigned)
 
 
 @transaction.atomic
-def reactivate_staff(*, actor: User, membership: Membership) -> None:
+def reactivate_staff(*, actor: User, membership: Membership, restore: Iterable[Supervision] = ()) -> list[Supervision]:
+    """Let someone sign in again. Nothing their deactivation ended comes back unless named in
+    `restore` (links their deactivation ended, which start again from today, each recording the
+    link it restores); the restored links are returned."""
     _require_practice_admin(actor, membership.practice)
-    membership.user.is_active = True
-    membership.user.save(update_fields=["is_active"])
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if user.is_active:
+        raise ValidationError(f"{user} is already active.")
+    wanted = {link.pk for link in restore}
+    offered = {link.pk: link for link in policy.restorable_links(user)}
+    if wanted - set(offered):
+        raise ValidationError({"restore": RESTORE_NOT_OFFERED})
+    if any(offered[pk].supervisee_id == actor.pk for pk in wanted):
+        raise ValidationError({"restore": policy.NOT_YOUR_OWN_SUPERVISION})
+    deactivation = policy.open_deactivation(user)
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    if deactivation is not None:
+        deactivation.reactivated_at = timezone.now()
+        deactivation.reactivated_by = actor
+        deactivation.save(update_fields=["reactivated_at", "reactivated_by"])
+    restored = Supervision.objects.bulk_create(
+        Supervision(
+            practice=membership.practice, supervisor=user, supervisee_id=offered[pk].supervisee_id, replaces_id=pk
+        )
+        for pk in sorted(wanted)
+    )
     log.record(
         action=log.Action.STAFF_CHANGE,
         actor=actor,
         object_type="user",
-        object_id=membership.user_id,
+        object_id=user.pk,
         subject_practice_id=membership.practice_id,
-        detail="reactivated",
+        detail=f"reactivated; supervision of {len(restored)} restored",
     )
+    membership.user = user
+    return restored
 
 
 def end_all_sessions(user: User, *, except_session_key: str | None = None) -> int:

@@ -5,10 +5,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
-from accounts import policy, services
-from accounts.forms import EmailAuthenticationForm, StaffInviteForm, StaffRolesForm
+from accounts import page_parts, policy, services
+from accounts.forms import (
+    DeactivateStaffForm,
+    EmailAuthenticationForm,
+    ReactivateStaffForm,
+    StaffInviteForm,
+    StaffRolesForm,
+)
 from accounts.models import Supervision
 from audit import log
 from core.idempotency import once_per_form
@@ -182,17 +188,88 @@ def staff_edit(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
+@once_per_form
 def staff_set_active(request, pk: int):
+    """GET: what deactivating (or reactivating) this person would change, and the choices it offers.
+    POST: do it. The staff list links here, so nothing happens on a single click."""
     membership = _managed_membership(request, pk)
-    activate = request.POST.get("active") == "1"
-    try:
-        if activate:
-            services.reactivate_staff(actor=request.user, membership=membership)
-            messages.success(request, f"{membership.user} can sign in again.")
+    person = membership.user
+    if person.pk == request.user.pk:
+        messages.error(request, "You cannot deactivate your own account; another admin of the practice can.")
+        return redirect("accounts:staff_list")
+    if request.method == "POST" and (request.POST.get("active") == "1") == person.is_active:
+        # A second tab, or a form left open while someone else acted: say so rather than act twice.
+        state = "active" if person.is_active else "deactivated"
+        messages.error(request, f"{person} is already {state}.")
+        return redirect("accounts:staff_list")
+    if person.is_active:
+        return _deactivation(request, membership)
+    return _reactivation(request, membership)
+
+
+def _deactivation(request, membership):
+    person = membership.user
+    form = DeactivateStaffForm(
+        request.POST if request.method == "POST" else None, leaver=person, practice=membership.practice
+    )
+    if request.method == "POST" and form.is_valid():
+        reassign_to = form.cleaned_data["reassign_to"]
+        try:
+            done = services.deactivate_staff(actor=request.user, membership=membership, reassign_to=reassign_to)
+        except ValidationError as exc:
+            form.add_error(None, exc)
         else:
-            services.deactivate_staff(actor=request.user, membership=membership)
-            messages.success(request, f"{membership.user} has been deactivated. Their records are kept.")
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    return redirect("accounts:staff_list")
+            text = f"{person} has been deactivated. Their records are kept."
+            if done.ended:
+                text += f" Their supervision of {_people(len(done.ended))} has ended."
+            if reassign_to is not None:
+                text += f" {reassign_to} now supervises {_people(len(done.reassigned))} in their place."
+            messages.success(request, text)
+            return redirect("accounts:staff_list")
+    supervisees = policy.supervisees_of_leaver(person)
+    return render(
+        request,
+        "accounts/staff_deactivate.html",
+        {
+            "person": person,
+            "form": form,
+            "left_without": [s for s in supervisees if s.left_without_supervisor],
+            "keeping_another": [s for s in supervisees if not s.left_without_supervisor],
+            **page_parts.fill(page_parts.STAFF_DEACTIVATION, user=request.user, person=person),
+        },
+    )
+
+
+def _reactivation(request, membership):
+    person = membership.user
+    offered = policy.restorable_links(person)
+    form = ReactivateStaffForm(request.POST if request.method == "POST" else None, offered=offered)
+    if request.method == "POST" and form.is_valid():
+        try:
+            restored = services.reactivate_staff(
+                actor=request.user, membership=membership, restore=form.cleaned_data["restore"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            text = f"{person} can sign in again."
+            if restored:
+                text += f" Their supervision of {_people(len(restored))} has started again."
+            messages.success(request, text)
+            return redirect("accounts:staff_list")
+    offered_ids = {link.pk for link in offered}
+    return render(
+        request,
+        "accounts/staff_reactivate.html",
+        {
+            "person": person,
+            "form": form,
+            "deactivation": policy.open_deactivation(person),
+            "not_offered": [link for link in policy.links_ended_by_deactivation(person) if link.pk not in offered_ids],
+        },
+    )
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"

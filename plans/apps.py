@@ -10,6 +10,7 @@ class PlansConfig(AppConfig):
         from django.db.models.signals import post_migrate, pre_migrate
 
         from formulation import views as formulation_views
+        from plans import staff_parts
         from plans.api import etags
         from plans.editor.views import FORMULATION_PAGE
         from plans.lifecycle import guards
@@ -21,3 +22,5 @@ class PlansConfig(AppConfig):
         etags.register()
         # The formulation editor sits below plans: plans tells it how the plan page redraws.
         formulation_views.register_page(FORMULATION_PAGE)
+        # The staff deactivation page (accounts) lists the plans awaiting the person's sign-off.
+        staff_parts.register()

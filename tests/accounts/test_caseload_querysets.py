@@ -42,6 +42,7 @@ HOLDS_NO_CLIENT_DATA = {
     "accounts.Practice": "The practice itself: address, timezone, sign-in rules.",
     "accounts.Membership": "A person's roles in their practice.",
     "accounts.Supervision": "Who supervises whom; a relation between staff, not a record of a client.",
+    "accounts.StaffDeactivation": "When a staff account was switched off and on, and by whom.",
     "accounts.TokenSignIn": "How an API token was obtained (second factor or not).",
     "accounts.PasswordResetRequest": "A staff address awaiting its reset mail, deleted once sent.",
     "audit.AccessLog": (

@@ -323,6 +323,7 @@ IN_FUNCTIONS = {
         "update_staff_roles",
         "set_supervisors",
         "deactivate_staff",
+        "reactivate_staff",
     },
     "accounts/views.py": {"staff_list", "staff_invite", "staff_edit"},
 }

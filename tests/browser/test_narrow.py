@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+from accounts.services import deactivate_staff
 from notes.models import ServiceType
 from plans.editor import services
 from plans.lifecycle import transitions
@@ -16,7 +17,7 @@ from plans.models import Goal
 from progress.services import start_review_now
 from records import exports
 from tests.browser.conftest import a11y_problems, sideways_overflow
-from tests.factories import ClientFactory, make_plan
+from tests.factories import ClientFactory, SupervisionFactory, make_plan, staff
 from tests.notes.builders import held, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,6 +35,8 @@ ALSO_WIDE = {
     "review-form",
     "plan-in-review",
     "staff",
+    "staff-deactivate",
+    "staff-reactivate",
     "audit-log",
 }
 
@@ -77,11 +80,18 @@ def _supervisors_day(trainee):
     ]
 
 
-def _admins_day(admin):
+def _admins_day(admin, supervisor, clinician):
     exports.request_export(actor=admin)
+    # A former supervisor of the clinician, deactivated: the reactivation page offers the link back.
+    former = staff(admin.membership.practice, is_clinician=True, is_supervisor=True)
+    SupervisionFactory(supervisor=former, supervisee=clinician)
+    deactivate_staff(actor=admin, membership=former.membership)
     return [
         ("home", "/"),
         ("staff", "/accounts/staff/"),
+        # Deactivating the supervisor: supervisees named, the trainee's plan awaiting review, a reassignment select.
+        ("staff-deactivate", f"/accounts/staff/{supervisor.membership.pk}/active/"),
+        ("staff-reactivate", f"/accounts/staff/{former.membership.pk}/active/"),
         ("audit-log", "/accounts/audit/"),
         ("exports", "/plans/exports/"),
         ("client-link-settings", "/clients/links/settings/"),
@@ -105,7 +115,7 @@ def test_no_page_is_wider_than_a_phone_and_the_navigation_folds_into_a_menu(
     days = [
         ("clinician", clinician, _clinicians_day(clinician)),
         ("supervisor", supervisor, _supervisors_day(trainee)),
-        ("admin", admin, _admins_day(admin)),
+        ("admin", admin, _admins_day(admin, supervisor, clinician)),
     ]
     menu = page.locator("summary", has_text="Menu")
     problems = []

@@ -124,6 +124,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         "items": items,
         "sections": sorted(Formulation.SECTIONS),
         "colleague_membership": colleague.membership.pk,
+        "supervisor_membership": supervisor.membership.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(colleague.pk)),
         "reset_token": default_token_generator.make_token(colleague),
         **sessions,
@@ -310,7 +311,11 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
         "accounts:staff_list": ("admin", lambda: [url()]),
         "accounts:staff_invite": ("admin", lambda: [url()]),
         "accounts:staff_edit": ("admin", lambda: [url(pk=i["colleague_membership"])]),
-        "accounts:staff_set_active": ("admin", lambda: [url(pk=i["colleague_membership"])]),
+        # The supervisor's deactivation page carries the reassignment select; the colleague supervises nobody.
+        "accounts:staff_set_active": (
+            "admin",
+            lambda: [url(pk=i["supervisor_membership"]), url(pk=i["colleague_membership"])],
+        ),
         "accounts:security_settings": ("admin", lambda: [url()]),
         "audit:log": ("admin", lambda: [url()]),
         "accounts:two_factor_disable": ("colleague", lambda: [url()]),
@@ -522,6 +527,7 @@ def test_no_html_form_endpoint_answers_malformed_input_with_a_server_error(clien
         "accounts:login",
     }
     form_routes |= {"plans:catalogue_add", "plans:comment_add", "accounts:staff_edit", "accounts:password_change"}
+    form_routes |= {"accounts:staff_set_active"}
     assert form_routes.isdisjoint(outcome.without_fields)
     assert "GET /accounts/audit/" in forms, sorted(k for k in forms if k.startswith("GET"))
 
