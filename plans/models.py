@@ -452,7 +452,7 @@ class PlanTransition(models.Model):
     comment = models.TextField(max_length=4000, blank=True)
     # For a request for changes: the version's canonical JSON (plans.lifecycle.canonical) as the
     # supervisor read it, so the resubmission can say what changed since they asked.
-    content_when_changes_requested = models.TextField(blank=True)
+    content_when_changes_requested = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PlanTransitionQuerySet.as_manager()

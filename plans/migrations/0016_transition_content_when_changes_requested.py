@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="plantransition",
             name="content_when_changes_requested",
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, editable=False),
         ),
         migrations.RunPython(from_voided_signatures, migrations.RunPython.noop),
     ]

@@ -2,6 +2,7 @@
 changed since they asked for changes."""
 
 import datetime as dt
+import importlib
 import json
 
 import pytest
@@ -202,3 +203,15 @@ def test_the_signoff_queue_says_how_much_changed_on_a_resubmission(trainee, supe
     rows = {row.a["href"]: row.get_text(" ", strip=True) for row in page.select("section")[0].select("tbody tr")}
     assert "Resubmitted after changes: 2 changes" in rows[f"/plans/{plan.pk}/"]
     assert "Resubmitted" not in rows[f"/plans/{untouched.pk}/"]
+
+
+def test_the_migration_fills_in_an_earlier_request_from_the_signature_it_voided(supervisor, submitted):
+    from django.apps import apps
+
+    backfill = importlib.import_module("plans.migrations.0016_transition_content_when_changes_requested")
+    signed = submitted.signatures.get().canonical_json
+    plan = _request_changes(supervisor, submitted)
+    request = PlanTransition.objects.filter(plan=plan, to_status=TreatmentPlan.Status.CHANGES_REQUESTED)
+    request.update(content_when_changes_requested="")  # as a request made before the column existed
+    backfill.from_voided_signatures(apps, None)
+    assert request.get().content_when_changes_requested == signed
