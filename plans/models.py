@@ -450,6 +450,9 @@ class PlanTransition(models.Model):
     from_status = models.CharField(max_length=20, choices=TreatmentPlan.Status)
     to_status = models.CharField(max_length=20, choices=TreatmentPlan.Status)
     comment = models.TextField(max_length=4000, blank=True)
+    # For a request for changes: the version's canonical JSON (plans.lifecycle.canonical) as the
+    # supervisor read it, so the resubmission can say what changed since they asked.
+    content_when_changes_requested = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PlanTransitionQuerySet.as_manager()

@@ -2,12 +2,15 @@
 formulation edited inline through htmx. Every write goes through services."""
 
 import hashlib
+import json
+import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,7 +32,8 @@ from plans.editor import services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.editor.smart import by_field, check_objective
 from plans.lifecycle import canonical, quotes
-from plans.lifecycle.views import anchor_choices
+from plans.lifecycle.comments import anchor_choices
+from plans.lifecycle.revision import since_changes_requested
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 from plans.selectors import load_plan_page, locked_page_key, open_plans_of, plan_queryset
 
@@ -72,16 +76,26 @@ def _today(plan: TreatmentPlan):
 
 
 def _page_context(
-    request, plan: TreatmentPlan, *, writable: bool | None = None, content_hash: str | None = None
+    request,
+    plan: TreatmentPlan,
+    *,
+    writable: bool | None = None,
+    content_hash: str | None = None,
+    may_comment: bool | None = None,
 ) -> dict:
     if writable is None:
         writable = can_edit(request.user, plan)
+    if may_comment is None:
+        may_comment = policy.can(request.user, policy.Action.COMMENT, plan)
     editable = plan.is_editable and writable
     page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
     return {
         "plan": plan,
         "page": page,
         "can_edit": editable,
+        # What the reader may comment on: a form at each part (plans/_inline_comments.html) and the
+        # rest in the comments section. Empty for a reader who may not comment.
+        "anchors": anchor_choices(page) if may_comment else {},
         "goal_form": _item_form("goal", plan) if editable else None,
         # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
         "thread_flags": thread_flags.collect(plan, page.objectives),
@@ -134,16 +148,55 @@ def plan_create(request, client_pk: int):
     return render(request, "plans/plan_start.html", {"form": form, "client": client, "open_plans": open_plans})
 
 
+# Where a comment form goes in a final version's cached structure; filled in for each reader.
+COMMENT_FORM_SLOT = re.compile(r"<!--comment-form:([a-z]+:[\w-]*)-->")
+
+
+def _fill_comment_forms(html: str, request, context: dict) -> str:
+    """A final version's structure is cached for every reader, so it holds a slot where a comment
+    form goes; a reader who may comment gets the form there, with their own CSRF token and form
+    id, and nobody else gets anything."""
+    anchors = context["anchors"]
+    shared = {
+        "plan": context["plan"],
+        "csrf_token": get_token(request) if anchors else "",
+        "comment_error": context["comment_error"],
+    }
+
+    def form(match) -> str:
+        choice = anchors.get(match.group(1))
+        if choice is None or not choice.inline:
+            return ""
+        return render_to_string("plans/_comment_form.html", shared | {"here": match.group(1), "choice": choice})
+
+    return COMMENT_FORM_SLOT.sub(form, html)
+
+
 @login_required
 def plan_detail(request, pk: int):
     plan = get_visible_or_404(plan_queryset(), request.user, pk=pk)
+    return plan_page(request, plan)
+
+
+def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None, status: int = 200) -> HttpResponse:
+    """The plan page; `comment_error` shows a refused comment again at its part of the plan
+    (anchor, body, message), for a browser without htmx."""
     user = request.user
     writable = can_edit(user, plan)
     # Every signature checked against the content as the database holds it now, never a cached copy.
     verification = canonical.verify(plan)
-    context = _page_context(request, plan, writable=writable, content_hash=verification.current_hash)
     is_author = plan.author_id == user.pk
     can_sign_off = not is_author and policy.can(user, policy.Action.APPROVE, plan)
+    context = _page_context(
+        request,
+        plan,
+        writable=writable,
+        content_hash=verification.current_hash,
+        may_comment=is_author or can_sign_off,
+    )
+    all_comments = list(plan.comments.select_related("author", "resolved_by"))
+    hidden = fields_hidden_from(user, plan)
+    rendered_now = verification.rendered.get(canonical.SCHEMA)
     context.update(
         {
             "verification": verification,
@@ -154,8 +207,17 @@ def plan_detail(request, pk: int):
             "can_sign_off": can_sign_off,
             "can_write_plan": writable,
             "needs_cosignature": policy.needs_cosignature(plan.author),
-            "anchors": anchor_choices(context["page"]) if (is_author or can_sign_off) else {},
-            "all_comments": list(plan.comments.select_related("author", "resolved_by")),
+            "all_comments": all_comments,
+            "comment_error": comment_error,
+            # Shown to those in the sign-off round: the author and the supervisors.
+            "since_changes": since_changes_requested(
+                plan,
+                comments=all_comments,
+                content_now=json.loads(rendered_now) if rendered_now else None,
+                leave_out=hidden,
+            )
+            if (is_author or can_sign_off)
+            else None,
         }
     )
     context["open_comment_count"] = sum(1 for c in context["all_comments"] if not c.resolved_at)
@@ -170,14 +232,18 @@ def plan_detail(request, pk: int):
         key = locked_page_key(plan, _today(plan), content_hash=verification.current_hash) + ":html"
         # The flags change with the sessions recorded, not with the version's content.
         key += ":" + hashlib.sha256(thread_flags.cache_stamp(context["thread_flags"]).encode()).hexdigest()
-        context["structure_html"] = cache.get(key)
-        if context["structure_html"] is None:
-            context["structure_html"] = render_to_string("plans/_structure.html", context, request=request)
-            cache.set(key, context["structure_html"], 60 * 60)
+        shared = cache.get(key)
+        if shared is None:
+            # Rendered with slots, not forms: the fragment is shared by every reader of the version.
+            shared = render_to_string(
+                "plans/_structure.html", context | {"defer_comment_forms": True, "anchors": {}}, request=request
+            )
+            cache.set(key, shared, 60 * 60)
+        context["structure_html"] = _fill_comment_forms(shared, request, context)
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
-    context["section_forms"] = section_forms(plan.formulation, leave_out=fields_hidden_from(user, plan))
+    context["section_forms"] = section_forms(plan.formulation, leave_out=hidden)
     context["offers_supervision_copy"] = policy.can(user, policy.Action.READ_SUPERVISION_COPY, plan)
-    return render(request, "plans/plan_detail.html", context)
+    return render(request, "plans/plan_detail.html", context, status=status)
 
 
 @login_required

@@ -212,6 +212,12 @@ class VersionDiff:
     def is_empty(self) -> bool:
         return not (self.plan or self.formulation or self.items)
 
+    @property
+    def count(self) -> int:
+        """How many things changed: each plan detail and formulation field, and each item (an item
+        counts once however many of its fields changed)."""
+        return len(self.plan) + sum(len(changes) for _, changes in self.formulation) + len(self.items)
+
 
 def _field_changes(
     old: dict, new: dict, *, kind: str = "", names=None, measures=None, skip=("id", "objectives_nested")
@@ -254,7 +260,17 @@ def _items(content: dict) -> dict[str, tuple[str, str, dict]]:
 def compare_versions(older, newer, *, leave_out: Collection[str] = ()) -> VersionDiff:
     """The differences. A formulation field named in `leave_out` (a private one the reader may not
     read) that changed says so without its text, so that no change of content goes unmentioned."""
-    a, b = canonical_content(older), canonical_content(newer)
+    return compare_contents(
+        canonical_content(older), canonical_content(newer), practice_id=newer.client.practice_id, leave_out=leave_out
+    )
+
+
+def compare_contents(
+    a: dict, b: dict, *, practice_id: int | None, leave_out: Collection[str] = (), name_measures: bool = True
+) -> VersionDiff:
+    """The differences between two canonical contents of one plan (e.g. a version as a supervisor
+    read it and as it is now). Without `name_measures` a bound measure reads by its code, which
+    saves the query when only the count is wanted."""
     plan_changes = _field_changes(
         {k: v for k, v in a["plan"].items() if k != "version_number"},
         {k: v for k, v in b["plan"].items() if k != "version_number"},
@@ -275,7 +291,9 @@ def compare_versions(older, newer, *, leave_out: Collection[str] = ()) -> Versio
     old_items, new_items = _items(a), _items(b)
     # Linked items by name rather than by lineage.
     names = {lineage: title for lineage, (_, title, _) in {**old_items, **new_items}.items()}
-    measures = dict(MeasureDefinition.objects.available_to(newer.client.practice_id).values_list("code", "name"))
+    measures = (
+        dict(MeasureDefinition.objects.available_to(practice_id).values_list("code", "name")) if name_measures else {}
+    )
     items = []
     for lineage, (kind, title, fields) in new_items.items():
         if lineage not in old_items:

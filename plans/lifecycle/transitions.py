@@ -72,9 +72,9 @@ def _audit(plan: TreatmentPlan, actor: User, action: str) -> None:
     )
 
 
-def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "") -> PlanTransition:
+def _record(plan: TreatmentPlan, actor: User, to_status: str, comment: str = "", **fields) -> PlanTransition:
     transition = PlanTransition.objects.create(
-        plan=plan, actor=actor, from_status=plan.status, to_status=to_status, comment=comment
+        plan=plan, actor=actor, from_status=plan.status, to_status=to_status, comment=comment, **fields
     )
     plan.status = to_status
     if to_status in (Status.SUPERSEDED, Status.CLOSED):
@@ -170,7 +170,10 @@ def request_changes(*, actor: User, plan: TreatmentPlan, comment: str) -> Treatm
     _require_signoff_supervisor(actor, plan)
     if not comment.strip():
         raise TransitionError({"comment": "Say what needs to change: a comment is required."})
-    transition = _record(plan, actor, Status.CHANGES_REQUESTED, comment)
+    # What the supervisor read, kept with their request so the resubmission can be compared with it
+    # (plans/lifecycle/revision.py).
+    read = canonical_json(plan).decode("utf-8")
+    transition = _record(plan, actor, Status.CHANGES_REQUESTED, comment, content_when_changes_requested=read)
     plan.save(update_fields=["status", "updated_at"])
     # The author's signature covered the submitted text, which is about to change.
     plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).update(

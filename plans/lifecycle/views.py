@@ -8,9 +8,11 @@ another thing, with its own views (progress/views.py)."""
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,13 +21,15 @@ from accounts import policy
 from accounts.access import get_visible_or_404
 from accounts.models import Notification
 from core.idempotency import once_per_form
-from formulation.models import Formulation
 from formulation.private import fields_hidden_from
 from plans import page_parts
+from plans.editor.views import plan_page
 from plans.lifecycle import comments, transitions
 from plans.lifecycle.compare import compare_versions
+from plans.lifecycle.revision import changes_on_resubmission
 from plans.models import Comment, TreatmentPlan
 from plans.selectors import load_plan_page, plan_queryset
+from plans.templatetags.plan_tags import anchor_id
 
 
 class CommentForm(forms.Form):
@@ -129,27 +133,18 @@ def client_agreement(request, pk: int):
     return redirect("plans:detail", pk=plan.pk)
 
 
-def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
-    """Every part of the plan a comment can be anchored to: value -> (kind, key, label)."""
-    choices = {"plan:": ("plan", "", "The plan as a whole")}
-    for key, (title, _) in Formulation.SECTIONS.items():
-        choices[f"section:{key}"] = ("section", key, f"Formulation: {title}")
-    for c in page.conflicts:
-        choices[f"conflict:{c.lineage}"] = ("conflict", str(c.lineage), f"Core conflict: {c.conflict_type.name}")
-    for d in page.defenses:
-        choices[f"defense:{d.lineage}"] = ("defense", str(d.lineage), f"Defense: {d.mechanism.name}")
-    for g_index, (goal, views) in enumerate(page.goals, start=1):
-        choices[f"goal:{goal.lineage}"] = ("goal", str(goal.lineage), f"Goal {g_index}: {goal.statement}")
-        for o_index, view in enumerate(views, start=1):
-            o = view.objective
-            choices[f"objective:{o.lineage}"] = (
-                "objective",
-                str(o.lineage),
-                f"Objective {g_index}.{o_index}: {o.statement}",
-            )
-    for i in page.interventions:
-        choices[f"intervention:{i.lineage}"] = ("intervention", str(i.lineage), f"Intervention: {i.technique.name}")
-    return choices
+def _comments_at(request, plan: TreatmentPlan, anchor: str, choice, **extra) -> str:
+    """The comment block at one part of the plan, with its form, as the plan page shows it there."""
+    context = {
+        "plan": plan,
+        "a": anchor,
+        "anchors": {anchor: choice},
+        "cs": list(
+            plan.comments.unresolved().filter(anchor_kind=choice.kind, anchor_key=choice.key).select_related("author")
+        ),
+        **extra,
+    }
+    return render_to_string("plans/_inline_comments.html", context, request=request)
 
 
 @login_required
@@ -157,26 +152,59 @@ def anchor_choices(page) -> dict[str, tuple[str, str, str]]:
 @once_per_form
 def comment_add(request, pk: int):
     plan = _visible_plan(request, pk)
-    choices = anchor_choices(load_plan_page(plan, today=plan.client.practice.today()))
+    if not policy.can(request.user, policy.Action.COMMENT, plan):
+        raise PermissionDenied("Only the author and their supervisors comment on a plan.")
+    choices = comments.anchor_choices(load_plan_page(plan, today=plan.client.practice.today()))
     anchor = request.POST.get("anchor", "plan:")
-    if anchor not in choices:
+    choice = choices.get(anchor)
+    if choice is None:
         messages.error(request, "That part of the plan no longer exists; choose another.")
         return redirect("plans:detail", pk=plan.pk)
-    kind, key, label = choices[anchor]
+    body = request.POST.get("body", "")
+    htmx = bool(request.headers.get("HX-Request")) and choice.inline
     try:
         comment = comments.add_comment(
             actor=request.user,
             plan=plan,
-            body=request.POST.get("body", ""),
-            anchor_kind=kind,
-            anchor_key=key,
-            anchor_label=label,
+            body=body,
+            anchor_kind=choice.kind,
+            anchor_key=choice.key,
+            anchor_label=choice.label,
         )
     except ValidationError as exc:
+        error = {"anchor": anchor, "body": body, "message": " ".join(exc.messages)}
+        if htmx:
+            return HttpResponse(_comments_at(request, plan, anchor, choice, comment_error=error))
+        if choice.inline:
+            return plan_page(request, plan, comment_error=error, status=400)
         messages.error(request, "Comment not added: " + " ".join(exc.messages))
         return redirect("plans:detail", pk=plan.pk)
-    messages.success(request, f"Comment added on {label}.")
-    return redirect(f"{plan_detail_url(plan)}#comment-{comment.pk}")
+    if htmx:
+        return _added_here(request, plan, anchor, choices)
+    messages.success(request, f"Comment added on {choice.label}.")
+    place = f"comments-{anchor_id(anchor)}" if choice.inline else f"comment-{comment.pk}"
+    return redirect(f"{plan_detail_url(plan)}#{place}")
+
+
+def _added_here(request, plan: TreatmentPlan, anchor: str, choices: dict) -> HttpResponse:
+    """The part's comment block with the new comment and a fresh form, and the comments section
+    out of band, so both read the same without a reload."""
+    html = _comments_at(request, plan, anchor, choices[anchor], just_added=True)
+    html += render_to_string(
+        "plans/_comments.html",
+        {
+            "plan": plan,
+            "all_comments": plan.comments.select_related("author", "resolved_by"),
+            "anchors": choices,
+            "oob": True,
+        },
+        request=request,
+    )
+    response = HttpResponse(html)
+    # Retargeted, which is also what tells once_per_form the comment went in.
+    response["HX-Retarget"] = f"#comments-{anchor_id(anchor)}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def plan_detail_url(plan) -> str:
@@ -202,7 +230,8 @@ def signoff_queue(request):
     today = timezone.localdate()
     waiting = list(TreatmentPlan.objects.awaiting_signoff_by(user).select_related("client", "author"))
     now = timezone.now()
-    rows = [(plan, now - plan.submitted_at) for plan in waiting]
+    changed = changes_on_resubmission(waiting)
+    rows = [(plan, now - plan.submitted_at, changed.get(plan.pk)) for plan in waiting]
     # What apps above plans add to the queue (progress: supervisees' overdue progress reviews).
     parts = page_parts.fill(page_parts.SIGN_OFF_QUEUE, user=user, today=today)
     return render(request, "plans/signoff_queue.html", {"rows": rows, "today": today, **parts})

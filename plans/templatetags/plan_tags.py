@@ -28,3 +28,9 @@ def anchor(kind: str, key) -> str:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.filter
+def anchor_id(anchor: str) -> str:
+    """The HTML id part for an anchor ("objective:<lineage>" -> "objective-<lineage>")."""
+    return str(anchor).replace(":", "-")

@@ -1,5 +1,6 @@
-"""The supervisor round trip in Chromium: submit, request changes on one objective, fix,
-resubmit, approve; the plan then shows both signatures."""
+"""The supervisor round trip in Chromium: submit, comment on one objective from the objective
+itself, request changes, fix, resubmit, read what changed since, approve; the plan then shows
+both signatures."""
 
 import re
 
@@ -7,12 +8,15 @@ import pytest
 from playwright.sync_api import expect
 
 from plans.models import Objective
+from tests.browser.conftest import look_at_both_widths
 from tests.factories import ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_trainee_and_supervisor_complete_a_signoff_round_trip(browser, live_server, sign_in, trainee, supervisor, axe):
+def test_trainee_and_supervisor_complete_a_signoff_round_trip(
+    browser, live_server, sign_in, trainee, supervisor, axe, screenshots
+):
     plan = make_plan(ClientFactory(primary_clinician=trainee))
     objective = Objective.objects.get(goal__plan=plan)
     trainee_page = browser.new_context(base_url=live_server.url).new_page()
@@ -27,9 +31,15 @@ def test_trainee_and_supervisor_complete_a_signoff_round_trip(browser, live_serv
     expect(supervisor_page.locator(".bell .count")).to_have_text("1")
     supervisor_page.get_by_role("link", name="Sign-off queue").click()
     supervisor_page.get_by_role("link", name="Plan v1").click()
-    supervisor_page.get_by_label("About").select_option(label=f"Objective 1.1: {objective.statement}")
-    supervisor_page.get_by_label("Comment", exact=True).fill("Make the target observable: how many sessions?")
-    supervisor_page.get_by_role("button", name="Add comment").click()
+    at_objective = supervisor_page.locator(f"#objective-{objective.pk}")
+    at_objective.get_by_text("Comment on this").click()
+    at_objective.get_by_role("button", name="Add comment on objective 1.1").click()
+    expect(at_objective.get_by_text("Write the comment.")).to_be_visible()
+    look_at_both_widths(supervisor_page, screenshots, "signoff-comment-at-objective")
+    at_objective.get_by_label("Comment on objective 1.1").fill("Make the target observable: how many sessions?")
+    at_objective.get_by_role("button", name="Add comment on objective 1.1").click()
+    expect(at_objective.locator(".inline-comments")).to_contain_text("how many sessions?")
+    expect(supervisor_page.locator("#comments")).to_contain_text("how many sessions?")
     supervisor_page.get_by_label("What needs to change").fill("See my comment on objective 1.1.")
     supervisor_page.get_by_role("button", name="Request changes").click()
     expect(supervisor_page.get_by_text("Returned to the author with your comments.")).to_be_visible()
@@ -49,6 +59,12 @@ def test_trainee_and_supervisor_complete_a_signoff_round_trip(browser, live_serv
     expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
 
     supervisor_page.goto(f"/plans/{plan.pk}/")
+    since = supervisor_page.locator("#changes-since")
+    expect(since.locator("h2")).to_contain_text("What changed since you asked for changes on")
+    expect(since).to_contain_text(f"Objective: {objective.statement}")
+    expect(since.locator(".since-resolved")).to_contain_text("how many sessions?")
+    axe(supervisor_page, "the resubmitted plan with what changed since")
+    look_at_both_widths(supervisor_page, screenshots, "signoff-changes-since")
     supervisor_page.get_by_role("button", name="Approve and co-sign").click()
     expect(supervisor_page.get_by_text("Approved and co-signed")).to_be_visible()
     signatures = supervisor_page.locator(".signatures")
