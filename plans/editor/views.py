@@ -274,7 +274,9 @@ def plan_structure(request, pk: int):
 def item_remove(request, kind: str, item_pk: int):
     item, plan = _editable_item(request, kind, item_pk)
     services.remove_item(actor=request.user, item=item)
-    return _structure_response(request, plan)
+    # Its heading is gone: focus goes to the heading of the list it was in.
+    section = "interventions-title" if kind == "intervention" else "goals-title"
+    return _structure_response(request, plan, announce={"message": f"{kind.capitalize()} removed", "focus": section})
 
 
 @login_required
@@ -283,7 +285,7 @@ def item_move(request, kind: str, item_pk: int, direction: str):
     direction = choice_param(direction, name="direction", choices=("up", "down"))
     item, plan = _editable_item(request, kind, item_pk)
     services.move_item(actor=request.user, item=item, direction=direction)
-    return _structure_response(request, plan)
+    return _structure_response(request, plan, announce=_announcement(kind, item, f"moved {direction}"))
 
 
 @login_required

@@ -115,4 +115,10 @@ def test_item_edits_save_themselves_and_an_inline_add_takes_and_returns_focus(
     assert Objective.objects.filter(goal__plan=plan, statement="Names the moment of pulling away").count() == 1
     expect(page.locator("#editor-announcer")).to_have_text("Objective added")
     assert not a11y_problems(page, "the plan page after an inline add")
+
+    # Removed: its heading is gone, so focus goes to the list's heading.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Remove objective “Names the moment of pulling away”").click()
+    expect(page.get_by_role("heading", name="Goals and objectives")).to_be_focused()
+    expect(page.locator("#editor-announcer")).to_have_text("Objective removed")
     assert page.evaluate("window.__noReload") is True

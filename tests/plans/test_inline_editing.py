@@ -137,3 +137,18 @@ def test_an_autosave_refused_by_a_field_says_not_saved(clinician, plan, login):
     assert outcome.get_text().startswith("Not saved:")
     objective.refresh_from_db()
     assert len(objective.statement) < 501
+
+
+def test_a_removed_objective_is_announced_and_focus_goes_to_the_goals_heading(clinician, plan, login):
+    objective = Objective.objects.get(goal__plan=plan)
+    web = login(clinician)
+    marker = _marker(web.post(f"/plans/items/objective/{objective.pk}/remove/", headers=HX))
+    assert (marker["data-announce"], marker["data-focus"]) == ("Objective removed", "goals-title")
+
+
+def test_a_moved_goal_is_announced_and_keeps_focus_on_its_heading(clinician, own_client, login):
+    plan = make_plan(own_client, goals=2)
+    second = plan.goals.order_by("order").last()
+    web = login(clinician)
+    marker = _marker(web.post(f"/plans/items/goal/{second.pk}/move/up/", headers=HX))
+    assert (marker["data-announce"], marker["data-focus"]) == ("Goal moved up", f"goal-{second.pk}-title")
