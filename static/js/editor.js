@@ -205,6 +205,10 @@
         if (response.ok && form.isConnected && isEdit(form)) {
           // Only the out-of-band parts: the new version, the status, a conflict.
           htmx.swap(form, text, { swapStyle: "none" });
+          // The events the server names (e.g. psyplan:saved-clean, app.js), as htmx would fire them.
+          (response.headers.get("HX-Trigger") || "").split(",").forEach(function (name) {
+            if (/^[\w:-]+$/.test(name.trim())) form.dispatchEvent(new CustomEvent(name.trim(), { bubbles: true }));
+          });
         }
         settle(form, response.ok);
       });
