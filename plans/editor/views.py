@@ -102,9 +102,14 @@ def _page_context(
     }
 
 
-def _structure_response(request, plan: TreatmentPlan) -> HttpResponse:
+def _announcement(kind: str, item, done: str) -> dict:
+    """What the page says after an add or a save ("Objective added"), and the item heading that takes focus."""
+    return {"message": f"{kind.capitalize()} {done}", "focus": f"{kind}-{item.pk}-title"}
+
+
+def _structure_response(request, plan: TreatmentPlan, *, announce: dict | None = None) -> HttpResponse:
     """The goals, interventions and golden thread, with the formulation items out of band."""
-    context = _page_context(request, plan)
+    context = _page_context(request, plan) | {"announce": announce}
     html = render_to_string("plans/_structure.html", context, request=request)
     html += render_to_string("formulation/_items.html", context | {"oob": True}, request=request)
     response = HttpResponse(html)
@@ -285,15 +290,15 @@ def item_add(request, pk: int, kind: str):
         values = form.values()
         try:
             if kind == "goal":
-                services.add_goal(actor=request.user, plan=plan, **values)
+                added = services.add_goal(actor=request.user, plan=plan, **values)
             elif kind == "objective":
-                services.add_objective(actor=request.user, goal=goal, **values)
+                added = services.add_objective(actor=request.user, goal=goal, **values)
             else:
-                services.add_intervention(actor=request.user, plan=plan, **values)
+                added = services.add_intervention(actor=request.user, plan=plan, **values)
         except ValidationError as exc:
             errors_to_form(form, exc)
         else:
-            return _structure_response(request, plan)
+            return _structure_response(request, plan, announce=_announcement(kind, added, "added"))
     return render(
         request, "plans/_item_form.html", {"form": form, "kind": kind, "plan": plan, "goal": goal, "item": None}
     )
@@ -318,7 +323,7 @@ def item_edit(request, kind: str, item_pk: int):
         form=form,
         save_url=reverse("plans:item_edit", args=[kind, item.pk]),
         update=lambda **change: services.update_item(actor=request.user, item=item, **change),
-        saved=lambda: _structure_response(request, plan),
+        saved=lambda: _structure_response(request, plan, announce=_announcement(kind, item, "saved")),
         form_template="plans/_item_form.html",
         form_context=lambda **extra: {"form": form, "kind": kind, "plan": plan, **extra},
     )
@@ -336,7 +341,9 @@ def plan_structure(request, pk: int):
 def item_remove(request, kind: str, item_pk: int):
     item, plan = _editable_item(request, kind, item_pk)
     services.remove_item(actor=request.user, item=item)
-    return _structure_response(request, plan)
+    # Its heading is gone: focus goes to the heading of the list it was in.
+    section = "interventions-title" if kind == "intervention" else "goals-title"
+    return _structure_response(request, plan, announce={"message": f"{kind.capitalize()} removed", "focus": section})
 
 
 @login_required
@@ -345,7 +352,7 @@ def item_move(request, kind: str, item_pk: int, direction: str):
     direction = choice_param(direction, name="direction", choices=("up", "down"))
     item, plan = _editable_item(request, kind, item_pk)
     services.move_item(actor=request.user, item=item, direction=direction)
-    return _structure_response(request, plan)
+    return _structure_response(request, plan, announce=_announcement(kind, item, f"moved {direction}"))
 
 
 @login_required
