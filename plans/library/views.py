@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import policy
 from accounts.access import get_visible_or_404
@@ -300,6 +300,7 @@ def technique_describe(request, pk: int):
 
 
 @login_required
+@require_GET
 def technique_about(request):
     """What the technique chosen in an intervention form is and when it fits (htmx, on change).
 
@@ -329,6 +330,7 @@ def _start_client(request) -> Client | None:
 
 
 @login_required
+@require_GET
 def template_preview(request, pk: int):
     """A template's goals, objectives and interventions, before a plan is started from it.
 
