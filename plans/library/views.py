@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -177,7 +178,11 @@ def library(request):
         t.visible_source_id = t.source_plan_id if t.source_plan_id in visible_sources else None
     context = {
         "templates": templates,
-        "techniques": InterventionTechnique.objects.available_to(practice_id),
+        # The psychodynamic techniques first: the integrated modalities come beside them.
+        "techniques": InterventionTechnique.objects.available_to(practice_id).order_by(
+            models.Case(models.When(kind=InterventionTechnique.Kind.PSYCHODYNAMIC, then=0), default=1),
+            "name",
+        ),
         "defenses": DefenseMechanism.objects.available_to(practice_id),
         "conflict_types": ConflictType.objects.available_to(practice_id),
         "measures": MeasureDefinition.objects.available_to(practice_id),

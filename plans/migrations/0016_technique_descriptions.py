@@ -108,7 +108,7 @@ DESCRIPTIONS = {
 }
 
 
-def describe(apps, schema_editor):
+def add(apps, schema_editor):
     Technique = apps.get_model("plans", "InterventionTechnique")
     for technique in Technique.objects.filter(practice__isnull=True, name__in=DESCRIPTIONS):
         what_it_is, when_it_fits = DESCRIPTIONS[technique.name]
@@ -141,5 +141,5 @@ class Migration(migrations.Migration):
                 verbose_name="What it is",
             ),
         ),
-        migrations.RunPython(describe, migrations.RunPython.noop),
+        migrations.RunPython(add, migrations.RunPython.noop),
     ]

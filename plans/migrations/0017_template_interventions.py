@@ -79,7 +79,7 @@ SUGGESTIONS = {
 }
 
 
-def suggest(apps, schema_editor):
+def add(apps, schema_editor):
     PlanTemplate = apps.get_model("plans", "PlanTemplate")
     Technique = apps.get_model("plans", "InterventionTechnique")
     InterventionTemplate = apps.get_model("plans", "InterventionTemplate")
@@ -130,5 +130,5 @@ class Migration(migrations.Migration):
             ],
             options={"ordering": ["order", "pk"]},
         ),
-        migrations.RunPython(suggest, migrations.RunPython.noop),
+        migrations.RunPython(add, migrations.RunPython.noop),
     ]

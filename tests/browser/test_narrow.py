@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 
 from notes.models import ServiceType
 from plans.editor import services
+from plans.library import services as library_services
 from plans.lifecycle import transitions
-from plans.models import Goal
+from plans.models import Goal, InterventionTechnique, PlanTemplate
 from progress.services import start_review_now
 from records import exports
 from tests.browser.conftest import a11y_problems, sideways_overflow
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 # Pages looked at at 1366 px as well, to see that the bar did not change.
-ALSO_WIDE = {"home", "client-list", "plan-signed", "staff"}
+ALSO_WIDE = {"home", "client-list", "plan-signed", "staff", "library", "template-preview"}
 
 
 def _clinicians_day(clinician):
@@ -41,6 +42,7 @@ def _clinicians_day(clinician):
     services.update_item(
         actor=clinician, item=goal, expected_version=goal.version, values={"statement": "Tolerate closeness"}
     )
+    template = PlanTemplate.objects.get(practice=None, name="Psychodynamic core")
     return [
         ("home", "/"),
         ("client-list", "/clients/"),
@@ -52,6 +54,7 @@ def _clinicians_day(clinician):
         ("session-note-form", f"/clients/sessions/{draft_note.pk}/"),
         ("signed-note", f"/clients/sessions/{signed_note.pk}/"),
         ("library", "/plans/library/"),
+        ("template-preview", f"/plans/library/templates/{template.pk}/preview/?for_client={client.pk}"),
         ("notifications", "/plans/notifications/"),
     ]
 
@@ -67,6 +70,9 @@ def _supervisors_day(trainee):
 
 def _admins_day(admin):
     exports.request_export(actor=admin)
+    technique = library_services.add_catalogue_entry(
+        actor=admin, model=InterventionTechnique, name="Mentalization-based work", kind="psychodynamic"
+    )
     return [
         ("home", "/"),
         ("staff", "/accounts/staff/"),
@@ -74,6 +80,7 @@ def _admins_day(admin):
         ("exports", "/plans/exports/"),
         ("client-link-settings", "/clients/links/settings/"),
         ("response-rates", "/clients/links/response-rates/"),
+        ("technique-describe", f"/plans/library/techniques/{technique.pk}/describe/"),
     ]
 
 
