@@ -78,6 +78,8 @@ class Action:
     FHIR_EXPORT = "fhir_export"
     AUDIT_EXPORT = "audit_export"
     TEMPLATE_PUBLISH = "template_publish"
+    # A practice technique's description, as the library's admin wrote it.
+    TECHNIQUE_DESCRIBE = "technique_describe"
     # Private process notes (issue 14): every read, and each share and its revocation.
     PROCESS_NOTE_READ = "process_note_read"
     PROCESS_NOTE_SHARE = "process_note_share"
@@ -122,6 +124,7 @@ class Action:
         (FHIR_EXPORT, "FHIR export"),
         (AUDIT_EXPORT, "Audit log export"),
         (TEMPLATE_PUBLISH, "Plan shared as template"),
+        (TECHNIQUE_DESCRIBE, "Technique described"),
         (PROCESS_NOTE_READ, "Process note read"),
         (PROCESS_NOTE_SHARE, "Process note shared"),
         (PROCESS_NOTE_UNSHARE, "Process note share revoked"),

@@ -62,6 +62,8 @@ def is_clinical_namespace(namespace: str) -> bool:
 ROUTE_SUBJECTS: dict[str, tuple[str, str | None]] = {
     "clients:list": ("client_list", None),
     "plans:template_set_active": ("plan_template", "pk"),
+    "plans:template_preview": ("plan_template", "pk"),
+    "plans:technique_describe": ("intervention_technique", "pk"),
     "plans:template_from_plan": ("plan", "pk"),
     "plans:comment_resolve": ("comment", "pk"),
     "plans:catalogue_add": ("catalogue", None),

@@ -55,7 +55,11 @@ EXCLUDED = {"django_migrations": "grows by design: the new head's migrations are
 # (and Django's four default permissions on each) are expected to appear. Nothing else may.
 NEW_APPS = {"notes": "sessions and progress notes (issue 14)", "participation": "client links (issue 15)"}
 # Models new since the base commit in apps that existed then (app_label.model, as content types name them).
-NEW_MODELS = {"progress.clientalliancerating": "the client-rated alliance (issue 15)"}
+NEW_MODELS = {
+    "progress.clientalliancerating": "the client-rated alliance (issue 15)",
+    "accounts.staffdeactivation": "each staff deactivation, to offer back the links it ended (issue 16)",
+    "plans.interventiontemplate": "the interventions a plan template suggests (issue 16)",
+}
 
 
 def new_since_base(label: str) -> str | None:
@@ -65,7 +69,11 @@ def new_since_base(label: str) -> str | None:
 
 
 # New tables that their own migration fills: (table -> what fills it). Any other new table must be empty.
-SEEDED_NEW_TABLES = {"notes_servicetype": "the built-in service types (notes 0002)"}
+SEEDED_NEW_TABLES = {
+    "notes_servicetype": "the built-in service types (notes 0002)",
+    "plans_interventiontemplate": "the built-in templates' interventions (plans 0018)",
+    "plans_interventiontemplate_objectives": "the objectives each built-in template intervention serves (plans 0018)",
+}
 DEFAULT_PERMISSIONS = 4  # add, change, delete, view
 # Mismatches printed one by one; a migration that breaks every signature would otherwise print thousands.
 SHOWN = 40

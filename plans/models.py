@@ -328,7 +328,17 @@ class InterventionTechnique(models.Model):
     )
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind, default=Kind.PSYCHODYNAMIC)
-    description = models.TextField(blank=True)
+    # What the library and the intervention editor tell a clinician choosing a technique. The
+    # built-in texts are Psyplan's (plans migration 0016); a practice writes its own techniques'.
+    description = models.TextField(
+        "What it is", max_length=1500, blank=True, help_text="The technique in two or three sentences."
+    )
+    when_it_fits = models.TextField(
+        "When it fits",
+        max_length=1500,
+        blank=True,
+        help_text="The clients, phases or problems it suits, and when to hold back.",
+    )
     is_active = models.BooleanField(default=True)
 
     objects = CatalogueQuerySet.as_manager()
@@ -436,6 +446,23 @@ class ObjectiveTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.statement
+
+
+class InterventionTemplate(models.Model):
+    """A technique a template suggests, copied into the plan with the objectives it serves."""
+
+    template = models.ForeignKey(PlanTemplate, on_delete=models.CASCADE, related_name="interventions")
+    technique = models.ForeignKey(InterventionTechnique, on_delete=models.PROTECT, related_name="+")
+    objectives = models.ManyToManyField(ObjectiveTemplate, blank=True, related_name="interventions")
+    frequency = models.CharField(max_length=200, blank=True)
+    rationale = models.TextField(max_length=4000, blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.technique.name
 
 
 class PlanTransitionQuerySet(CaseloadQuerySet):

@@ -14,6 +14,9 @@ urlpatterns = [
     path("library/", library.library, name="library"),
     path("library/<slug:kind>/add/", library.catalogue_add, name="catalogue_add"),
     path("library/templates/<int:pk>/active/", library.template_set_active, name="template_set_active"),
+    path("library/templates/<int:pk>/preview/", library.template_preview, name="template_preview"),
+    path("library/techniques/about/", library.technique_about, name="technique_about"),
+    path("library/techniques/<int:pk>/describe/", library.technique_describe, name="technique_describe"),
     path("<int:pk>/save-as-template/", library.template_from_plan, name="template_from_plan"),
     path("sign-off/", signoff.signoff_queue, name="signoff_queue"),
     # The queue's old address, for bookmarks: "reviews" now means only the progress reviews.

@@ -142,6 +142,8 @@ CATALOGUE_MIGRATIONS = (
     "formulation.migrations.0003_builtin_catalogues",
     "plans.migrations.0002_builtin_catalogue_and_templates",
     "plans.migrations.0006_builtin_measures",
+    "plans.migrations.0017_technique_descriptions",
+    "plans.migrations.0018_template_interventions",
     "notes.migrations.0002_builtin_service_types",
 )
 

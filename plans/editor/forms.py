@@ -37,6 +37,8 @@ class PlanStartForm(forms.Form):
     def __init__(self, *args, client, open_plans=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = PlanTemplate.objects.available_to(client.practice_id)
+        # The same templates the choice offers, each with its preview (plans:template_preview).
+        self.preview_templates = list(self.fields["template"].queryset)
         self.fields["presenting_problems"].queryset = client.presenting_problems.current()
         if open_plans:
             # A second plan beside one still in play is rarely meant (the usual path is amending it),
@@ -121,3 +123,10 @@ class InterventionForm(ServiceValidatedForm):
         self.fields["objectives"].queryset = Objective.objects.current().filter(
             goal__plan=plan, goal__removed_at__isnull=True
         )
+
+    def chosen_technique(self) -> InterventionTechnique | None:
+        """The technique the form shows as chosen (posted or saved), for its description beside the select."""
+        value = self["technique"].value()
+        if not str(value or "").isdigit():
+            return None
+        return self.fields["technique"].queryset.filter(pk=value).first()

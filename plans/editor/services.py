@@ -118,10 +118,13 @@ def start_plan(
 
 
 def _copy_template(plan: TreatmentPlan, template: PlanTemplate, problems: list[PresentingProblem]) -> None:
+    """Copy what the template preview showed: goals, objectives, and the interventions with the
+    objectives they serve (plans/library/views.template_preview)."""
+    copied: dict[int, Objective] = {}  # objective template pk -> its copy
     for goal_template in template.goals.prefetch_related("objectives"):
         goal = Goal.objects.create(plan=plan, statement=goal_template.statement, order=goal_template.order)
         for objective_template in goal_template.objectives.all():
-            objective = Objective.objects.create(
+            objective = copied[objective_template.pk] = Objective.objects.create(
                 goal=goal,
                 statement=objective_template.statement,
                 measure=objective_template.measure,
@@ -132,6 +135,15 @@ def _copy_template(plan: TreatmentPlan, template: PlanTemplate, problems: list[P
             if len(problems) == 1:
                 # With one problem the link is certain; with several the clinician chooses.
                 objective.presenting_problems.set(problems)
+    for suggestion in template.interventions.prefetch_related("objectives"):
+        intervention = Intervention.objects.create(
+            plan=plan,
+            technique_id=suggestion.technique_id,
+            frequency=suggestion.frequency,
+            rationale=suggestion.rationale,
+            order=suggestion.order,
+        )
+        intervention.objectives.set([copied[o.pk] for o in suggestion.objectives.all() if o.pk in copied])
 
 
 @transaction.atomic

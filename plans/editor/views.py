@@ -139,7 +139,13 @@ def plan_create(request, client_pk: int):
         request.POST or None,
         client=client,
         open_plans=open_plans,
-        initial={"start_date": client.practice.today(), "presenting_problems": client.presenting_problems.current()},
+        initial={
+            "start_date": client.practice.today(),
+            "presenting_problems": client.presenting_problems.current(),
+            # Back from a template's preview with that template chosen; the form offers only the
+            # templates available to the client's practice, so another pk selects nothing.
+            "template": int_param(request.GET.get("template"), name="template"),
+        },
     )
     if request.method == "POST" and form.is_valid():
         values = {k: v for k, v in form.cleaned_data.items() if k != "separate_plan"}

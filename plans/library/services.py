@@ -15,7 +15,14 @@ from django.utils.text import slugify
 from accounts import policy
 from accounts.models import User
 from audit import log
-from plans.models import GoalTemplate, MeasureDefinition, ObjectiveTemplate, PlanTemplate, TreatmentPlan
+from plans.models import (
+    GoalTemplate,
+    InterventionTechnique,
+    MeasureDefinition,
+    ObjectiveTemplate,
+    PlanTemplate,
+    TreatmentPlan,
+)
 
 
 def _require_admin_of(actor: User, practice_id: int | None) -> None:
@@ -169,3 +176,28 @@ def add_catalogue_entry(*, actor: User, model: type[models.Model], **fields) -> 
     entry.full_clean()
     entry.save()
     return entry
+
+
+@transaction.atomic
+def describe_technique(
+    *, actor: User, technique: InterventionTechnique, what_it_is: str, when_it_fits: str
+) -> InterventionTechnique:
+    """Write what a practice's own technique is and when it fits, as the library and editor show it."""
+    if technique.practice_id is None:
+        raise PermissionDenied("Built-in techniques keep Psyplan's descriptions; your practice can add its own.")
+    _require_admin_of(actor, technique.practice_id)
+    technique = InterventionTechnique.objects.select_for_update().get(pk=technique.pk)
+    technique.description = what_it_is.strip()
+    technique.when_it_fits = when_it_fits.strip()
+    if technique.when_it_fits and not technique.description:
+        raise ValidationError({"description": "Say what the technique is before when it fits."})
+    technique.full_clean()
+    technique.save(update_fields=["description", "when_it_fits"])
+    log.record(
+        action=log.Action.TECHNIQUE_DESCRIBE,
+        actor=actor,
+        object_type="intervention_technique",
+        object_id=technique.pk,
+        subject_practice_id=technique.practice_id,
+    )
+    return technique

@@ -4,20 +4,25 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import policy
 from accounts.access import get_visible_or_404
+from clients.models import Client
+from core.editing import errors_to_form
 from core.idempotency import once_per_form
+from core.params import BadParameter, int_param
 from formulation.models import ConflictType, DefenseMechanism
 from plans.library import services
 from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate, TreatmentPlan
 
 CATALOGUES = {
-    "technique": (InterventionTechnique, ["name", "kind", "description"], "Intervention technique"),
+    "technique": (InterventionTechnique, ["name", "kind", "description", "when_it_fits"], "Intervention technique"),
     "defense": (DefenseMechanism, ["name", "level", "description"], "Defense mechanism"),
     "conflict": (ConflictType, ["name", "description"], "Core conflict type"),
     "measure": (MeasureDefinition, ["name", "min_score", "max_score", "direction"], "Outcome measure"),
@@ -36,7 +41,9 @@ def register_catalogue(kind: str, *, model: type, fields: list[str], label: str,
 def _catalogue_form(kind: str, data=None):
     model, fields, _ = CATALOGUES[kind]
     form_class = forms.modelform_factory(
-        model, fields=fields, widgets={"description": forms.Textarea(attrs={"rows": 2})}
+        model,
+        fields=fields,
+        widgets={"description": forms.Textarea(attrs={"rows": 2}), "when_it_fits": forms.Textarea(attrs={"rows": 2})},
     )
     form = form_class(data, prefix=kind)
     form._post_clean = lambda: None  # the service validates the complete entry
@@ -171,7 +178,11 @@ def library(request):
         t.visible_source_id = t.source_plan_id if t.source_plan_id in visible_sources else None
     context = {
         "templates": templates,
-        "techniques": InterventionTechnique.objects.available_to(practice_id),
+        # The psychodynamic techniques first: the integrated modalities come beside them.
+        "techniques": InterventionTechnique.objects.available_to(practice_id).order_by(
+            models.Case(models.When(kind=InterventionTechnique.Kind.PSYCHODYNAMIC, then=0), default=1),
+            "name",
+        ),
         "defenses": DefenseMechanism.objects.available_to(practice_id),
         "conflict_types": ConflictType.objects.available_to(practice_id),
         "measures": MeasureDefinition.objects.available_to(practice_id),
@@ -256,3 +267,102 @@ def template_set_active(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("plans:library")
+
+
+class TechniqueDescriptionForm(forms.ModelForm):
+    class Meta:
+        model = InterventionTechnique
+        fields = ["description", "when_it_fits"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "when_it_fits": forms.Textarea(attrs={"rows": 3})}
+
+    def _post_clean(self):
+        pass  # the service validates and saves the entry
+
+
+@login_required
+def technique_describe(request, pk: int):
+    """The admin writes what a practice technique is and when it fits."""
+    practice_id = _practice_id(request)
+    if not policy.can(request.user, policy.Action.MANAGE_LIBRARY, practice_id):
+        raise Http404
+    # Only the practice's own techniques: the built-in texts are Psyplan's.
+    technique = get_object_or_404(InterventionTechnique, pk=pk, practice_id=practice_id)
+    form = TechniqueDescriptionForm(request.POST or None, instance=technique)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.describe_technique(
+                actor=request.user,
+                technique=technique,
+                what_it_is=form.cleaned_data["description"],
+                when_it_fits=form.cleaned_data["when_it_fits"],
+            )
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, f"Saved the description of “{technique.name}”.")
+            return redirect(f"{reverse('plans:library')}#technique-{technique.pk}")
+    return render(request, "plans/technique_describe.html", {"form": form, "technique": technique})
+
+
+@login_required
+@require_GET
+def technique_about(request):
+    """What the technique chosen in an intervention form is and when it fits (htmx, on change).
+
+    The form's prefix says which select to read, so one route serves every intervention editor.
+    """
+    practice_id = _practice_id(request)
+    prefix = request.GET.get("prefix", "")
+    if not (prefix.replace("-", "").isalnum() and len(prefix) <= 40):
+        raise BadParameter("prefix must name an intervention form.")
+    technique_pk = int_param(request.GET.get(f"{prefix}-technique"), name="technique")
+    technique = None
+    if technique_pk is not None:
+        technique = InterventionTechnique.objects.available_to(practice_id).filter(pk=technique_pk).first()
+    return render(request, "plans/_technique_about.html", {"technique": technique})
+
+
+def _start_client(request) -> Client | None:
+    """The client whose new-plan page the preview was opened from, if the reader may start their plan."""
+    try:
+        client_pk = int_param(request.GET.get("for_client"), name="for_client")
+    except BadParameter:
+        return None
+    if client_pk is None:
+        return None
+    client = Client.objects.editable_by(request.user).filter(pk=client_pk).first()
+    return client if client is not None and client.is_active else None
+
+
+@login_required
+@require_GET
+def template_preview(request, pk: int):
+    """A template's goals, objectives and interventions, before a plan is started from it.
+
+    Through the same door as the template choice on the new-plan page (PlanStartForm): built-in
+    and the reader's practice's active templates; another practice's is a 404.
+    """
+    template = get_object_or_404(
+        PlanTemplate.objects.available_to(_practice_id(request)).prefetch_related(
+            "goals__objectives", "interventions__technique", "interventions__objectives"
+        ),
+        pk=pk,
+    )
+    objective_numbers = {}
+    for g, goal in enumerate(template.goals.all(), start=1):
+        for o, objective in enumerate(goal.objectives.all(), start=1):
+            objective_numbers[objective.pk] = f"{g}.{o}"
+    interventions = [
+        (i, [objective_numbers[o.pk] for o in i.objectives.all() if o.pk in objective_numbers])
+        for i in template.interventions.all()
+    ]
+    return render(
+        request,
+        "plans/template_preview.html",
+        {
+            "template": template,
+            "objective_numbers": objective_numbers,
+            "interventions": interventions,
+            "client": _start_client(request),
+        },
+    )

@@ -73,6 +73,7 @@ READ_THROUGH_ANOTHER_DOOR = {
     ),
     "plans.GoalTemplate": "Part of a PlanTemplate (texts the admin reviewed when saving it); read with it.",
     "plans.ObjectiveTemplate": "Part of a PlanTemplate's GoalTemplate; read with it.",
+    "plans.InterventionTemplate": "A technique a PlanTemplate suggests; read with it (plans:template_preview).",
     "accounts.Notification": (
         "The bell: its text names a plan by chart number, and it is read only by its recipient "
         "(Notification.objects.for_user), who was told of it because the record was theirs to act on."

@@ -12,8 +12,9 @@ from playwright.sync_api import expect
 from accounts.services import deactivate_staff
 from notes.models import ServiceType
 from plans.editor import services
+from plans.library import services as library_services
 from plans.lifecycle import transitions
-from plans.models import Goal
+from plans.models import Goal, InterventionTechnique, PlanTemplate
 from progress.services import start_review_now
 from records import exports
 from tests.browser.conftest import a11y_problems, sideways_overflow
@@ -38,6 +39,8 @@ ALSO_WIDE = {
     "staff-deactivate",
     "staff-reactivate",
     "audit-log",
+    "library",
+    "template-preview",
 }
 
 
@@ -56,6 +59,7 @@ def _clinicians_day(clinician):
     services.update_item(
         actor=clinician, item=goal, expected_version=goal.version, values={"statement": "Tolerate closeness"}
     )
+    template = PlanTemplate.objects.get(practice=None, name="Psychodynamic core")
     return [
         ("home", "/"),
         ("client-list", "/clients/"),
@@ -67,6 +71,7 @@ def _clinicians_day(clinician):
         ("session-note-form", f"/clients/sessions/{draft_note.pk}/"),
         ("signed-note", f"/clients/sessions/{signed_note.pk}/"),
         ("library", "/plans/library/"),
+        ("template-preview", f"/plans/library/templates/{template.pk}/preview/?for_client={client.pk}"),
         ("notifications", "/plans/notifications/"),
     ]
 
@@ -86,6 +91,9 @@ def _admins_day(admin, supervisor, clinician):
     former = staff(admin.membership.practice, is_clinician=True, is_supervisor=True)
     SupervisionFactory(supervisor=former, supervisee=clinician)
     deactivate_staff(actor=admin, membership=former.membership)
+    technique = library_services.add_catalogue_entry(
+        actor=admin, model=InterventionTechnique, name="Mentalization-based work", kind="psychodynamic"
+    )
     return [
         ("home", "/"),
         ("staff", "/accounts/staff/"),
@@ -96,6 +104,7 @@ def _admins_day(admin, supervisor, clinician):
         ("exports", "/plans/exports/"),
         ("client-link-settings", "/clients/links/settings/"),
         ("response-rates", "/clients/links/response-rates/"),
+        ("technique-describe", f"/plans/library/techniques/{technique.pk}/describe/"),
     ]
 
 

@@ -61,11 +61,12 @@ def test_clinician_builds_a_plan_from_a_template_inline(page, sign_in, clinician
 
     page.get_by_role("button", name="Add intervention").click()
     intervention = page.locator(".editor", has=page.get_by_role("heading", name="Add intervention"))
-    intervention.get_by_label("Technique").select_option(label="Interpretation of transference")
+    # Confrontation: the template brought its own interventions, this one is added beside them.
+    intervention.get_by_label("Technique").select_option(label="Confrontation")
     intervention.get_by_label("Frequency").fill("weekly")
     intervention.get_by_label("Name the moment of pulling away in session").check()
     intervention.get_by_role("button", name="Add intervention").click()
-    expect(page.locator(".intervention", has_text="Interpretation of transference")).to_contain_text(
+    expect(page.locator(".intervention", has_text="Confrontation")).to_contain_text(
         "Name the moment of pulling away in session"
     )
     assert page.evaluate("window.__noReload") is True

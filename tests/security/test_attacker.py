@@ -26,6 +26,16 @@ SKIPPED = {
 ALLOWED_FOR_HIDDEN_IDS = {302, 403, 404, 405}
 
 
+def _built_in_template_ids() -> set[int]:
+    from plans.models import PlanTemplate
+
+    return set(PlanTemplate.objects.filter(practice__isnull=True).values_list("pk", flat=True))
+
+
+# Routes naming a library entry that every practice reads when it is built in: route -> its ids.
+READABLE_BY_EVERYONE = {"plans:template_preview": _built_in_template_ids}
+
+
 @dataclass(frozen=True)
 class Route:
     name: str
@@ -66,6 +76,9 @@ def _samples(route: Route, hidden, victim) -> tuple[list[dict], bool]:
     from plans.library.views import CATALOGUES
 
     ids = sorted(hidden.all_ids)
+    if route.name in READABLE_BY_EVERYONE:
+        # A hidden record's id may equal a built-in library entry's, which every practice reads.
+        ids = [i for i in ids if i not in READABLE_BY_EVERYONE[route.name]()]
     if route.name.startswith("admin:"):
         ids = ids[:1]  # non-superusers are sent to the admin sign-in before any lookup
     slugs = {
@@ -215,6 +228,48 @@ def test_the_walk_sees_every_named_route_of_the_resolver():
     assert {"clients:detail", "plans:detail", "plans:item_edit", "audit:log", "healthz"} <= names
     assert "api:client-search" in names
     assert {"api:client-link-list", "api:client-link-detail", "api:client-link-revoke"} <= names
+    assert {"plans:template_preview", "plans:technique_about", "plans:technique_describe"} <= names
+
+
+@pytest.mark.parametrize("attacker_role", ["outsider", "other_admin"])
+def test_another_practices_library_entries_are_not_found_nor_described_nor_previewed(
+    attacker_role, request, admin, own_client, login
+):
+    """The walk above probes the hidden client's records; the library is practice-wide, so its own
+    entries are probed here: a template and a technique of Home's, with canary text."""
+    from plans.library import services as library_services
+    from plans.models import InterventionTechnique
+    from tests.factories import make_plan
+
+    canary = "canary-library-4471 our own way"
+    technique = library_services.add_catalogue_entry(
+        actor=admin, model=InterventionTechnique, name="Home technique", kind="psychodynamic"
+    )
+    library_services.describe_technique(actor=admin, technique=technique, what_it_is=canary, when_it_fits=canary)
+    plan = make_plan(own_client)
+    template = library_services.publish_plan_as_template(
+        actor=admin,
+        plan=plan,
+        reviewed_fingerprint=library_services.template_source_fingerprint(plan),
+        name=canary,
+        goals=[library_services.GoalText(statement=canary)],
+        confirmed=True,
+    )
+    web = login(request.getfixturevalue(attacker_role))
+    answers = [
+        web.get(f"/plans/library/templates/{template.pk}/preview/"),
+        web.get(f"/plans/library/techniques/{technique.pk}/describe/"),
+        web.post(f"/plans/library/techniques/{technique.pk}/describe/", {"description": "Taken.", "when_it_fits": ""}),
+    ]
+    assert [a.status_code for a in answers] == [404, 404, 404]
+    about = web.get(
+        "/plans/library/techniques/about/", {"prefix": "intervention-new", "intervention-new-technique": technique.pk}
+    )
+    library = web.get("/plans/library/")
+    for response in [*answers, about, library]:
+        assert canary not in _body(response)
+    technique.refresh_from_db()
+    assert technique.description == canary
 
 
 def test_the_owner_does_see_the_canaries_so_the_walk_would_notice_a_leak(canary_records, clinician, login):

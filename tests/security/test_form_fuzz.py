@@ -76,7 +76,7 @@ class World:
 def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     from formulation.models import Formulation
     from plans.lifecycle import comments, transitions
-    from plans.models import MeasureDefinition, PlanTemplate
+    from plans.models import InterventionTechnique, MeasureDefinition, PlanTemplate
     from progress import services
     from records import exports
     from tests.two_factor import enroll
@@ -90,6 +90,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
     comment = comments.add_comment(actor=supervisor, plan=draft, body="Consider the defense.")
     review = services.start_review_now(actor=clinician, plan=active)
     template = PlanTemplate.objects.create(practice=practice, name="Practice template", created_by=admin)
+    technique = InterventionTechnique.objects.create(practice=practice, name="Practice technique")
     export = exports.request_export(actor=admin)
     services.record_measure(
         actor=clinician,
@@ -119,6 +120,7 @@ def world(practice, clinician, colleague, trainee, supervisor, admin) -> World:
         "comment": comment.pk,
         "review": review.pk,
         "template": template.pk,
+        "technique": technique.pk,
         "export": export.pk,
         "goal": goal.pk,
         "items": items,
@@ -271,6 +273,8 @@ def _samples(name: str, w: World) -> tuple[str, list[str]] | None:
             lambda: [url(kind=k) for k in ("technique", "defense", "conflict", "measure", "service")],
         ),
         "plans:template_set_active": ("admin", lambda: [url(pk=i["template"])]),
+        "plans:template_preview": ("clinician", lambda: [url(pk=i["template"])]),
+        "plans:technique_describe": ("admin", lambda: [url(pk=i["technique"])]),
         "notes:session_list": ("clinician", lambda: [url(client_pk=i["session_client"])]),
         "notes:session_record": ("clinician", lambda: [url(client_pk=i["session_client"])]),
         "notes:session_detail": (
