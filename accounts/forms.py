@@ -102,6 +102,7 @@ class SignerForm(forms.Form):
         if self.uses_code:
             self.fields[reauth.OTP_FIELD] = forms.CharField(
                 label="Code from your authenticator app",
+                help_text="You have two-factor sign-in, so confirm with a fresh code from your authenticator app.",
                 max_length=12,
                 required=False,
                 widget=forms.TextInput(
@@ -111,6 +112,7 @@ class SignerForm(forms.Form):
         else:
             self.fields[reauth.PASSWORD_FIELD] = forms.CharField(
                 label="Your password",
+                help_text="Type the password you sign in with, to confirm it is you signing.",
                 max_length=4096,
                 required=False,
                 strip=False,
