@@ -132,3 +132,32 @@ def test_someone_with_two_factor_signs_with_a_code_not_the_password(clinician, d
     web.post(f"/plans/{draft.pk}/submit/", {"content_hash": _hash(html), "otp_code": current_code(device)})
     draft.refresh_from_db()
     assert draft.status == Status.ACTIVE
+
+
+# --- Through the API ----------------------------------------------------------------------
+
+
+def test_the_api_co_signs_only_with_the_password_and_says_which_field_is_wrong(api, trainee, supervisor):
+    plan = transitions.submit_plan(actor=trainee, plan=make_plan(ClientFactory(primary_clinician=trainee)))
+    caller = api(supervisor)
+    url = f"/api/v1/plans/{plan.pk}/approve/"
+    missing = caller.post(url, {"comment": "Fine."}, format="json")
+    assert missing.status_code == 400 and "Type your password" in missing.json()["fields"]["password"][0]
+    wrong = caller.post(url, {"comment": "Fine.", "password": "x"}, format="json")
+    assert wrong.status_code == 400 and list(wrong.json()["fields"]) == ["password"]
+    plan.refresh_from_db()
+    assert plan.status == Status.IN_REVIEW
+    assert caller.post(url, {"comment": "Fine.", "password": PASSWORD}, format="json").status_code == 200
+    plan.refresh_from_db()
+    assert plan.status == Status.ACTIVE
+
+
+def test_the_api_asks_someone_with_two_factor_for_the_code(api, clinician, draft):
+    device = enroll(clinician)
+    caller = api(clinician)
+    url = f"/api/v1/plans/{draft.pk}/submit/"
+    refused = caller.post(url, {"password": PASSWORD}, format="json")
+    assert refused.status_code == 400 and list(refused.json()["fields"]) == ["otp_code"]
+    assert caller.post(url, {"otp_code": current_code(device)}, format="json").status_code == 200
+    draft.refresh_from_db()
+    assert draft.status == Status.ACTIVE
