@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts import policy
+from accounts import policy, reauth
 from accounts.models import Membership, User
 
 
@@ -132,3 +132,48 @@ class ReactivateStaffForm(forms.Form):
         self.fields["restore"].label_from_instance = lambda link: (
             f"{link.supervisee.printed_name} (supervised {link.started_on:%Y-%m-%d} to {link.ended_on:%Y-%m-%d})"
         )
+
+
+class SignerForm(forms.Form):
+    """The signer's password, or their authenticator code if they have one (accounts/reauth.py),
+    asked on the review step of every signature. Valid only once the signer is confirmed."""
+
+    def __init__(self, *args, user, act: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.act = user, act
+        self.uses_code = reauth.signer_uses_code(user)
+        if self.uses_code:
+            self.fields[reauth.OTP_FIELD] = forms.CharField(
+                label="Code from your authenticator app",
+                help_text="You have two-factor sign-in, so confirm with a fresh code from your authenticator app.",
+                max_length=12,
+                required=False,
+                widget=forms.TextInput(
+                    attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off"}
+                ),
+            )
+        else:
+            self.fields[reauth.PASSWORD_FIELD] = forms.CharField(
+                label="Your password",
+                help_text="Type the password you sign in with, to confirm it is you signing.",
+                max_length=4096,
+                required=False,
+                strip=False,
+                widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+            )
+
+    @property
+    def secret(self):
+        return self[reauth.OTP_FIELD if self.uses_code else reauth.PASSWORD_FIELD]
+
+    def clean(self):
+        data = super().clean()
+        # Required-ness is the check's own (its message says what to type), so a blank answer is
+        # logged and refused as the wrong one is.
+        reauth.confirm_signer(
+            user=self.user,
+            password=data.get(reauth.PASSWORD_FIELD),
+            otp_code=data.get(reauth.OTP_FIELD),
+            act=self.act,
+        )
+        return data

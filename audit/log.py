@@ -68,6 +68,7 @@ class Action:
     SECURITY_SETTINGS = "security_settings"
     CHAIN_UPGRADE = "chain_upgrade"  # written once, by the migration that re-keyed the chain
     SIGN = "sign"
+    SIGNER_CHECK = "signer_check"  # the signer's password or code asked again before a signature
     APPROVE = "approve"
     REQUEST_CHANGES = "request_changes"
     REVISE = "revise"
@@ -114,6 +115,7 @@ class Action:
         (SECURITY_SETTINGS, "Security settings"),
         (CHAIN_UPGRADE, "Audit chain re-keyed"),
         (SIGN, "Sign"),
+        (SIGNER_CHECK, "Signer's password or code"),
         (APPROVE, "Approve"),
         (REQUEST_CHANGES, "Request changes"),
         (REVISE, "Revise"),

@@ -86,7 +86,8 @@ def main() -> int:
         from accounts.models import Notification
         from bench.pdf_bench import _start_worker
         from core.outbox import relay
-        from tests.factories import ClientFactory, PracticeFactory, SupervisionFactory, make_plan, staff
+        from plans.lifecycle.canonical import content_hash
+        from tests.factories import PASSWORD, ClientFactory, PracticeFactory, SupervisionFactory, make_plan, staff
 
         practice = PracticeFactory(name="Drill Practice")
         trainee = staff(practice, is_clinician=True, requires_cosignature=True)
@@ -99,7 +100,8 @@ def main() -> int:
 
         def submit(plan) -> float:
             started = time.monotonic()
-            response = web.post(f"/plans/{plan.pk}/submit/")
+            # The signing step's POST: the content it showed and the signer's password (accounts/reauth.py).
+            response = web.post(f"/plans/{plan.pk}/submit/", {"content_hash": content_hash(plan), "password": PASSWORD})
             assert response.status_code == 302, response.status_code
             return time.monotonic() - started
 

@@ -56,6 +56,9 @@ KEPT_HEADERS = (
     "HX-Push-Url",
 )
 FORM_ID_FIELD = "form_id"
+# What a signer types to prove who they are (accounts/reauth.py): never part of a stored fingerprint,
+# even hashed, and a retry with the password typed again is still the same request.
+SECRET_FIELDS = frozenset({"password", "otp_code"})
 IN_FLIGHT_MESSAGE = "This was sent a moment ago and is still being saved. Wait a moment, then reload the page."
 CHANGED_MESSAGE = (
     "This form had already been saved, so it was not saved again: changes made to it afterwards were not "
@@ -233,7 +236,7 @@ def _queued_messages(request) -> list:
 
 
 def _form_fingerprint(request) -> str:
-    ignored = {FORM_ID_FIELD, "csrfmiddlewaretoken"}
+    ignored = {FORM_ID_FIELD, "csrfmiddlewaretoken", *SECRET_FIELDS}
     return fingerprint({name: request.POST.getlist(name) for name in request.POST if name not in ignored})
 
 

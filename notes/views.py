@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
+from accounts.forms import SignerForm
 from clients.models import Client
 from core.editing import errors_to_form
 from core.errors import StaleEditError
@@ -80,7 +81,7 @@ def plan_sessions_part(*, user, plan, page, today) -> dict:
     return {"rows": selectors.session_rows(selectors.plan_sessions_since(user, plan)), "client_id": plan.client_id}
 
 
-def _panel_context(request, session: TherapySession, *, form=None, addendum_form=None, **extra) -> dict:
+def _panel_context(request, session: TherapySession, *, form=None, **extra) -> dict:
     note = _note_with_parts(session) if session.took_place else None
     writable = _may_write(request.user, session)
     context = {
@@ -97,7 +98,7 @@ def _panel_context(request, session: TherapySession, *, form=None, addendum_form
     if writable and session.took_place and (note is None or note.is_editable):
         context["form"] = form or NoteForm(choices=selectors.note_choices(session), note=note)
     if writable and note is not None and note.is_signed:
-        context["addendum_form"] = addendum_form or AddendumForm()
+        context["can_add_addendum"] = True
     return context
 
 
@@ -252,6 +253,14 @@ def note_save(request, session_pk: int):
             # The whole form was valid, so the errors an earlier save showed on it no longer hold (app.js).
             response["HX-Trigger"] = "psyplan:saved-clean"
         return response
+    if saved is not None and request.GET.get("then") == "sign":
+        # "Review and sign": what was on screen is saved first, and the step shows it as saved.
+        step = reverse("notes:note_sign", args=[session.pk])
+        if request.htmx:
+            response = HttpResponse()
+            response["HX-Redirect"] = step
+            return response
+        return redirect(step)
     if saved is not None:
         return _panel(request, session, saved_at=timezone.now())
     return _panel(request, session, form=form, conflict=conflict, conflict_fields=_theirs(conflict), status=200)
@@ -305,56 +314,93 @@ def _error_lines(form) -> list[str]:
     return lines
 
 
+# --- The review steps of a note's signature and an addendum's ------------------------------
+# As for a plan (plans/lifecycle/views.py): GET shows what is signed and what the signature means,
+# POST takes the signer's password or code again (accounts/reauth.py) and only then signs.
+
+STALE_NOTE = (
+    "Someone saved this note after you opened this page, so it was not signed. Check it again below, then sign."
+)
+
+
+def _posted_version(request) -> int | None:
+    value = request.POST.get("version", "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
 @login_required
-@require_POST
+@once_per_form
 def note_sign(request, session_pk: int):
-    """Save what is in the form, then sign it: the signature covers exactly what was on screen."""
+    """The review step of the note's signature: the note as saved, signed only as shown."""
     session = _writable_session(request, session_pk)
     note = _note_with_parts(session)
-    if note is not None and note.is_signed:
+    if note is None:
+        messages.error(request, "Write the note before signing it.")
+        return redirect("notes:session_detail", session_pk=session.pk)
+    if note.is_signed:
         # Signed already (a second click, a resend): show the signed note, change nothing.
-        return _panel(request, session, history=True)
-    form = NoteForm(request.POST, choices=selectors.note_choices(session), note=note)
-    conflict = None
-    if form.is_valid():
+        messages.info(request, "This note is signed and can no longer change. Add an addendum instead.")
+        return redirect("notes:session_detail", session_pk=session.pk)
+    signer_form = SignerForm(
+        request.POST if request.method == "POST" else None, user=request.user, act=f"note {note.pk} sign"
+    )
+    if request.method == "POST" and signer_form.is_valid():
+        version = _posted_version(request)
         try:
-            saved = _save_draft(request, session, form, note)
-            services.sign_note(actor=request.user, note=saved, expected_version=saved.version)
-        except StaleEditError as exc:
-            conflict = exc.current
-            form.add_error(None, "Someone else saved this note after you opened it, so it was not signed.")
+            if version is None:
+                raise StaleEditError(note)
+            services.sign_note(actor=request.user, note=note, expected_version=version)
+        except StaleEditError:
+            signer_form.add_error(None, STALE_NOTE)
+            note = _note_with_parts(session)
         except services.NoteLockedError:
-            return _panel(request, session, history=True)
+            messages.info(request, "This note is signed and can no longer change. Add an addendum instead.")
+            return redirect("notes:session_detail", session_pk=session.pk)
         except ValidationError as exc:
-            form.add_service_errors(exc)
+            signer_form.add_error(None, "Not signed: " + " ".join(exc.messages) + " Edit the note, then sign.")
         else:
-            return _panel(request, session, history=True, just_signed=True)
-    return _panel(request, session, form=form, conflict=conflict, conflict_fields=_theirs(conflict))
+            messages.success(request, "Note signed.")
+            return redirect("notes:session_detail", session_pk=session.pk)
+    return render(
+        request,
+        "notes/note_sign.html",
+        {"session": session, "note": note, "signer_form": signer_form, "meaning": "authored", "button": "Sign note"},
+    )
 
 
 @login_required
-@require_POST
 @once_per_form
 def note_addendum(request, session_pk: int):
+    """Write an addendum and sign it in one step: the text being signed is on the form."""
     session = _writable_session(request, session_pk)
     note = _note_with_parts(session)
     if note is None or not note.is_signed:
         raise PermissionDenied("Addenda are for signed notes; edit the draft instead.")
-    form = AddendumForm(request.POST)
-    if form.is_valid():
+    posted = request.POST if request.method == "POST" else None
+    form = AddendumForm(posted)
+    signer_form = SignerForm(posted, user=request.user, act=f"note {note.pk} addendum")
+    # The password is asked only of a complete addendum, so a missing text costs no attempt.
+    if posted is not None and form.is_valid() and signer_form.is_valid():
         try:
             services.add_addendum(actor=request.user, note=note, text=form.cleaned_data["text"])
         except ValidationError as exc:
             errors_to_form(form, exc)
         else:
-            if not request.htmx:
-                messages.success(request, "Addendum signed.")
-                return redirect("notes:session_detail", session_pk=session.pk)
-            response = _panel(request, session)
-            response["HX-Retarget"] = "#session-panel"
-            response["HX-Reswap"] = "outerHTML"
-            return response
-    return _panel(request, session, addendum_form=form)
+            messages.success(request, "Addendum signed.")
+            return redirect("notes:session_detail", session_pk=session.pk)
+    return render(
+        request,
+        "notes/addendum_sign.html",
+        {
+            "session": session,
+            "note": note,
+            "signature": note.note_signatures[0] if note.note_signatures else None,
+            "form": form,
+            "signer_form": signer_form,
+            "meaning": "addendum authored",
+            "button": "Sign addendum",
+        },
+    )
 
 
 # --- Private process notes ------------------------------------------------------------

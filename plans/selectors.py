@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Prefetch
 from formulation.models import CoreConflict, DefenseObservation
 from plans.editor.smart import Finding, check_objective
 from plans.lifecycle import canonical, quotes
-from plans.models import Goal, Intervention, Objective, TreatmentPlan
+from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
 
 @dataclass
@@ -207,4 +207,37 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
         thread=thread,
         loose_objectives=loose,
         unserved_objectives=unserved,
+    )
+
+
+@dataclass
+class SigningSummary:
+    """What a signer of this version is shown before signing it (the review step)."""
+
+    plan: TreatmentPlan
+    chart_number: str
+    content_hash: str
+    problems: int
+    goals: list[Goal]
+    objectives: int
+    interventions: int
+    authored_by: str = ""
+
+
+def signing_summary(plan: TreatmentPlan) -> SigningSummary:
+    """The version in brief, and the hash of its content as the database holds it now: the step
+    posts the hash back, so what is signed is what was shown."""
+    goals = list(plan.goals.current())
+    authored = plan.signatures.valid().filter(meaning=Signature.Meaning.AUTHORED).select_related("signer").first()
+    return SigningSummary(
+        plan=plan,
+        chart_number=quotes.chart_number(plan),
+        content_hash=canonical.content_hash(plan),
+        problems=plan.presenting_problems.count(),
+        goals=goals,
+        objectives=Objective.objects.current().filter(goal__plan=plan, goal__removed_at__isnull=True).count(),
+        interventions=plan.interventions.current().count(),
+        authored_by=(
+            ", ".join(part for part in (authored.printed_name, authored.credentials) if part) if authored else ""
+        ),
     )

@@ -43,6 +43,8 @@ def _content(request) -> dict:
     data = request.data
     if hasattr(data, "lists"):
         data = dict(data.lists())
+    if isinstance(data, dict):
+        data = {name: value for name, value in data.items() if name not in idempotency.SECRET_FIELDS}
     return {"query": dict(request.query_params.lists()), "body": data}
 
 

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.api.reauth import SignerInputSerializer
 from clients.models import Client
 from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from notes.models import (
@@ -245,7 +246,7 @@ class SessionCreateSerializer(SessionUpdateSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class AddendumInputSerializer(serializers.Serializer):
+class AddendumInputSerializer(SignerInputSerializer):
     text = serializers.CharField(max_length=8000)
 
 

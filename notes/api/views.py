@@ -19,6 +19,7 @@ from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.reauth import SignerInputSerializer, signer_refusal
 from core.api.concurrency import check_if_match
 from core.api.errors import ErrorSerializer
 from core.api.views import ScopedViewSet
@@ -180,8 +181,9 @@ class TherapySessionViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         summary="Sign the session's note as its author",
-        description="From then on the note never changes; corrections are addenda.",
-        request=None,
+        description="From then on the note never changes; corrections are addenda. The body carries the "
+        "signer's `password`, or `otp_code` for someone with two-factor sign-in.",
+        request=SignerInputSerializer,
         responses={200: s.TherapySessionSerializer, 409: LOCKED},
     )
     @action(detail=True, methods=["post"])
@@ -189,6 +191,9 @@ class TherapySessionViewSet(mixins.ListModelMixin, ScopedViewSet):
         session, note = self._for_change(if_match_required=False)
         if note is None:
             raise exceptions.ValidationError({"note": ["Write the note before signing it."]})
+        refused = signer_refusal(self, request, act=f"note {note.pk} sign")
+        if refused is not None:
+            return refused
         services.sign_note(actor=request.user, note=note, expected_version=note.version)
         return self.respond_session(session)
 
@@ -213,6 +218,9 @@ class TherapySessionViewSet(mixins.ListModelMixin, ScopedViewSet):
         values = self.validated(s.AddendumInputSerializer)
         if note is None:
             raise exceptions.ValidationError({"non_field_errors": ["This session has no note to add to."]})
+        refused = signer_refusal(self, request, act=f"note {note.pk} addendum")
+        if refused is not None:
+            return refused
         addendum = services.add_addendum(actor=request.user, note=note, text=values["text"])
         addendum = NoteAddendum.objects.select_related("signature").get(pk=addendum.pk)
         data = s.NoteAddendumSerializer(addendum, context=self.get_serializer_context()).data

@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import policy
+from accounts.api.reauth import SignerInputSerializer
 from clients.models import Client, PresentingProblem
 from core.api.serializers import ClinicalDateSerializerField, OutputSerializer
 from formulation.models import CoreConflict, DefenseObservation
@@ -215,7 +216,7 @@ class CommentInputSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=4000, help_text="What needs to change (required).")
 
 
-class ApproveInputSerializer(serializers.Serializer):
+class ApproveInputSerializer(SignerInputSerializer):
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 

@@ -8,6 +8,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.reauth import SignerInputSerializer, signer_refusal
 from core.api.concurrency import check_if_match, with_etag
 from core.api.views import ScopedViewSet
 from plans.api import serializers as s
@@ -145,12 +146,17 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     @extend_schema(
         summary="Submit and sign as author",
-        description="The author signs. A plan that needs a co-signature goes to review; otherwise it becomes active.",
-        request=None,
+        description="The author signs. A plan that needs a co-signature goes to review; otherwise it becomes active. "
+        "The body carries the signer's `password`, or `otp_code` for someone with two-factor sign-in.",
+        request=SignerInputSerializer,
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        plan = transitions.submit_plan(actor=request.user, plan=self._for_action())
+        plan = self._for_action()
+        refused = signer_refusal(self, request, act=f"plan {plan.pk} sign")
+        if refused is not None:
+            return refused
+        plan = transitions.submit_plan(actor=request.user, plan=plan)
         return self.respond_plan(plan)
 
     @extend_schema(
@@ -174,6 +180,9 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
     def approve(self, request, pk=None):
         plan = self._for_action(author_side=False)
         values = self.validated(s.ApproveInputSerializer)
+        refused = signer_refusal(self, request, act=f"plan {plan.pk} co-sign")
+        if refused is not None:
+            return refused
         plan = transitions.approve_plan(actor=request.user, plan=plan, comment=values["comment"])
         return self.respond_plan(plan)
 

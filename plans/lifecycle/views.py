@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,17 +19,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts import policy
-from accounts.access import get_visible_or_404
+from accounts.access import get_editable_or_403, get_visible_or_404
+from accounts.forms import SignerForm
 from accounts.models import Notification
 from core.idempotency import once_per_form
 from formulation.private import fields_hidden_from
 from plans import page_parts
 from plans.editor.views import plan_page
-from plans.lifecycle import comments, transitions
+from plans.lifecycle import canonical, comments, transitions
 from plans.lifecycle.compare import compare_versions
 from plans.lifecycle.revision import changes_on_resubmission
 from plans.models import Comment, TreatmentPlan
-from plans.selectors import load_plan_page, plan_queryset
+from plans.selectors import load_plan_page, plan_queryset, signing_summary
 from plans.templatetags.plan_tags import anchor_id
 
 
@@ -51,16 +53,86 @@ def _run(request, plan: TreatmentPlan, action, success: str, **kwargs):
     return redirect("plans:detail", pk=result.pk)
 
 
+# --- The review steps of the two signatures ------------------------------------------------
+# Signing is never one click: GET shows what is signed and what the signature means, POST takes the
+# signer's password or code again (accounts/reauth.py), then signs in one transaction, only if the
+# content is still what the step showed.
+
+STALE_STEP = "The plan changed after you opened this page, so nothing was signed. Check it again below, then sign."
+
+
+def _submit_refusal(user, plan: TreatmentPlan) -> str:
+    if plan.status != TreatmentPlan.Status.DRAFT:
+        return f"You cannot submit a plan that is {plan.get_status_display().lower()}."
+    if not policy.can(user, policy.Action.SIGN, plan):
+        return "Only the plan's author can submit and sign it."
+    return ""
+
+
+def _approve_refusal(user, plan: TreatmentPlan) -> str:
+    if plan.author_id == user.pk:
+        return "Nobody approves or reviews their own plan."
+    if not policy.can(user, policy.Action.APPROVE, plan):
+        return "Only a current supervisor of the plan's author can review it."
+    if plan.status != TreatmentPlan.Status.IN_REVIEW:
+        return f"You cannot approve a plan that is {plan.get_status_display().lower()}."
+    return ""
+
+
+def _signing_step(request, plan: TreatmentPlan, *, refusal, act: str, action, success: str, step: dict, **kwargs):
+    refused = refusal(request.user, plan)
+    if refused:
+        messages.error(request, refused)
+        return redirect("plans:detail", pk=plan.pk)
+    signer_form = SignerForm(
+        request.POST if request.method == "POST" else None, user=request.user, act=f"plan {plan.pk} {act}"
+    )
+    if request.method == "POST" and signer_form.is_valid():
+        try:
+            with transaction.atomic():
+                locked = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+                if request.POST.get("content_hash", "") != canonical.content_hash(locked):
+                    raise StalePlanStep
+                result = action(actor=request.user, plan=plan, **kwargs)
+        except StalePlanStep:
+            signer_form.add_error(None, STALE_STEP)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("plans:detail", pk=plan.pk)
+        else:
+            messages.success(request, success)
+            return redirect("plans:detail", pk=result.pk)
+    context = {"summary": signing_summary(plan), "signer_form": signer_form, **kwargs, **step}
+    return render(request, "plans/sign.html", context)
+
+
+class StalePlanStep(Exception):
+    """The plan's content is no longer what the review step showed."""
+
+
 @login_required
-@require_POST
 @once_per_form
 def submit(request, pk: int):
-    plan = _visible_plan(request, pk)
+    plan = get_editable_or_403(plan_queryset(), request.user, pk=pk)
     needs_signoff = policy.needs_cosignature(request.user)
-    success = (
-        "Signed and sent to your supervisor for co-signature." if needs_signoff else "Signed. The plan is now active."
+    if needs_signoff:
+        success = "Signed and sent to your supervisor for co-signature."
+        step = {
+            "title": "Sign and submit for sign-off",
+            "lead": "Your signature sends the plan to your supervisor for co-signature. The content is locked "
+            "until it is signed off.",
+        }
+    else:
+        success = "Signed. The plan is now active."
+        step = {
+            "title": "Sign and activate",
+            "lead": "Your signature makes the plan active. A signed version never changes: later changes are "
+            "made by amending it.",
+        }
+    step |= {"meaning": "authored", "button": step["title"], "action_url": reverse("plans:submit", args=[pk])}
+    return _signing_step(
+        request, plan, refusal=_submit_refusal, act="sign", action=transitions.submit_plan, success=success, step=step
     )
-    return _run(request, plan, transitions.submit_plan, success)
 
 
 @login_required
@@ -88,16 +160,26 @@ def revise(request, pk: int):
 
 
 @login_required
-@require_POST
 @once_per_form
 def approve(request, pk: int):
     plan = _visible_plan(request, pk)
-    return _run(
+    step = {
+        "title": "Approve and co-sign",
+        "lead": "Your co-signature makes the plan active, as its author signed it.",
+        "meaning": "reviewed and approved",
+        "button": "Approve and co-sign",
+        "action_url": reverse("plans:approve", args=[pk]),
+        "with_comment": True,
+    }
+    return _signing_step(
         request,
         plan,
-        transitions.approve_plan,
-        "Approved and co-signed. The plan is active.",
-        comment=request.POST.get("comment", ""),
+        refusal=_approve_refusal,
+        act="co-sign",
+        action=transitions.approve_plan,
+        success="Approved and co-signed. The plan is active.",
+        step=step,
+        comment=request.POST.get("comment", "")[:4000],
     )
 
 

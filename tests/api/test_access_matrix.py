@@ -16,7 +16,7 @@ from participation import services as participation
 from plans.models import MeasureDefinition
 from progress import services
 from progress.models import ProgressReview
-from tests.factories import ClientFactory, make_plan
+from tests.factories import PASSWORD, ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
         )
         expect(
             f"sign the note of {owner}'s session",
-            caller.post(f"/api/v1/sessions/{ids['sessions']}/sign/"),
+            caller.post(f"/api/v1/sessions/{ids['sessions']}/sign/", {"password": PASSWORD}, format="json"),
             {EDIT: 200, READ: 403, HIDDEN: 404}[access],
         )
         expect(
@@ -221,7 +221,7 @@ def test_every_resource_answers_each_role_by_whose_record_it_is(api, users, role
         )
         expect(
             f"submit {owner}'s plan",
-            caller.post(f"/api/v1/plans/{ids['plans']}/submit/"),
+            caller.post(f"/api/v1/plans/{ids['plans']}/submit/", {"password": PASSWORD}, format="json"),
             {EDIT: 200, READ: 403, HIDDEN: 404}[access],
         )
         # The plan is submitted now: its content is frozen for its own clinician too.

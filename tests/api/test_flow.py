@@ -6,6 +6,7 @@ import pytest
 
 from plans.models import InterventionTechnique, TreatmentPlan
 from tests.api.conftest import validate_bundle
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -98,11 +99,11 @@ def test_trainee_and_supervisor_take_a_plan_from_intake_to_review_and_amendment(
     tree = _ok(author.get(f"/api/v1/plans/{plan['id']}/"))
     assert tree["goals"][0]["objectives"][0]["interventions"] == [intervention["id"]]
 
-    submitted = _ok(author.post(f"/api/v1/plans/{plan['id']}/submit/"))
+    submitted = _ok(author.post(f"/api/v1/plans/{plan['id']}/submit/", {"password": PASSWORD}, format="json"))
     assert submitted["status"] == "in_review"
     assert [s["meaning"] for s in submitted["signatures"]] == ["authored"]
 
-    approved = _ok(api(supervisor).post(f"/api/v1/plans/{plan['id']}/approve/", {}, format="json"))
+    approved = _ok(api(supervisor).post(f"/api/v1/plans/{plan['id']}/approve/", {"password": PASSWORD}, format="json"))
     assert approved["status"] == "active"
     assert {s["meaning"] for s in approved["signatures"]} == {"authored", "reviewed_and_approved"}
 

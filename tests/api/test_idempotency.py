@@ -8,11 +8,14 @@ import time_machine
 from django.db.models.signals import post_save
 from rest_framework.test import APIClient
 
+from audit.models import AccessLog
 from core.dbfailure import MESSAGE as UNAVAILABLE
 from core.models import IdempotencyRecord
 from plans.lifecycle import transitions
 from plans.models import Goal, Signature, TreatmentPlan
-from tests.factories import make_plan
+from tests.factories import PASSWORD, make_plan
+
+SIGNER = {"password": PASSWORD}
 
 KEY = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 
@@ -177,13 +180,26 @@ def test_a_key_older_than_24_hours_counts_as_new(api, clinician, plan):
 
 def test_a_plan_action_repeated_with_its_key_answers_as_the_first_time(api, clinician, plan):
     caller = api(clinician)
-    first = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", None)
-    second = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", None)
+    first = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", SIGNER)
+    second = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", SIGNER)
     assert first.status_code == second.status_code == 200
     assert second.json()["status"] == "active"
     assert Signature.objects.filter(plan=plan).count() == 1
     # Without the key, the repeat is refused: the plan is no longer a draft.
-    assert caller.post(f"/api/v1/plans/{plan.pk}/submit/", format="json").status_code == 400
+    assert caller.post(f"/api/v1/plans/{plan.pk}/submit/", SIGNER, format="json").status_code == 400
+
+
+def test_a_wrong_password_with_a_key_is_refused_logged_and_leaves_the_key_free(api, clinician, plan):
+    caller = api(clinician)
+    wrong = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", {"password": "guess"})
+    assert wrong.status_code == 400 and "password" in wrong.json()["fields"]
+    # The refusal's access-log row survives the key's transaction, and the key may be sent again.
+    assert AccessLog.objects.filter(action="signer_check", outcome="failed").count() == 1
+    assert not IdempotencyRecord.objects.exists()
+    right = _post(caller, f"/api/v1/plans/{plan.pk}/submit/", SIGNER)
+    assert right.status_code == 200 and right.json()["status"] == "active"
+    stored = IdempotencyRecord.objects.get()
+    assert PASSWORD not in json.dumps([stored.fingerprint, bytes(stored.body).decode()])
 
 
 def test_an_amendment_repeated_with_its_key_is_the_same_new_version(api, clinician, plan):

@@ -131,6 +131,7 @@ def _clinician_pages(clinician, trainee, supervisor, admin):
         Visit("new-client-errors", "/clients/new/", then=_submit_empty),
         Visit("plan-draft", f"/plans/{draft.pk}/"),
         Visit("plan-editor", f"/plans/{draft.pk}/", then=_open_objective_editor),
+        Visit("plan-sign-step", f"/plans/{draft.pk}/submit/"),
         Visit("plan-signed", f"/plans/{signed.pk}/"),
         Visit("progress-review", f"/plans/progress-reviews/{review.pk}/"),
         Visit("measure-form", f"/plans/{signed.pk}/measures/phq9/"),
@@ -149,6 +150,7 @@ def _supervisor_pages(clinician, trainee, supervisor, admin):
         Visit("home", "/"),
         Visit("signoff-queue", "/plans/sign-off/"),
         Visit("plan-in-review", f"/plans/{plan.pk}/"),
+        Visit("plan-co-sign-step", f"/plans/{plan.pk}/approve/"),
         Visit("notifications", "/plans/notifications/"),
     ]
 

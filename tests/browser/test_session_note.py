@@ -1,7 +1,8 @@
-"""From the client page, a clinician records a session and writes, saves and signs its note in
-Chromium without the page reloading: objectives picked from the plan, an episode added, two
-defenses from the DMRS catalogue. The client page with sessions, the note form and the signed
-note are looked at at desktop and phone widths."""
+"""From the client page, a clinician records a session and writes and saves its note in Chromium
+without the page reloading: objectives picked from the plan, an episode added, two defenses from
+the DMRS catalogue. She signs it, and an addendum, through their review steps with her password.
+The client page with sessions, the note form, the steps and the signed note are looked at at
+desktop and phone widths."""
 
 import datetime as dt
 
@@ -11,7 +12,7 @@ from playwright.sync_api import expect
 from notes.models import ProgressNote, ServiceType, TherapySession
 from plans.lifecycle import transitions
 from tests.browser.conftest import WIDTHS, check_a11y, cramped_cards, sideways_overflow
-from tests.factories import make_plan
+from tests.factories import PASSWORD, make_plan
 from tests.notes.builders import record
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +88,16 @@ def test_a_session_and_its_note_are_recorded_and_signed_from_the_client_page_wit
     expect(page.locator("#id_note-safety_plan_errors")).to_have_count(0)
     _look(page, screenshots, "note-form")
 
+    assert page.evaluate("() => window.stillThisPage === true"), "the page reloaded"
+
+    # Signing opens its review step: the note as saved, the meaning, the password.
+    page.get_by_role("button", name="Review and sign").click()
+    expect(page.get_by_role("heading", name="Sign the progress note")).to_be_visible()
+    expect(page.get_by_role("region", name="What you sign")).to_contain_text("Spoke of the holiday break.")
+    expect(page.get_by_role("region", name="Your signature")).to_contain_text("“authored”")
+    assert not ProgressNote.objects.get(session__starts_at__date=dt.date(2026, 11, 24)).is_signed
+    _look(page, screenshots, "note-sign-step")
+    page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Sign note").click()
     expect(page.get_by_text("Note signed.")).to_be_visible()
     expect(page.locator(".signature")).to_contain_text(clinician.get_full_name())
@@ -96,13 +107,16 @@ def test_a_session_and_its_note_are_recorded_and_signed_from_the_client_page_wit
     assert [e.is_transference for e in saved.episodes.all()] == [False, True]
     assert saved.objectives_worked.get().movement == "some_movement"
     assert TherapySession.objects.count() == 3
-    assert page.evaluate("() => window.stillThisPage === true"), "the page reloaded"
     _look(page, screenshots, "note-signed")
 
+    page.get_by_role("link", name="Add an addendum").click()
     page.get_by_role("textbox", name="Addendum").fill("Phoned after: the break date moved.")
-    page.get_by_role("button", name="Add addendum").click()
+    expect(page.get_by_role("region", name="Your signature")).to_contain_text("“addendum authored”")
+    _look(page, screenshots, "addendum-step")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign addendum").click()
+    expect(page.get_by_text("Addendum signed.")).to_be_visible()
     expect(page.locator(".addendum")).to_contain_text("the break date moved")
-    assert page.evaluate("() => window.stillThisPage === true"), "the page reloaded"
 
     page.goto(f"/clients/{own_client.pk}/")
     _look(page, screenshots, "client-sessions")

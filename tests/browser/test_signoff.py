@@ -9,9 +9,16 @@ from playwright.sync_api import expect
 
 from plans.models import Objective
 from tests.browser.conftest import look_at_both_widths
-from tests.factories import ClientFactory, make_plan
+from tests.factories import PASSWORD, ClientFactory, make_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _sign(page, link: str, button: str) -> None:
+    """Open a signing step from the plan page and sign with the password."""
+    page.get_by_role("link", name=link).click()
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
 
 
 def test_trainee_and_supervisor_complete_a_signoff_round_trip(
@@ -24,7 +31,7 @@ def test_trainee_and_supervisor_complete_a_signoff_round_trip(
 
     sign_in(trainee_page, trainee)
     trainee_page.goto(f"/plans/{plan.pk}/")
-    trainee_page.get_by_role("button", name="Sign and submit for sign-off").click()
+    _sign(trainee_page, "Sign and submit for sign-off", "Sign and submit for sign-off")
     expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
 
     sign_in(supervisor_page, supervisor)
@@ -55,7 +62,7 @@ def test_trainee_and_supervisor_complete_a_signoff_round_trip(
     editor.get_by_role("button", name="Save").click()
     expect(trainee_page.locator(f"#objective-{objective.pk}")).to_contain_text("in at least 3 sessions")
     trainee_page.locator("#comments").get_by_role("button", name=re.compile("^Mark resolved")).first.click()
-    trainee_page.get_by_role("button", name="Sign and submit for sign-off").click()
+    _sign(trainee_page, "Sign and submit for sign-off", "Sign and submit for sign-off")
     expect(trainee_page.get_by_text("Signed and sent to your supervisor")).to_be_visible()
 
     supervisor_page.goto(f"/plans/{plan.pk}/")
@@ -65,7 +72,7 @@ def test_trainee_and_supervisor_complete_a_signoff_round_trip(
     expect(since.locator(".since-resolved")).to_contain_text("how many sessions?")
     axe(supervisor_page, "the resubmitted plan with what changed since")
     look_at_both_widths(supervisor_page, screenshots, "signoff-changes-since")
-    supervisor_page.get_by_role("button", name="Approve and co-sign").click()
+    _sign(supervisor_page, "Approve and co-sign", "Approve and co-sign")
     expect(supervisor_page.get_by_text("Approved and co-signed")).to_be_visible()
     signatures = supervisor_page.locator(".signatures")
     expect(signatures).to_contain_text("The content matches its signatures")

@@ -7,6 +7,7 @@ written, so the person sees the 503 page and sends the same form again.
 import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
 import time_machine
@@ -22,7 +23,7 @@ from core.tasks import purge_idempotency_records
 from formulation.models import CoreConflict, DefenseObservation
 from plans.models import Comment, Goal, Intervention, Objective, TreatmentPlan
 from progress.models import MeasureScore, ProgressReview
-from tests.factories import PresentingProblemFactory, make_plan
+from tests.factories import PASSWORD, PresentingProblemFactory, make_plan
 
 HX = {"HX-Request": "true"}
 NEW_CLIENT = {
@@ -240,9 +241,17 @@ def test_a_staff_invitation_sent_twice_invites_once(admin, login):
     assert Membership.objects.filter(user__email="new@example.test").count() == 1
 
 
+def _signing_step_data(web, plan) -> dict:
+    """The sign step's form as the signer sends it: its form id, the content it showed, the password."""
+    step = web.get(f"/plans/{plan.pk}/submit/").content.decode()
+    content_hash = re.search(r'name="content_hash" value="([0-9a-f]+)"', step).group(1)
+    form_id = _form_id(step, f"/plans/{plan.pk}/submit/")
+    return {FORM_ID_FIELD: form_id, "content_hash": content_hash, "password": PASSWORD}
+
+
 def test_a_plan_submitted_twice_from_the_same_page_answers_as_the_first_time(clinician, login, plan):
     web = login(clinician)
-    data = {FORM_ID_FIELD: _form_id(web.get(f"/plans/{plan.pk}/").content.decode(), f"/plans/{plan.pk}/submit/")}
+    data = _signing_step_data(web, plan)
     first = web.post(f"/plans/{plan.pk}/submit/", data, follow=True)
     second = web.post(f"/plans/{plan.pk}/submit/", data, follow=True)
     assert plan.signatures.count() == 1
@@ -282,8 +291,7 @@ def test_a_refused_lifecycle_action_is_not_kept(clinician, login, own_client):
 
     empty = services.start_plan(actor=clinician, client=own_client, start_date=dt.date(2026, 11, 2))
     web = login(clinician)
-    data = {FORM_ID_FIELD: _form_id(web.get(f"/plans/{empty.pk}/").content.decode(), f"/plans/{empty.pk}/submit/")}
-    web.post(f"/plans/{empty.pk}/submit/", data)
+    web.post(f"/plans/{empty.pk}/submit/", _signing_step_data(web, empty))
     assert not IdempotencyRecord.objects.exists()
 
 

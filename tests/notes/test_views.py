@@ -12,6 +12,7 @@ from formulation.models import CoreConflict, DefenseMechanism
 from notes import services
 from notes.models import NoteAddendum, ProcessNote, ProgressNote, TherapySession
 from plans.models import Intervention, Objective
+from tests.factories import PASSWORD
 from tests.notes.builders import full_note, record
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -270,23 +271,70 @@ def test_a_bad_defense_count_is_shown_beside_the_defense(clinician, session, log
     assert "greater than or equal to 1" in response.content.decode()
 
 
+def _review_and_sign(web, session, data):
+    """What the note form's "Review and sign…" does: save what is on screen, then open the step."""
+    saved = web.post(f"/clients/sessions/{session.pk}/note/?then=sign", data, **HTMX)
+    assert saved.status_code == 200 and saved["HX-Redirect"] == f"/clients/sessions/{session.pk}/sign/"
+    step = web.get(saved["HX-Redirect"])
+    assert step.status_code == 200
+    return step.content.decode()
+
+
+def _version(html: str) -> str:
+    return re.search(r'name="version" value="(\d+)"', html).group(1)
+
+
+def test_review_and_sign_saves_then_shows_the_note_and_the_signatures_meaning(clinician, session, login):
+    web = login(clinician)
+    html = _review_and_sign(web, session, _note_post(session))
+    note = ProgressNote.objects.get()
+    assert not note.is_signed, "opening the step signs nothing"
+    assert "Spoke of the holiday break." in html and "Return to the break." in html
+    assert session.service_type.name in html and "2026-11-" in html
+    assert "“authored”" in html and "legally binding equivalent of my handwritten signature" in html
+    assert clinician.printed_name in html and 'name="password"' in html
+
+
+def test_a_wrong_password_signs_no_note_and_says_so_on_the_field(clinician, session, login):
+    web = login(clinician)
+    html = _review_and_sign(web, session, _note_post(session))
+    response = web.post(f"/clients/sessions/{session.pk}/sign/", {"version": _version(html), "password": "wrong"})
+    assert response.status_code == 200 and "That password is not right" in response.content.decode()
+    assert not ProgressNote.objects.get().is_signed
+
+
 def test_signing_shows_the_signature_and_offers_an_addendum(clinician, session, login):
     clinician.credentials = "PsyD"
     clinician.save()
-    response = login(clinician).post(f"/clients/sessions/{session.pk}/sign/", _note_post(session), **HTMX)
+    web = login(clinician)
+    html = _review_and_sign(web, session, _note_post(session))
+    data = {"version": _version(html), "password": PASSWORD, "form_id": _form_id(html)}
+    response = web.post(f"/clients/sessions/{session.pk}/sign/", data, follow=True)
     note = ProgressNote.objects.get()
     assert note.is_signed and note.what_happened == "Spoke of the holiday break."
     soup = BeautifulSoup(response.content, "html.parser")
     signature = soup.select_one(".signature").get_text(" ", strip=True)
     assert clinician.get_full_name() in signature and "PsyD" in signature and "Meaning: Authored" in signature
     assert soup.select_one("#note-form") is None
-    assert soup.find("button", string="Add addendum") is not None
+    assert soup.find("a", string="Add an addendum…") is not None
+
+
+def test_a_note_saved_elsewhere_after_the_step_opened_is_not_signed(clinician, session, login):
+    web = login(clinician)
+    html = _review_and_sign(web, session, _note_post(session))
+    note = ProgressNote.objects.get()
+    services.save_note(actor=clinician, session=session, expected_version=note.version, **full_note(session))
+    response = web.post(f"/clients/sessions/{session.pk}/sign/", {"version": _version(html), "password": PASSWORD})
+    assert "Someone saved this note after you opened this page" in response.content.decode()
+    assert not ProgressNote.objects.get().is_signed
 
 
 def test_signing_a_signed_note_again_changes_nothing(clinician, signed_session, login):
     signed_at = ProgressNote.objects.get().signed_at
-    response = login(clinician).post(f"/clients/sessions/{signed_session.pk}/sign/", _note_post(signed_session))
-    assert response.status_code == 200
+    response = login(clinician).post(
+        f"/clients/sessions/{signed_session.pk}/sign/", {"version": "2", "password": PASSWORD}, follow=True
+    )
+    assert response.status_code == 200 and "can no longer change" in response.content.decode()
     assert ProgressNote.objects.get().signed_at == signed_at
 
 
@@ -294,21 +342,26 @@ def test_a_signed_notes_form_is_refused_and_an_addendum_offered(clinician, signe
     web = login(clinician)
     refused = web.post(f"/clients/sessions/{signed_session.pk}/note/", _note_post(signed_session), **HTMX)
     assert refused.status_code == 409
-    assert "Add addendum" in refused.content.decode()
+    assert "Add an addendum" in refused.content.decode()
     page = web.get(f"/clients/sessions/{signed_session.pk}/").content.decode()
-    assert 'id="note-form"' not in page and "Add addendum" in page
+    assert 'id="note-form"' not in page and "Add an addendum…" in page
 
 
 def test_an_addendum_is_signed_as_written_and_a_resend_adds_no_second(clinician, signed_session, login):
     web = login(clinician)
-    page = web.get(f"/clients/sessions/{signed_session.pk}/").content.decode()
-    data = {"text": "Client phoned after: the break date moved.", "form_id": _form_id(page)}
-    first = web.post(f"/clients/sessions/{signed_session.pk}/addendum/", data, **HTMX)
-    web.post(f"/clients/sessions/{signed_session.pk}/addendum/", data, **HTMX)
+    page = web.get(f"/clients/sessions/{signed_session.pk}/addendum/").content.decode()
+    assert "“addendum authored”" in page and "legally binding" in page
+    text = "Client phoned after: the break date moved."
+    wrong = web.post(f"/clients/sessions/{signed_session.pk}/addendum/", {"text": text, "password": "no"})
+    assert "That password is not right" in wrong.content.decode() and text in wrong.content.decode()
+    assert not NoteAddendum.objects.exists()
+    data = {"text": text, "password": PASSWORD, "form_id": _form_id(page)}
+    first = web.post(f"/clients/sessions/{signed_session.pk}/addendum/", data, follow=True)
+    web.post(f"/clients/sessions/{signed_session.pk}/addendum/", data)
     addendum = NoteAddendum.objects.get()
     assert addendum.signature.meaning == "addendum"
-    assert "the break date moved" in first.content.decode()
-    empty = web.post(f"/clients/sessions/{signed_session.pk}/addendum/", {"text": "  "}, **HTMX)
+    assert "the break date moved" in first.content.decode() and "Addendum signed." in first.content.decode()
+    empty = web.post(f"/clients/sessions/{signed_session.pk}/addendum/", {"text": "  ", "password": PASSWORD})
     assert empty.status_code == 200 and NoteAddendum.objects.count() == 1
 
 
@@ -340,8 +393,8 @@ def test_the_role_matrix_readers_read_nobody_but_the_clinician_writes_the_rest_s
         data = {
             "record": _session_post(individual),
             "edit": _session_post(individual, version="1"),
-            "note": _note_post(session),
-            "addendum": {"text": "x"},
+            "note": _note_post(session) | {"password": PASSWORD},
+            "addendum": {"text": "x", "password": PASSWORD},
         }[kind]
         assert web.post(route.format(**ids), data).status_code == write, route
     assert web.get(f"/clients/{session.client_id}/sessions/record/").status_code == write

@@ -13,7 +13,7 @@ from plans.editor import services
 from plans.lifecycle import transitions
 from plans.lifecycle.canonical import content_hash
 from plans.models import Goal, ImmutableRecordError, Objective, PlanTransition, Signature, TreatmentPlan
-from tests.factories import ClientFactory, make_plan
+from tests.factories import PASSWORD, ClientFactory, make_plan
 
 Status = TreatmentPlan.Status
 
@@ -163,7 +163,7 @@ def test_only_the_author_can_submit(colleague, supervisor, own_client):
 def test_refused_transition_in_the_browser_shows_the_message_and_changes_nothing(trainee, trainee_plan, login):
     plan = trainee_plan
     web = login(trainee)
-    response = web.post(f"/plans/{plan.pk}/approve/", follow=True)
+    response = web.post(f"/plans/{plan.pk}/approve/", {"password": PASSWORD}, follow=True)
     assert "own plan" in response.content.decode() or "cannot approve" in response.content.decode()
     assert _snapshot(plan) == ("draft", 0, 0)
 

@@ -340,3 +340,32 @@ def test_an_attacker_searching_for_the_hidden_client_by_name_or_chart_number_fin
         body = page.content.decode().lower().replace(term.lower(), "")
         others = [hidden.chart_number, *CANARIES.values()]
         assert not [c for c in others if not c.lower().startswith(term.lower()) and c.lower() in body], term
+
+
+SIGNING_ROUTES = ["plans:submit", "plans:approve", "notes:note_sign", "notes:note_addendum"]
+
+
+@pytest.mark.parametrize("attacker_role", ["outsider", "colleague"])
+def test_an_attacker_with_their_own_right_password_signs_nothing_through_the_signing_steps(
+    attacker_role, request, canary_records, clinician, login
+):
+    """The signing steps ask the door before the password: a right password opens no hidden record."""
+    from notes.models import NoteSignature
+    from plans.models import Signature
+    from tests.factories import PASSWORD
+
+    attacker = request.getfixturevalue(attacker_role)
+    web = login(attacker)
+    before = (Signature.objects.count(), NoteSignature.objects.count())
+    answers = []
+    for name in SIGNING_ROUTES:
+        kwarg = "pk" if name.startswith("plans:") else "session_pk"
+        for hidden_id in sorted(canary_records.all_ids):
+            url = reverse(name, kwargs={kwarg: hidden_id})
+            for method, data in (("get", None), ("post", {"password": PASSWORD, "text": "x", "content_hash": "0"})):
+                response = getattr(web, method)(url, data)
+                answers.append(response.status_code)
+                assert response.status_code in ALLOWED_FOR_HIDDEN_IDS, f"{method} {url} -> {response.status_code}"
+                assert not [c for c in CANARIES.values() if c.lower() in _body(response).lower()]
+    assert (Signature.objects.count(), NoteSignature.objects.count()) == before
+    assert 404 in answers

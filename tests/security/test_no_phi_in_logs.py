@@ -1,6 +1,7 @@
 """Canary test: names, notes and formulation text never reach log lines, emails, cookies or URLs."""
 
 import logging
+import re
 
 import pytest
 from bs4 import BeautifulSoup
@@ -8,7 +9,7 @@ from django.core import mail
 from django.test import Client as WebClient
 
 from plans.lifecycle import transitions
-from tests.factories import ClientFactory, PresentingProblemFactory, make_plan
+from tests.factories import PASSWORD, ClientFactory, PresentingProblemFactory, make_plan
 from tests.security.conftest import CANARIES
 
 LOGGERS = [
@@ -66,6 +67,14 @@ class Trail:
                         self.urls.append(tag[attr])
         return response
 
+    def sign(self, web, url):
+        """Open a plan's signing step, then sign what it showed with the password."""
+        step = self.visit(web, "get", url).content.decode()
+        content_hash = re.search(r'name="content_hash" value="([0-9a-f]+)"', step).group(1)
+        response = self.visit(web, "post", url, {"content_hash": content_hash, "password": PASSWORD})
+        assert response.status_code == 302, response.content
+        return response
+
 
 def test_the_main_flows_put_no_canary_in_logs_emails_cookies_or_urls(
     captured_logs,
@@ -117,13 +126,13 @@ def test_the_main_flows_put_no_canary_in_logs_emails_cookies_or_urls(
         trainee_client = ClientFactory(primary_clinician=trainee, family_name=CANARIES["family_name"])
         PresentingProblemFactory(client=trainee_client, clients_words=CANARIES["clients_words"])
         trainee_plan = make_plan(trainee_client)
-        trail.visit(login(trainee), "post", f"/plans/{trainee_plan.pk}/submit/")
+        trail.sign(login(trainee), f"/plans/{trainee_plan.pk}/submit/")
         web = login(supervisor)
         trail.visit(web, "get", "/plans/sign-off/")
         trail.visit(web, "post", f"/plans/{trainee_plan.pk}/request-changes/", {"comment": CANARIES["comment"]})
         transitions.start_revision(actor=trainee, plan=trainee_plan)
-        trail.visit(login(trainee), "post", f"/plans/{trainee_plan.pk}/submit/")
-        trail.visit(login(supervisor), "post", f"/plans/{trainee_plan.pk}/approve/")
+        trail.sign(login(trainee), f"/plans/{trainee_plan.pk}/submit/")
+        trail.sign(login(supervisor), f"/plans/{trainee_plan.pk}/approve/")
         trail.visit(login(trainee), "get", "/plans/notifications/")
         # An outsider probes; a failed sign-in; the admin reads the audit log and exports it.
         trail.visit(login(outsider), "get", f"/clients/{victim.pk}/")

@@ -15,7 +15,7 @@ from audit.models import AccessLog
 from plans.lifecycle import transitions
 from plans.lifecycle.transitions import TransitionError
 from plans.models import Signature, TreatmentPlan
-from tests.factories import ClientFactory, make_plan, staff
+from tests.factories import PASSWORD, ClientFactory, make_plan, staff
 
 Status = TreatmentPlan.Status
 
@@ -95,7 +95,7 @@ def test_admin_walking_the_staff_pages_cannot_make_herself_supervisor_and_co_sig
     assert not Supervision.objects.filter(supervisor=admin).exists()
 
     # And so she cannot approve the trainee's plan.
-    response = web.post(f"/plans/{submitted_trainee_plan.pk}/approve/", follow=True)
+    response = web.post(f"/plans/{submitted_trainee_plan.pk}/approve/", {"password": PASSWORD}, follow=True)
     assert "Only a current supervisor" in response.content.decode()
     submitted_trainee_plan.refresh_from_db()
     assert submitted_trainee_plan.status == Status.IN_REVIEW

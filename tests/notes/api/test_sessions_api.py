@@ -12,11 +12,13 @@ from notes import services
 from notes.models import ProgressNote, TherapySession
 from plans.lifecycle import transitions
 from plans.models import Intervention, Objective
-from tests.factories import ClientFactory, make_plan
+from tests.factories import PASSWORD, ClientFactory, make_plan
 from tests.notes.builders import full_note, record
 
 pytestmark = pytest.mark.django_db
 KEY = "0c1d5a0e-4b0f-4f7e-9d38-1c2b3a4d5e6f"
+# The signer proves who they are in the body of every signing request (accounts/reauth.py).
+SIGNER = {"password": PASSWORD}
 
 
 def _ids(session):
@@ -166,12 +168,12 @@ def test_each_role_gets_what_the_door_says_for_every_session_action(
     assert created.status_code == {OWN: 201, READ: 403, HIDDEN: 400}[access], created.content
     note_body = {"note": {"what_happened": "Spoke of the break."}}
     assert caller.patch(url, note_body, format="json", HTTP_IF_MATCH="*").status_code == patch.status_code
-    sign = caller.post(f"{url}sign/")
+    sign = caller.post(f"{url}sign/", SIGNER, format="json")
     assert sign.status_code == {OWN: 200, READ: 403, HIDDEN: 404}[access], sign.content
     if access != OWN:
         _signed(clinician, session)
     assert caller.get(f"{url}addenda/").status_code == {OWN: 200, READ: 200, HIDDEN: 404}[access]
-    added = caller.post(f"{url}addenda/", {"text": "Correction: it was Tuesday."}, format="json")
+    added = caller.post(f"{url}addenda/", {"text": "Correction: it was Tuesday."} | SIGNER, format="json")
     assert added.status_code == {OWN: 201, READ: 403, HIDDEN: 404}[access], added.content
 
 
@@ -218,14 +220,14 @@ def test_the_note_is_signed_and_then_refuses_every_change_with_409(api, clinicia
     caller = api(clinician)
     url = f"/api/v1/sessions/{session.pk}/"
     etag = caller.patch(url, {"note": _note_body(session)}, format="json", HTTP_IF_MATCH="*")["ETag"]
-    signed = caller.post(f"{url}sign/", HTTP_IF_MATCH=etag)
+    signed = caller.post(f"{url}sign/", SIGNER, format="json", HTTP_IF_MATCH=etag)
     assert signed.status_code == 200, signed.content
     assert signed.json()["note"]["status"] == "signed" and signed.json()["note"]["signature"]["content_hash"]
     _error(caller.patch(url, {"note": {"what_happened": "x"}}, format="json", HTTP_IF_MATCH="*"), 409, "note_locked")
     _error(caller.patch(url, {"duration_minutes": 45}, format="json", HTTP_IF_MATCH="*"), 409, "note_locked")
-    _error(caller.post(f"{url}sign/"), 409, "note_locked")
+    _error(caller.post(f"{url}sign/", SIGNER, format="json"), 409, "note_locked")
     assert ProgressNote.objects.get(session=session).what_happened == "Spoke of the break."
-    added = caller.post(f"{url}addenda/", {"text": "Correction: it was Tuesday."}, format="json")
+    added = caller.post(f"{url}addenda/", {"text": "Correction: it was Tuesday."} | SIGNER, format="json")
     assert added.status_code == 201 and added.json()["signature"]["meaning"] == "addendum"
 
 
@@ -238,7 +240,7 @@ def test_a_stale_if_match_is_412_with_the_current_etag_and_a_missing_one_428(api
     stale = caller.patch(url, {"duration_minutes": 55}, format="json", HTTP_IF_MATCH=old)
     _error(stale, 412, "stale")
     assert fresh["ETag"] != old
-    _error(caller.post(f"{url}sign/", HTTP_IF_MATCH=old), 412, "stale")
+    _error(caller.post(f"{url}sign/", SIGNER, format="json", HTTP_IF_MATCH=old), 412, "stale")
     _error(caller.patch(url, {"duration_minutes": 55}, format="json"), 428, "if_match_required")
     assert TherapySession.objects.get(pk=session.pk).duration_minutes == 45
 
@@ -305,7 +307,7 @@ def test_a_session_that_did_not_take_place_refuses_a_note(api, clinician, own_cl
     )
     body = _error(response, 400, "invalid")
     assert "attendance" in body["fields"]["note"]
-    _error(api(clinician).post(f"/api/v1/sessions/{missed.pk}/sign/"), 400, "invalid")
+    _error(api(clinician).post(f"/api/v1/sessions/{missed.pk}/sign/", SIGNER, format="json"), 400, "invalid")
 
 
 def test_a_retried_create_with_the_same_idempotency_key_records_one_session(api, clinician, session, individual):
@@ -317,3 +319,22 @@ def test_a_retried_create_with_the_same_idempotency_key_records_one_session(api,
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
     assert TherapySession.objects.count() == 2 and ProgressNote.objects.count() == 1
+
+
+def test_signing_a_note_or_an_addendum_without_the_password_is_400_on_the_field_and_signs_nothing(
+    api, clinician, session
+):
+    caller = api(clinician)
+    url = f"/api/v1/sessions/{session.pk}/"
+    caller.patch(url, {"note": _note_body(session)}, format="json", HTTP_IF_MATCH="*")
+    missing = _error(caller.post(f"{url}sign/", {}, format="json"), 400, "invalid")
+    assert "Type your password" in missing["fields"]["password"][0]
+    wrong = _error(caller.post(f"{url}sign/", {"password": "guess"}, format="json"), 400, "invalid")
+    assert "not right" in wrong["fields"]["password"][0]
+    assert not ProgressNote.objects.get(session=session).is_signed
+    assert AccessLog.objects.filter(action="signer_check", outcome="failed").count() == 2
+    assert not AccessLog.objects.filter(detail__contains="guess").exists()
+    assert caller.post(f"{url}sign/", SIGNER, format="json").status_code == 200
+    text = {"text": "Correction: it was Tuesday."}
+    _error(caller.post(f"{url}addenda/", text | {"password": "guess"}, format="json"), 400, "invalid")
+    assert not ProgressNote.objects.get(session=session).addenda.exists()
