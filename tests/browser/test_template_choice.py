@@ -55,6 +55,8 @@ def test_the_intervention_editor_explains_the_technique_as_it_is_chosen(
     editor = page.locator(".editor", has=page.get_by_role("heading", name="Add intervention"))
     about = editor.locator(".technique-about")
     expect(about).to_contain_text("Choose a technique")
+    # The opened form has taken focus once htmx has wired it (static/js/editor.js), as a person would find it.
+    page.wait_for_function("document.activeElement && document.activeElement.closest('.editor') !== null")
     editor.get_by_label("Technique").select_option(label="Confrontation")
     confrontation = InterventionTechnique.objects.get(practice=None, name="Confrontation")
     expect(about).to_contain_text(confrontation.when_it_fits)
