@@ -82,10 +82,10 @@ def test_a_session_and_its_note_are_recorded_and_signed_from_the_client_page_wit
     expect(note.get_by_label("Safety plan")).to_be_visible()
     note.get_by_label("What happened").fill("Spoke of the holiday break.")
     note.get_by_role("button", name="Save draft").click()
-    expect(page.locator("#id_note-safety_plan_errors")).to_contain_text("safety plan")
+    expect(page.locator("#id_note-safety_plan_error")).to_contain_text("safety plan")
     page.get_by_label("Safety plan").fill("Agreed she calls the crisis line; next session in two days.")
     expect(page.locator("#status-note")).to_contain_text("Saved at", timeout=20_000)
-    expect(page.locator("#id_note-safety_plan_errors")).to_have_count(0)
+    expect(page.locator("#id_note-safety_plan_error")).to_have_count(0)
     _look(page, screenshots, "note-form")
 
     assert page.evaluate("() => window.stillThisPage === true"), "the page reloaded"

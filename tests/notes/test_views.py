@@ -143,7 +143,7 @@ def test_a_session_that_did_not_happen_needs_a_reason_and_gets_no_note_form(
     missing = web.post(url, _session_post(individual, attendance="late_cancellation"), **HTMX)
     assert missing.status_code == 200 and not TherapySession.objects.exists()
     soup = BeautifulSoup(missing.content, "html.parser")
-    assert "Say why the session did not take place." in soup.select_one("#id_reason_errors").get_text()
+    assert "Say why the session did not take place." in soup.select_one("#id_reason_error").get_text()
     given = web.post(url, _session_post(individual, attendance="late_cancellation", reason="Unwell"), **HTMX)
     assert "Did not take place" in given.content.decode() and b"note-form" not in given.content
     session = TherapySession.objects.get()
@@ -174,7 +174,7 @@ def test_bad_session_input_is_a_field_error_and_records_nothing(
         f"/clients/{own_client.pk}/sessions/record/", _session_post(individual, **changes), **HTMX
     )
     assert response.status_code == 200
-    assert BeautifulSoup(response.content, "html.parser").select_one(f"#id_{field}_errors") is not None
+    assert BeautifulSoup(response.content, "html.parser").select_one(f"#id_{field}_error") is not None
     assert not TherapySession.objects.exists()
 
 
@@ -229,7 +229,7 @@ def test_a_moderate_risk_without_a_safety_plan_is_a_field_error(clinician, sessi
         f"/clients/sessions/{session.pk}/note/", _note_post(session, **{"note-risk": "moderate"}), **HTMX
     )
     soup = BeautifulSoup(response.content, "html.parser")
-    assert "safety plan" in soup.select_one("#id_note-safety_plan_errors").get_text()
+    assert "safety plan" in soup.select_one("#id_note-safety_plan_error").get_text()
     assert not ProgressNote.objects.exists()
 
 
@@ -445,8 +445,8 @@ def test_a_bad_session_edit_is_a_field_error_and_changes_nothing(clinician, sess
     )
     soup = BeautifulSoup(response.content, "html.parser")
     assert response.status_code == 200
-    assert "Say why the session did not take place." in soup.select_one("#id_reason_errors").text
-    assert soup.select_one("#id_duration_minutes_errors") is not None
+    assert "Say why the session did not take place." in soup.select_one("#id_reason_error").text
+    assert soup.select_one("#id_duration_minutes_error") is not None
     session.refresh_from_db()
     assert (session.attendance, session.duration_minutes, session.version) == ("attended", 50, 1)
 
@@ -625,4 +625,4 @@ def test_without_htmx_the_note_form_posts_to_the_whole_session_page(clinician, s
     assert ProgressNote.objects.get().what_happened == "Spoke of the holiday break."
     bad = web.post(f"/clients/sessions/{session.pk}/note/", _note_post(session, **{"note-risk": "high"}))
     assert "<html" in bad.content.decode()
-    assert BeautifulSoup(bad.content, "html.parser").select_one("#id_note-safety_plan_errors") is not None
+    assert BeautifulSoup(bad.content, "html.parser").select_one("#id_note-safety_plan_error") is not None

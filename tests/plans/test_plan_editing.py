@@ -267,8 +267,13 @@ def _add_objective_dated(web, plan, target_date: dt.date):
 
 
 def _target_date_errors(response) -> str:
-    errors = BeautifulSoup(response.content, "html.parser").find(id="id_objective-new-target_date_errors")
+    soup = BeautifulSoup(response.content, "html.parser")
+    errors = soup.find(id="id_objective-new-target_date_error")
     assert errors is not None, "no error under the target date field"
+    # A screen reader reaches the error from the field: every id the field says describes it exists.
+    described_by = soup.find(id="id_objective-new-target_date")["aria-describedby"].split()
+    assert "id_objective-new-target_date_error" in described_by
+    assert all(soup.find(id=ref) is not None for ref in described_by), described_by
     return errors.get_text()
 
 

@@ -55,7 +55,7 @@ def test_a_wrong_password_signs_nothing_and_says_so_on_the_field(clinician, draf
     assert response.status_code == 200
     page = response.content.decode()
     assert "That password is not right" in page and 'role="alert"' in page
-    assert 'id="id_password_errors"' in page
+    assert 'id="id_password_error"' in page
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT and not draft.signatures.exists()
     failed = AccessLog.objects.get(action="signer_check")

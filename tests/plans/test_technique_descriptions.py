@@ -131,7 +131,7 @@ def test_a_description_that_does_not_fit_is_refused_on_its_field(
 ):
     response = login(admin).post(f"/plans/library/techniques/{practice_technique.pk}/describe/", values)
     assert response.status_code == 200
-    errors = BeautifulSoup(response.content, "html.parser").find("ul", id=f"id_{field}_errors")
+    errors = BeautifulSoup(response.content, "html.parser").find("ul", id=f"id_{field}_error")
     assert message in errors.get_text()
     practice_technique.refresh_from_db()
     assert (practice_technique.description, practice_technique.when_it_fits) == ("", "")
