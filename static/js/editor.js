@@ -309,7 +309,8 @@
     if (editor && editor.isConnected) {
       const summary = editor.querySelector(".error-summary");
       if (summary) focusEl(summary);
-      else if (event.detail.requestConfig && event.detail.requestConfig.verb === "get") {
+      // Never take focus from a field the person has already moved into (a quick click or tab).
+      else if (event.detail.requestConfig && event.detail.requestConfig.verb === "get" && !editor.contains(document.activeElement)) {
       const field = firstField(editor);
       focusEl(field);
       // An edit carries on from the end of what is written.

@@ -383,9 +383,11 @@ def _forms_in(html: str, page_url: str) -> dict[str, dict[str, Field]]:
     soup = BeautifulSoup(html, "html.parser")
     found: dict[str, dict[str, Field]] = {}
     for form in soup.find_all(lambda t: t.name == "form" or t.has_attr("hx-post")):
-        target = form.get("hx-post") or (form.get("action") if form.name == "form" else None) or page_url
+        # An autosaved editor posts to its data-autosave-url (static/js/editor.js).
+        posts_to = form.get("hx-post") or form.get("data-autosave-url")
+        target = posts_to or (form.get("action") if form.name == "form" else None) or page_url
         path = urlsplit(target).path or urlsplit(page_url).path
-        if form.name == "form" and (form.get("method") or "get").lower() != "post" and not form.get("hx-post"):
+        if form.name == "form" and (form.get("method") or "get").lower() != "post" and not posts_to:
             path = f"GET {path}"  # a filter form: fuzzed through the query string
         fields = found.setdefault(path, {})
         container = form if form.name == "form" else (form.find_parent("form") or form)
