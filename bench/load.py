@@ -17,6 +17,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -26,7 +27,8 @@ from pathlib import Path
 
 from bench import stack
 
-DATABASE = "psyplan_load"
+# LOAD_DB_NAME lets two checkouts load-test on one server without dropping each other's database.
+DATABASE = os.environ.get("LOAD_DB_NAME", "psyplan_load")
 PASSWORD = "scale-password-123"  # noqa: S105 - demo.scale's synthetic clinicians (published: scratch data only)
 
 

@@ -9,7 +9,8 @@ import os
 import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
-BENCH_DB = "psyplan_bench"
+# BENCH_DB_NAME lets two checkouts bench on one server without dropping each other's database.
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "psyplan_bench")
 
 
 def _postgres_url() -> str | None:
