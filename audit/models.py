@@ -71,6 +71,11 @@ class AccessLog(models.Model):
         indexes = [
             models.Index(fields=["practice", "at"], name="accounts_ac_practic_f4cd2b_idx"),
             models.Index(fields=["subject_practice", "at"], name="accounts_ac_subject_998bd1_idx"),
+            # The audit page filtered by person or by client, newest first, one keyset page at a time
+            # (audit/views.py): each reads its page off the index in order, however long the log.
+            # Unfiltered, the page reads the index on `at` backwards, filtered by practice.
+            models.Index(fields=["actor", "at", "id"], name="access_log_actor_time"),
+            models.Index(fields=["client_id", "at", "id"], name="access_log_client_time"),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,10 @@
 """The audit page: a practice's access log for its admins, filtered, sorted, paged and exported as CSV.
 
+The log grows by every read of every record, so nothing here reads it whole: a page is the 100
+entries after (or before) one entry in the chosen order (keyset pagination, `core.keyset`, served
+by the indexes on the practice, the person and the client with the time), with no total count, and
+the CSV is streamed row by row from a server-side cursor.
+
 The one part of audit that looks upward: who may read the page is the role policy's answer
 (accounts.policy) and the client filter lists the admin's clients (clients.models). The
 import-linter contract allows exactly these two imports, from this module only; the rest of
@@ -14,8 +19,7 @@ import datetime as dt
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -23,16 +27,21 @@ from accounts import policy
 from audit import log
 from audit.models import AccessLog
 from clients.models import Client
+from core import keyset
 from core.dates import ClinicalDateFormField
+from core.params import int_param
 
+# Each order ends with the primary key, so that it is total and a keyset page can start after any row.
 SORTS = {
     "at": ("at", "pk"),
     "-at": ("-at", "-pk"),
-    "actor": ("actor_email", "-at"),
-    "-actor": ("-actor_email", "-at"),
-    "action": ("action", "-at"),
-    "-action": ("-action", "-at"),
+    "actor": ("actor_email", "-at", "-pk"),
+    "-actor": ("-actor_email", "-at", "-pk"),
+    "action": ("action", "-at", "-pk"),
+    "-action": ("-action", "-at", "-pk"),
 }
+PAGE_SIZE = 100
+CSV_CHUNK = 2000
 
 
 class AuditFilterForm(forms.Form):
@@ -68,6 +77,9 @@ class AuditFilterForm(forms.Form):
             .values_list("pk", "chart_number", "given_name", "family_name")
         ]
 
+    def order(self) -> tuple[str, ...]:
+        return SORTS.get(self.cleaned_data.get("sort") or "-at", SORTS["-at"])
+
     def filter(self, queryset):
         data = self.cleaned_data
         if data.get("user"):
@@ -84,12 +96,29 @@ class AuditFilterForm(forms.Form):
         if data.get("date_to"):
             end = dt.datetime.combine(data["date_to"] + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
             queryset = queryset.filter(at__lt=end)
-        return queryset.order_by(*SORTS.get(data.get("sort") or "-at", SORTS["-at"]))
+        return queryset
 
 
 CSV_COLUMNS = [
     "id",
     "at_utc",
+    "actor_email",
+    "action",
+    "outcome",
+    "object_type",
+    "object_id",
+    "client_id",
+    "ip",
+    "user_agent",
+    "detail",
+    "hash",
+]
+
+
+# The model's fields behind CSV_COLUMNS, in order.
+CSV_FIELDS = [
+    "pk",
+    "at",
     "actor_email",
     "action",
     "outcome",
@@ -147,6 +176,38 @@ def detail_in_words(detail: str) -> str:
     return f"{words} {rest}".strip()
 
 
+class _Echo:
+    """csv.writer writes into this and gets the line back, to be yielded rather than buffered."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(entries):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    # Values, not model instances: the export is the log's widest read, and its cost is per row.
+    for row in entries.values_list(*CSV_FIELDS).iterator(chunk_size=CSV_CHUNK):
+        at = row[1].astimezone(dt.UTC).isoformat()
+        yield writer.writerow([_csv_cell(v) for v in (row[0], at, *row[2:])])
+
+
+def _csv_response(request, entries, practice_id: int) -> StreamingHttpResponse:
+    params = {k: v for k, v in request.GET.items() if k != "format" and v}
+    log.record(
+        action=log.Action.AUDIT_EXPORT,
+        object_type="access_log",
+        subject_practice_id=practice_id,
+        detail="filters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
+    )
+    # Streamed: a year of a practice's log is millions of rows, and neither the worker nor the
+    # database should hold them at once (`iterator` reads through a server-side cursor, in chunks).
+    response = StreamingHttpResponse(_csv_lines(entries), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="psyplan-audit-{stamp}.csv"'
+    return response
+
+
 @login_required
 def audit_log(request):
     """The practice's access log for its admins: filter, sort, page and export as CSV."""
@@ -155,45 +216,22 @@ def audit_log(request):
         raise Http404
     membership = policy.membership_of(request.user)
     form = AuditFilterForm(request.GET or None, admin=request.user)
-    entries = AccessLog.objects.for_practice(membership.practice_id).select_related("actor")
-    entries = form.filter(entries) if form.is_valid() else entries.order_by(*SORTS["-at"])
-    if request.GET.get("format") == "csv" and (form.is_valid() or not request.GET):
-        params = {k: v for k, v in request.GET.items() if k != "format" and v}
-        log.record(
-            action=log.Action.AUDIT_EXPORT,
-            object_type="access_log",
-            subject_practice_id=membership.practice_id,
-            detail="filters: " + (", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none"),
-        )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="psyplan-audit-{stamp}.csv"'
-        writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
-        for e in entries.iterator(chunk_size=2000):
-            writer.writerow(
-                [
-                    _csv_cell(v)
-                    for v in (
-                        e.pk,
-                        e.at.astimezone(dt.UTC).isoformat(),
-                        e.actor_email,
-                        e.action,
-                        e.outcome,
-                        e.object_type,
-                        e.object_id,
-                        e.client_id,
-                        e.ip,
-                        e.user_agent,
-                        e.detail,
-                        e.hash,
-                    )
-                ]
-            )
-        return response
-    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    scope = AccessLog.objects.for_practice(membership.practice_id)
+    valid = form.is_valid()
+    entries = form.filter(scope) if valid else scope
+    order = form.order() if valid else SORTS["-at"]
+    if request.GET.get("format") == "csv" and (valid or not request.GET):
+        return _csv_response(request, entries.order_by(*order), membership.practice_id)
+    page = keyset.page(
+        entries.select_related("actor"),
+        order=order,
+        scope=scope,
+        after=int_param(request.GET.get("after"), name="after"),
+        before=int_param(request.GET.get("before"), name="before"),
+        size=PAGE_SIZE,
+    )
     labels = dict(log.Action.CHOICES)
-    rows = list(page.object_list)
+    rows = page.rows
     # The client by name, as this admin may see them (one query for the page); a client the admin
     # cannot see (another practice's, in a cross-practice denial) stays a number.
     client_ids = {e.client_id for e in rows if e.client_id}
@@ -211,8 +249,11 @@ def audit_log(request):
         entry.record_label = record_in_words(entry.object_type, entry.object_id)
         entry.detail_label = detail_in_words(entry.detail)
     query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
+    for cursor in ("after", "before", "page", "format"):
+        query.pop(cursor, None)
+    # "Older" and "Newer" when the order is by time; otherwise the direction is the sort's own.
+    by_time = order[0].removeprefix("-") == "at"
+    newest_first = order[0] == "-at"
     return render(
         request,
         "audit/audit_log.html",
@@ -221,5 +262,7 @@ def audit_log(request):
             "page": page,
             "entries": rows,
             "query": query.urlencode(),
+            "next_label": ("Older" if newest_first else "Newer") if by_time else "Next",
+            "previous_label": ("Newer" if newest_first else "Older") if by_time else "Previous",
         },
     )

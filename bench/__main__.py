@@ -6,7 +6,7 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["web", "api", "scheduler", "pdf"], help="Run one group only.")
+    parser.add_argument("--only", choices=["web", "api", "scheduler", "audit", "pdf"], help="Run one group only.")
     args = parser.parse_args()
 
     from bench.setup import configure
@@ -31,6 +31,10 @@ def main() -> None:
         from bench import scheduler_bench
 
         scheduler_bench.run(table)
+    if args.only in (None, "audit"):
+        from bench import audit_bench
+
+        audit_bench.run(table)
     if args.only in (None, "pdf"):
         from bench import pdf_bench
 

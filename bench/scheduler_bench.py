@@ -1,4 +1,4 @@
-"""The daily review scan over 10,000 and 100,000 active plans, 1,000 of them due, with EXPLAIN."""
+"""The daily review scan and questionnaire run over 10,000 and 100,000 active plans, with EXPLAIN."""
 
 import datetime as dt
 
@@ -49,7 +49,7 @@ def _populate(total: int, due: int):
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return practice, today, len(plans)
+    return practice, user, today, len(plans)
 
 
 def _scan(practice, today):
@@ -59,12 +59,14 @@ def _scan(practice, today):
 
 
 def run(table: Table) -> None:
+    from bench import questionnaire_bench
     from progress import scheduling
     from progress.models import ProgressReview
 
     results = {}
+    questionnaires = {}
     for total in (10_000, 100_000):
-        practice, today, _ = _populate(total, 1000)
+        practice, user, today, _ = _populate(total, 1000)
         assert len(_scan(practice, today)) == 1000
         query = timed(lambda p=practice, t=today: _scan(p, t), 15)
         with transaction.atomic():
@@ -79,6 +81,8 @@ def run(table: Table) -> None:
                     ("EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params
                 )
                 plan_lines = [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+        questionnaire_bench.populate(practice, user, today)
+        questionnaires[total] = questionnaire_bench.measure(practice, today)
     uses_index = any("plan_active_review_by_practice" in line for line in plan_lines)
     table.add(
         "Review scan query, 100,000 vs 10,000 active plans (1,000 due)",
@@ -96,3 +100,4 @@ def run(table: Table) -> None:
     print("\nEXPLAIN of the due-plan query over 100,000 active plans:")
     for line in plan_lines:
         print("   ", line)
+    questionnaire_bench.report(table, questionnaires)

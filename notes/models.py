@@ -111,7 +111,16 @@ class TherapySession(models.Model):
 
     class Meta:
         ordering = ["-starts_at", "-pk"]
-        indexes = [models.Index(fields=["client", "starts_at"]), models.Index(fields=["clinician", "starts_at"])]
+        indexes = [
+            models.Index(fields=["client", "starts_at"]),
+            models.Index(fields=["clinician", "starts_at"]),
+            # The questionnaire run's "every N attended sessions" (participation/scheduling.py): only
+            # clients with an attended session recorded or changed since the last run can have reached
+            # another N, so the run starts from these rather than from every active plan.
+            models.Index(
+                fields=["updated_at"], condition=models.Q(attendance="attended"), name="session_attended_by_change"
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=MIN_DURATION_MINUTES, duration_minutes__lte=MAX_DURATION_MINUTES),

@@ -86,7 +86,13 @@ class ClientLink(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["client", "status"])]
+        indexes = [
+            models.Index(fields=["client", "status"]),
+            # The questionnaire run's reminders and "one at a time": links still open and unexpired.
+            # An unanswered link stays open after it expires, so the index holds only open ones and
+            # the run reads the live end of it; answered, revoked and voided links are not in it.
+            models.Index(fields=["expires_at"], condition=models.Q(status="open"), name="client_link_open_by_expiry"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} link {self.pk} ({self.get_status_display()})"

@@ -37,6 +37,8 @@ from progress.models import ProgressReview
 
 # A link for a review due tomorrow, or one already overdue, still gets at least this long.
 MIN_LINK_DAYS = 2
+# How far before the last run's start "every N sessions" looks again for sessions saved.
+SESSIONS_MARGIN = dt.timedelta(days=1)
 
 
 @dataclass
@@ -64,6 +66,9 @@ def reviews_due(practice: Practice, today: dt.date, lead_days: int):
         .filter(
             plan__practice_id=practice.pk,
             plan__status=TreatmentPlan.Status.ACTIVE,
+            # Said again of the client (a plan's practice is its client's) so that the planner reads
+            # the practice's clients through their index rather than every client of every practice.
+            plan__client__practice_id=practice.pk,
             plan__client__status=Client.Status.ACTIVE,
             due_date__lte=today + dt.timedelta(days=lead_days),
         )
@@ -96,9 +101,13 @@ def _schedule_reviews(practice: Practice, today: dt.date, lead: int, now, result
         result.sent += scheduled is not None
 
 
-def plans_by_sessions(practice: Practice, every: int, now: dt.datetime):
+def plans_by_sessions(practice: Practice, every: int, now: dt.datetime, *, changed_since: dt.datetime | None = None):
     """Active plans of the practice with the attended sessions of their client since the plan became
-    active, where that count has reached another multiple of `every`."""
+    active, where that count has reached another multiple of `every`.
+
+    With `changed_since`, only plans whose client has an attended session recorded or changed since
+    then: a count reaches another multiple only when such a session is saved, so the daily run reads
+    the day's sessions instead of counting every active plan's (the first run counts them all)."""
     attended = (
         TherapySession.objects.filter(
             client=OuterRef("client"),
@@ -111,33 +120,47 @@ def plans_by_sessions(practice: Practice, every: int, now: dt.datetime):
         .annotate(n=Count("pk"))
         .values("n")
     )
+    plans = TreatmentPlan.objects.filter(
+        practice_id=practice.pk,
+        status=TreatmentPlan.Status.ACTIVE,
+        client__practice_id=practice.pk,
+        client__status=Client.Status.ACTIVE,
+        activated_at__isnull=False,
+    )
+    if changed_since is not None:
+        # Read first, as a list: a few clients a day, found through the index on attended sessions by
+        # their last change, whatever the planner would guess of a subquery against every plan.
+        clients = TherapySession.objects.filter(
+            client__practice_id=practice.pk,
+            attendance=TherapySession.Attendance.ATTENDED,
+            updated_at__gte=changed_since,
+        ).values_list("client_id", flat=True)
+        plans = plans.filter(client_id__in=set(clients))
     return (
-        TreatmentPlan.objects.filter(
-            practice_id=practice.pk,
-            status=TreatmentPlan.Status.ACTIVE,
-            client__status=Client.Status.ACTIVE,
-            activated_at__isnull=False,
-        )
-        .annotate(attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0)))
+        plans.annotate(attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0)))
         .filter(attended__gte=every)
         .select_related("client__practice")
         .order_by("pk")
     )
 
 
-def _schedule_sessions(practice: Practice, every: int, now, result: QuestionnaireRunResult) -> None:
-    plans = list(plans_by_sessions(practice, every, now))
+def occasions_recorded(keys: dict[int, str]):
+    """Of these (plan, occasion key) pairs, the ones already scheduled."""
+    return ScheduledQuestionnaire.objects.filter(plan__in=list(keys), occasion_key__in=set(keys.values())).order_by()
+
+
+def plans_with_open_link(plan_ids: list[int], now: dt.datetime):
+    """Scheduled links of these plans still open and unexpired (one questionnaire at a time)."""
+    return ScheduledQuestionnaire.objects.filter(
+        plan__in=plan_ids, link__status=ClientLink.Status.OPEN, link__expires_at__gt=now
+    ).order_by()
+
+
+def _schedule_sessions(practice: Practice, every: int, now, changed_since, result: QuestionnaireRunResult) -> None:
+    plans = list(plans_by_sessions(practice, every, now, changed_since=changed_since))
     keys = {plan.pk: f"sessions:{plan.attended // every * every}" for plan in plans}
-    done = set(
-        ScheduledQuestionnaire.objects.filter(plan__in=plans, occasion_key__in=set(keys.values())).values_list(
-            "plan_id", "occasion_key"
-        )
-    )
-    still_open = set(
-        ScheduledQuestionnaire.objects.filter(
-            plan__in=plans, link__status=ClientLink.Status.OPEN, link__expires_at__gt=now
-        ).values_list("plan_id", flat=True)
-    )
+    done = set(occasions_recorded(keys).values_list("plan_id", "occasion_key"))
+    still_open = set(plans_with_open_link(list(keys), now).values_list("plan_id", flat=True))
     for plan in plans:
         if (plan.pk, keys[plan.pk]) in done or plan.pk in still_open:
             continue
@@ -154,27 +177,43 @@ def _schedule_sessions(practice: Practice, every: int, now, result: Questionnair
         result.sent += scheduled is not None
 
 
+def awaiting_reminder(practice: Practice, now: dt.datetime):
+    """The practice's scheduled links sent, still open and unexpired, and not yet reminded."""
+    return (
+        ScheduledQuestionnaire.objects.filter(
+            plan__practice_id=practice.pk,
+            reminder_queued_at__isnull=True,
+            link__status=ClientLink.Status.OPEN,
+            link__sent_at__isnull=False,
+            link__expires_at__gt=now,
+        )
+        .select_related("link")
+        .order_by()
+    )
+
+
 def _remind(practice: Practice, now: dt.datetime, result: QuestionnaireRunResult) -> None:
-    candidates = ScheduledQuestionnaire.objects.filter(
-        plan__practice_id=practice.pk,
-        reminder_queued_at__isnull=True,
-        link__status=ClientLink.Status.OPEN,
-        link__sent_at__isnull=False,
-        link__expires_at__gt=now,
-    ).select_related("link")
-    for scheduled in candidates:
+    for scheduled in awaiting_reminder(practice, now):
         if services.reminder_due(scheduled, now):
             result.reminded += services.queue_reminder(scheduled_id=scheduled.pk, now=now)
 
 
-def run_for_practice(practice: Practice, today: dt.date, *, lead_days: int | None = None) -> QuestionnaireRunResult:
+def run_for_practice(
+    practice: Practice,
+    today: dt.date,
+    *,
+    lead_days: int | None = None,
+    sessions_changed_since: dt.datetime | None = None,
+) -> QuestionnaireRunResult:
+    """One practice's run. `sessions_changed_since` (the last finished run's start, less a margin)
+    limits "every N sessions" to clients with sessions saved since; None counts every active plan."""
     lead = settings.CLIENT_MEASURES_LEAD_DAYS if lead_days is None else lead_days
     now = timezone.now()
     result = QuestionnaireRunResult()
     if practice.scheduled_questionnaires:
         _schedule_reviews(practice, today, lead, now, result)
         if practice.questionnaires_every_sessions:
-            _schedule_sessions(practice, practice.questionnaires_every_sessions, now, result)
+            _schedule_sessions(practice, practice.questionnaires_every_sessions, now, sessions_changed_since, result)
     # Links already sent keep their reminder even if the practice has just switched scheduling off.
     _remind(practice, now, result)
     return result
@@ -193,7 +232,16 @@ def run_recorded(practice: Practice, run_date: dt.date) -> QuestionnaireRunResul
     run, _ = QuestionnaireSchedulerRun.objects.get_or_create(practice=practice, run_date=run_date)
     if run.finished_at is not None:
         return None
-    result = run_for_practice(practice, run_date)
+    previous = (
+        QuestionnaireSchedulerRun.objects.filter(practice=practice, finished_at__isnull=False, run_date__lt=run_date)
+        .order_by("-run_date")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    # The margin covers a session saved in a transaction that began before the last run and committed
+    # after it had read; reading a day twice sends nothing twice (the occasions are recorded).
+    changed_since = previous - SESSIONS_MARGIN if previous is not None else None
+    result = run_for_practice(practice, run_date, sessions_changed_since=changed_since)
     QuestionnaireSchedulerRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(),
         sent=result.sent,

@@ -306,3 +306,46 @@ def test_the_questionnaire_task_runs_through_a_real_worker_once_per_day(
     wait_for(lambda: ClientLink.objects.filter(sent_at__isnull=False).exists())
     assert QuestionnaireSchedulerRun.objects.get(practice=practice).sent == 1
     assert ClientLink.objects.count() == 1 and len(_to_clients()) == 1
+
+
+def test_the_daily_run_counts_sessions_only_for_clients_with_a_session_saved_since_the_last_run(
+    clinician, practice, django_capture_on_commit_callbacks
+):
+    """A count reaches another N only when an attended session is saved, so after the first run the
+    daily run reads only clients with sessions saved since the last one (less a day's margin); a
+    practice switching "every N sessions" on asks each client at their next attended session."""
+    individual = ServiceType.objects.get(practice=None, code="individual")
+    base = dt.datetime(2026, 11, 2, 12, 0, tzinfo=NY)
+
+    def session(plan, at):
+        with time_machine.travel(at, tick=False):
+            TherapySession.objects.create(
+                client=plan.client,
+                plan=plan,
+                clinician=clinician,
+                starts_at=at - dt.timedelta(hours=1),
+                timezone=practice.timezone,
+                duration_minutes=50,
+                service_type=individual,
+            )
+
+    def run(day):
+        with time_machine.travel(base + dt.timedelta(days=day, hours=-4), tick=False):
+            with django_capture_on_commit_callbacks(execute=True):
+                return scheduling.run_recorded(practice, practice.today())
+
+    with time_machine.travel(base - dt.timedelta(days=10), tick=False):
+        quiet, busy = _active_plan(clinician, bound=None), _active_plan(clinician, bound=None)
+    for day in (-9, -8, -7):
+        session(quiet, base + dt.timedelta(days=day))
+    session(busy, base + dt.timedelta(days=-9))
+    session(busy, base + dt.timedelta(days=-8))
+    assert run(0).sent == 0  # "every N sessions" still off
+    practice.questionnaires_every_sessions = 3
+    practice.save()
+    session(busy, base + dt.timedelta(hours=-20))  # saved within the day's margin before that run
+    assert run(1).sent == 1
+    assert list(ScheduledQuestionnaire.objects.values_list("plan", "occasion_key")) == [(busy.pk, "sessions:3")]
+    # The first run ever counts every plan, so a fresh practice is not left waiting.
+    assert scheduling.run_for_practice(practice, practice.today()).sent == 1
+    assert ScheduledQuestionnaire.objects.filter(plan=quiet, occasion_key="sessions:3").exists()
