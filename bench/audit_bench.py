@@ -99,7 +99,7 @@ FROM (
     -- Independent pseudo-random draws per row (plain mod arithmetic on g would tie client to kind).
     SELECT g, mod(hashint8(g) + 2147483648, 100) AS k, hashint8(g + 1000003) + 2147483648 AS h2,
         hashint8(g * 3 + 7) + 2147483648 AS h3
-    FROM generate_series(%(start)s, %(stop)s) g
+    FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g
 ) s
 """
 
