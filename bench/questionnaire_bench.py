@@ -128,6 +128,7 @@ def _queries(practice, today: dt.date, now: dt.datetime):
     keys = {pk: f"sessions:{attended // EVERY * EVERY}" for pk, attended in plans}
     return {
         "reviews_due": scheduling.reviews_due(practice, today, lead),
+        "clients_with_sessions_saved (since yesterday)": scheduling.clients_with_sessions_saved(practice, since),
         "plans_by_sessions (first run: every plan)": scheduling.plans_by_sessions(practice, EVERY, now),
         "plans_by_sessions (sessions saved since yesterday)": scheduling.plans_by_sessions(
             practice, EVERY, now, changed_since=now - dt.timedelta(days=2)

@@ -101,6 +101,17 @@ def _schedule_reviews(practice: Practice, today: dt.date, lead: int, now, result
         result.sent += scheduled is not None
 
 
+def clients_with_sessions_saved(practice: Practice, since: dt.datetime):
+    """The practice's clients with an attended session recorded or changed since then."""
+    return (
+        TherapySession.objects.filter(
+            client__practice_id=practice.pk, attendance=TherapySession.Attendance.ATTENDED, updated_at__gte=since
+        )
+        .order_by()
+        .values_list("client_id", flat=True)
+    )
+
+
 def plans_by_sessions(practice: Practice, every: int, now: dt.datetime, *, changed_since: dt.datetime | None = None):
     """Active plans of the practice with the attended sessions of their client since the plan became
     active, where that count has reached another multiple of `every`.
@@ -130,12 +141,7 @@ def plans_by_sessions(practice: Practice, every: int, now: dt.datetime, *, chang
     if changed_since is not None:
         # Read first, as a list: a few clients a day, found through the index on attended sessions by
         # their last change, whatever the planner would guess of a subquery against every plan.
-        clients = TherapySession.objects.filter(
-            client__practice_id=practice.pk,
-            attendance=TherapySession.Attendance.ATTENDED,
-            updated_at__gte=changed_since,
-        ).values_list("client_id", flat=True)
-        plans = plans.filter(client_id__in=set(clients))
+        plans = plans.filter(client_id__in=set(clients_with_sessions_saved(practice, changed_since)))
     return (
         plans.annotate(attended=Coalesce(Subquery(attended, output_field=IntegerField()), Value(0)))
         .filter(attended__gte=every)
