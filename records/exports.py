@@ -53,6 +53,7 @@ MANIFEST_COLUMNS = [
 # How much of a file is read at once while the ZIP is written and hashed. Deflating a chunk holds a
 # few times its size, so a small one keeps the peak well under a megabyte.
 CHUNK = 64 * 1024
+SPOOL_SUFFIX = ".zip.partial"
 
 
 def plans_in_scope(export: BulkExport):
@@ -280,7 +281,7 @@ def _spool(export_id: int) -> Iterator:
     if directory:
         os.makedirs(directory, exist_ok=True)
     # Private to this process's user (0600), and hidden from anything listing exports/.
-    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{export_id}-", suffix=".zip.partial", delete=False)  # noqa: SIM115 - closed below
+    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{export_id}-", suffix=SPOOL_SUFFIX, delete=False)  # noqa: SIM115 - closed below
     try:
         yield handle
     finally:
@@ -335,7 +336,20 @@ def purge_expired(now: dt.datetime | None = None) -> int:
         export.status = Status.EXPIRED
         export.save(update_fields=["zip_path", "status"])
         purged += 1
+    _remove_stale_spools(now)
     return purged
+
+
+def _remove_stale_spools(now: dt.datetime) -> None:
+    """A worker killed while writing a ZIP leaves its spooled file (a retry writes a new one); one
+    older than the exports' lifetime is nobody's."""
+    if not default_storage.exists("exports"):
+        return
+    cutoff = now - dt.timedelta(hours=settings.EXPORT_TTL_HOURS)
+    for name in default_storage.listdir("exports")[1]:
+        path = f"exports/{name}"
+        if name.startswith(".") and name.endswith(SPOOL_SUFFIX) and default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
 
 
 def progress(export: BulkExport) -> dict:

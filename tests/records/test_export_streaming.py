@@ -1,5 +1,6 @@
 """The bulk-export ZIP is streamed to disk and from disk: its memory does not grow with the practice."""
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -10,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.http import FileResponse
+from django.utils import timezone
 
 from plans.lifecycle import transitions
 from records import exports
@@ -128,3 +130,14 @@ def test_the_download_streams_the_archive_from_disk_with_private_headers(rendere
     # Served a block at a time, never as one body.
     assert len(chunks) > 1 and max(len(c) for c in chunks) <= response.block_size
     assert hashlib.sha256(b"".join(chunks)).hexdigest() == export.zip_sha256
+
+
+def test_purging_removes_a_spooled_file_a_killed_worker_left_once_it_is_a_day_old(rendered_export, settings):
+    export, _ = rendered_export
+    left = default_storage.save(f"exports/.{export.pk}-abc{exports.SPOOL_SUFFIX}", ContentFile(b"PK partial"))
+    now = timezone.now()
+    exports.purge_expired(now=now)
+    assert default_storage.exists(left)
+    exports.purge_expired(now=now + dt.timedelta(hours=settings.EXPORT_TTL_HOURS + 1))
+    assert not default_storage.exists(left)
+    assert default_storage.exists(f"exports/{export.pk}/plan-0.pdf")
