@@ -48,7 +48,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # Benchmarks print ratios against floors measured in the same run; not part of `make test`.
+# Every group in one run and one table; the export group needs psutil (the bench extra) and PostgreSQL,
+# and builds BENCH_EXPORT_PLANS plans (3,000 unless set).
 bench: $(STAMP)
+	@$(BIN)/python -c "import psutil, locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
 # 50 simulated clinicians (locust) against gunicorn on PostgreSQL and Redis, loopback only, ~75 s of load.

@@ -6,7 +6,9 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["web", "api", "scheduler", "audit", "pdf"], help="Run one group only.")
+    parser.add_argument(
+        "--only", choices=["web", "api", "scheduler", "audit", "pdf", "export"], help="Run one group only."
+    )
     args = parser.parse_args()
 
     from bench.setup import configure
@@ -39,6 +41,10 @@ def main() -> None:
         from bench import pdf_bench
 
         pdf_bench.run(table, env)
+    if args.only in (None, "export"):
+        from bench import export_bench
+
+        export_bench.run(table, env)
     print()
     table.print()
     print(f"\n(total {time.perf_counter() - started:.0f} s)")

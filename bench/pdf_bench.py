@@ -1,9 +1,11 @@
 """PDF benchmarks: one typical plan against raw WeasyPrint on the same HTML, bulk-export
-throughput with 1 and 2 worker processes, and memory after 200 PDFs against after 10."""
+throughput with 1 and 2 worker processes for a small practice, and memory after 200 PDFs against
+after 10. The redis drill starts its worker with `_start_worker`."""
 
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,24 +80,11 @@ def _start_worker(concurrency: int, env: dict) -> subprocess.Popen:
 
 
 def bulk_throughput(table: Table, admin, plans: int, env: dict) -> None:
-    from records import exports
-    from records.models import BulkExport
+    """A small practice's export, 2 workers against 1 (bench/export_bench.py does a large one)."""
+    from bench.export_bench import run_export
 
-    rates = {}
-    for workers in (1, 2):
-        proc = _start_worker(workers, env)
-        try:
-            start = time.perf_counter()
-            export = exports.request_export(actor=admin)
-            while BulkExport.objects.get(pk=export.pk).status != "finished":
-                if time.perf_counter() - start > 600:
-                    raise RuntimeError("bulk export did not finish in 10 minutes")
-                time.sleep(0.2)
-            elapsed = time.perf_counter() - start
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
-        rates[workers] = plans / elapsed
+    logs = Path(tempfile.mkdtemp(prefix="psyplan-bench-pdf-"))
+    rates = {workers: run_export(admin, workers, env, logs).rate for workers in (1, 2)}
     table.add(
         f"Bulk export, 2 workers vs 1 ({plans} plans)",
         rates[2] / rates[1],

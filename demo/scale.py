@@ -14,6 +14,7 @@ import hashlib
 import random
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from accounts.models import Membership, Practice, User
 from clients.models import Client, PresentingProblem
@@ -288,7 +289,7 @@ def _sessions(practice, plans, objectives_of_plan, conflict_of_plan, interventio
     to_sign = [n for n in notes if n.session.starts_at < yesterday]
     printed = {p.author_id: p.author.get_full_name() for p in plans}
     signatures = []
-    for note in to_sign:
+    for note in _with_parts(to_sign):
         content = canonical.note_json(note)
         signatures.append(
             NoteSignature(
@@ -307,3 +308,21 @@ def _sessions(practice, plans, objectives_of_plan, conflict_of_plan, interventio
         note.status, note.signed_at = ProgressNote.Status.SIGNED, signature.signed_at
     # Draft to signed is the one change the note guards allow, as in sign_note.
     ProgressNote.objects.bulk_update(to_sign, ["status", "signed_at"], batch_size=2000)
+
+
+def _with_parts(notes: list[ProgressNote], batch: int = 2000):
+    """The notes read back with every part prefetched as the canonical form reads it, a few queries
+    per batch instead of five per note; the content signed is the same."""
+    for start in range(0, len(notes), batch):
+        chunk = {n.pk: n for n in notes[start : start + batch]}
+        loaded = ProgressNote.objects.filter(pk__in=chunk).prefetch_related(
+            Prefetch("objectives_worked", queryset=NoteObjective.objects.select_related("objective")),
+            Prefetch("interventions_used", queryset=NoteIntervention.objects.select_related("intervention")),
+            Prefetch("conflicts_active", queryset=NoteConflict.objects.select_related("conflict__conflict_type")),
+            Prefetch("defenses", queryset=NoteDefense.objects.select_related("mechanism")),
+            "episodes",
+        )
+        by_pk = {note.pk: note for note in loaded}
+        for pk, note in chunk.items():  # in the order given, which the signatures are zipped with
+            by_pk[pk].session = note.session
+            yield by_pk[pk]

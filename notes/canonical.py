@@ -32,6 +32,16 @@ NOTE_SCHEMA = NOTE_SCHEMA_V1
 ADDENDUM_SCHEMA = ADDENDUM_SCHEMA_V1
 
 
+def _parts(note: ProgressNote, name: str, *related: str):
+    """One kind of the note's parts in their display order: from the note's prefetch when whoever
+    loaded it prefetched them (with `related` selected; the scale builder signs thousands of notes
+    that way), else one query."""
+    prefetched = getattr(note, "_prefetched_objects_cache", {}).get(name)
+    if prefetched is not None:
+        return prefetched
+    return getattr(note, name).select_related(*related)
+
+
 def _note_v1(note: ProgressNote) -> dict:
     session = note.session
     plan = session.plan
@@ -50,18 +60,18 @@ def _note_v1(note: ProgressNote) -> dict:
         "note": {
             "objectives": [
                 {"id": str(o.objective.lineage), "evidence": o.evidence, "movement": o.movement or None}
-                for o in note.objectives_worked.select_related("objective")
+                for o in _parts(note, "objectives_worked", "objective")
             ],
             "interventions": sorted(
-                str(i.intervention.lineage) for i in note.interventions_used.select_related("intervention")
+                str(i.intervention.lineage) for i in _parts(note, "interventions_used", "intervention")
             ),
             "conflicts": [
                 {"id": str(c.conflict.lineage), "type": c.conflict.conflict_type.code, "intensity": c.intensity}
-                for c in note.conflicts_active.select_related("conflict__conflict_type")
+                for c in _parts(note, "conflicts_active", "conflict__conflict_type")
             ],
             "defenses": [
                 {"mechanism": d.mechanism.name, "level": d.mechanism.level, "count": d.count}
-                for d in note.defenses.select_related("mechanism")
+                for d in _parts(note, "defenses", "mechanism")
             ],
             "episodes": [
                 {
@@ -71,7 +81,7 @@ def _note_v1(note: ProgressNote) -> dict:
                     "response_of_self": e.response_of_self,
                     "transference": e.is_transference,
                 }
-                for e in note.episodes.all()
+                for e in _parts(note, "episodes")
             ],
             "risk": note.risk,
             "safety_plan": note.safety_plan,

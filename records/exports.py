@@ -4,20 +4,26 @@ An admin chooses clients (all, by status, by clinician) and a date range. Every 
 plan version in scope becomes one item; items render independently, so several workers share
 the work and one failing plan never stops the batch. When none is pending, the ZIP is
 written with a manifest.csv (client, chart number, plan version, status, file name, SHA-256,
-page count, result). Files live in private storage, reachable only through an access-checked
-view, and are removed when the export expires.
+page count, result), streamed to a file on disk PDF by PDF in chunks and moved into storage, so
+the memory it takes does not grow with the practice. Files live in private storage, reachable only
+through an access-checked view (which streams them from disk), and are removed when the export expires.
 """
 
 import csv
 import datetime as dt
 import hashlib
 import io
+import os
+import shutil
+import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +39,21 @@ from records.models import BulkExport, BulkExportItem
 Status = BulkExport.Status
 ItemStatus = BulkExportItem.Status
 OUT_OF_VIEW = "no longer visible to the requesting admin"
+MANIFEST_COLUMNS = [
+    "client",
+    "chart_number",
+    "plan_version",
+    "status",
+    "file_name",
+    "sha256",
+    "page_count",
+    "result",
+    "error",
+]
+# How much of a file is read at once while the ZIP is written and hashed. Deflating a chunk holds a
+# few times its size, so a small one keeps the peak well under a megabyte.
+CHUNK = 64 * 1024
+SPOOL_SUFFIX = ".zip.partial"
 
 
 def plans_in_scope(export: BulkExport):
@@ -206,56 +227,85 @@ def finalize(export_id: int) -> bool:
             if item.plan_id not in visible and item.status != ItemStatus.FAILED:
                 item.status, item.error = ItemStatus.FAILED, f"Not exported: {OUT_OF_VIEW}."
                 BulkExportItem.objects.filter(pk=item.pk).update(status=item.status, error=item.error)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            manifest = io.StringIO()
-            writer = csv.writer(manifest)
-            writer.writerow(
-                [
-                    "client",
-                    "chart_number",
-                    "plan_version",
-                    "status",
-                    "file_name",
-                    "sha256",
-                    "page_count",
-                    "result",
-                    "error",
-                ]
-            )
-            for item in items:
-                if item.plan_id not in visible:
-                    writer.writerow(["", "", "", "", "", "", "", item.status, item.error])
-                    continue
-                plan = item.plan
-                writer.writerow(
-                    [
-                        plan.client.full_name,
-                        plan.client.chart_number,
-                        plan.version_number,
-                        plan.status,
-                        item.file_name,
-                        item.sha256,
-                        item.pages if item.status == ItemStatus.DONE else "",
-                        item.status,
-                        item.error,
-                    ]
-                )
-                if item.status == ItemStatus.DONE:
-                    with default_storage.open(item.file_path, "rb") as handle:
-                        archive.writestr(item.file_name, handle.read())
-            archive.writestr("manifest.csv", manifest.getvalue())
-        content = buffer.getvalue()
-        path = f"exports/{export.pk}.zip"
-        if default_storage.exists(path):
-            default_storage.delete(path)
-        export.zip_path = default_storage.save(path, ContentFile(content))
-        export.zip_sha256 = hashlib.sha256(content).hexdigest()
+        manifest = io.StringIO()
+        writer = csv.writer(manifest)
+        writer.writerow(MANIFEST_COLUMNS)
+        with _spool(export.pk) as spool:
+            with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for item in items:
+                    if item.plan_id not in visible:
+                        writer.writerow(["", "", "", "", "", "", "", item.status, item.error])
+                        continue
+                    plan = item.plan
+                    writer.writerow(
+                        [
+                            plan.client.full_name,
+                            plan.client.chart_number,
+                            plan.version_number,
+                            plan.status,
+                            item.file_name,
+                            item.sha256,
+                            item.pages if item.status == ItemStatus.DONE else "",
+                            item.status,
+                            item.error,
+                        ]
+                    )
+                    if item.status == ItemStatus.DONE:
+                        # Copied in chunks: a PDF is never read whole, the archive never held in memory.
+                        with (
+                            default_storage.open(item.file_path, "rb") as source,
+                            archive.open(item.file_name, "w") as target,
+                        ):
+                            shutil.copyfileobj(source, target, CHUNK)
+                # One short row per plan: a few hundred kilobytes for thousands of plans.
+                archive.writestr("manifest.csv", manifest.getvalue())
+            export.zip_sha256 = _sha256_of(spool)
+            path = f"exports/{export.pk}.zip"
+            if default_storage.exists(path):
+                default_storage.delete(path)
+            # On the file system storage this is a rename of the spooled file, not a copy.
+            export.zip_path = default_storage.save(path, _SpooledFile(spool))
         export.status = Status.FINISHED
         export.finished_at = timezone.now()
         export.expires_at = export.finished_at + dt.timedelta(hours=settings.EXPORT_TTL_HOURS)
         export.save()
     return True
+
+
+@contextmanager
+def _spool(export_id: int) -> Iterator:
+    """A file on disk to write the ZIP into, beside the storage's files when the storage is on the
+    file system (so saving it is a rename), removed if it was not moved into storage."""
+    location = getattr(default_storage, "location", None)
+    directory = os.path.join(location, "exports") if location else None
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    # Private to this process's user (0600), and hidden from anything listing exports/.
+    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{export_id}-", suffix=SPOOL_SUFFIX, delete=False)  # noqa: SIM115 - closed below
+    try:
+        yield handle
+    finally:
+        handle.close()
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+
+
+def _sha256_of(handle) -> str:
+    handle.flush()
+    handle.seek(0)
+    digest = hashlib.sha256()
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+class _SpooledFile(File):
+    """The spooled ZIP as a file the file system storage moves into place rather than copies
+    (the `temporary_file_path` of an upload); any other storage reads it in chunks."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
 
 
 @transaction.atomic
@@ -286,7 +336,20 @@ def purge_expired(now: dt.datetime | None = None) -> int:
         export.status = Status.EXPIRED
         export.save(update_fields=["zip_path", "status"])
         purged += 1
+    _remove_stale_spools(now)
     return purged
+
+
+def _remove_stale_spools(now: dt.datetime) -> None:
+    """A worker killed while writing a ZIP leaves its spooled file (a retry writes a new one); one
+    older than the exports' lifetime is nobody's."""
+    if not default_storage.exists("exports"):
+        return
+    cutoff = now - dt.timedelta(hours=settings.EXPORT_TTL_HOURS)
+    for name in default_storage.listdir("exports")[1]:
+        path = f"exports/{name}"
+        if name.startswith(".") and name.endswith(SPOOL_SUFFIX) and default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
 
 
 def progress(export: BulkExport) -> dict:
