@@ -1,13 +1,12 @@
 """The plan editor: one page, with goals, objectives, interventions and the
 formulation edited inline through htmx. Every write goes through services."""
 
-import hashlib
 import json
 import re
+from collections.abc import Collection
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
@@ -22,20 +21,21 @@ from clients.models import Client
 from core import editing
 from core.editing import errors_to_form, expected_version
 from core.errors import StaleEditError
-from core.idempotency import once_per_form
+from core.fragments import Fragments
+from core.idempotency import FORM_ID_FIELD, new_form_id, once_per_form
 from core.params import choice_param, int_param
 from formulation.forms import section_forms
 from formulation.private import fields_hidden_from
 from formulation.views import PlanPage
 from plans import page_parts, thread_flags
-from plans.editor import services
+from plans.editor import fragments, services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
 from plans.editor.smart import by_field, check_objective
 from plans.lifecycle import canonical, quotes
 from plans.lifecycle.comments import anchor_choices
 from plans.lifecycle.revision import since_changes_requested
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, locked_page_key, open_plans_of, plan_queryset
+from plans.selectors import load_plan_page, open_plans_of, plan_queryset
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -82,24 +82,50 @@ def _page_context(
     writable: bool | None = None,
     content_hash: str | None = None,
     may_comment: bool | None = None,
+    hidden: Collection[str] | None = None,
 ) -> dict:
+    """What the plan page and its redrawn parts render from, with the keys of every cached fragment
+    they may show (plans/editor/fragments.py) fetched at once. Pass `hidden` (the formulation fields
+    the reader may not read) when the formulation sections are rendered too."""
     if writable is None:
         writable = can_edit(request.user, plan)
     if may_comment is None:
         may_comment = policy.can(request.user, policy.Action.COMMENT, plan)
     editable = plan.is_editable and writable
+    if plan.is_locked and content_hash is None:
+        # A locked version's fragments are keyed by its content as the database holds it now.
+        content_hash = canonical.content_hash(plan)
     page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
+    # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
+    flags = thread_flags.collect(plan, page.objectives)
+    # What the reader may comment on: a form at each part (plans/_inline_comments.html) and the
+    # rest in the comments section. Empty for a reader who may not comment.
+    anchors = anchor_choices(page) if may_comment else {}
+    stamp = {"can_edit": editable, "content_hash": content_hash}
+    keys = fragments.structure_keys(page, flags=flags, **stamp)
+    keys += fragments.formulation_keys(page, **stamp)
+    section_keys = fragments.section_keys(page, hidden=hidden, **stamp) if hidden is not None else {}
+    form_keys = {here: fragments.comment_form_key(plan.pk, c) for here, c in anchors.items() if c.inline}
     return {
         "plan": plan,
         "page": page,
         "can_edit": editable,
-        # What the reader may comment on: a form at each part (plans/_inline_comments.html) and the
-        # rest in the comments section. Empty for a reader who may not comment.
-        "anchors": anchor_choices(page) if may_comment else {},
+        "anchors": anchors,
         "goal_form": _item_form("goal", plan) if editable else None,
-        # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
-        "thread_flags": thread_flags.collect(plan, page.objectives),
+        "thread_flags": flags,
+        "fragments": Fragments([*keys, *section_keys.values(), *form_keys.values()]),
+        "section_keys": section_keys,
+        "comment_form_keys": form_keys,
+        # Fragments are shared by readers: each holds a slot where a comment form goes (_fill_comment_forms).
+        "defer_comment_forms": True,
     }
+
+
+def _finish(html: str, request, context: dict) -> str:
+    """The comment forms filled in for this reader, and the fragments rendered anew stored at once."""
+    html = _fill_comment_forms(html, request, context)
+    context["fragments"].save()
+    return html
 
 
 def _announcement(kind: str, item, done: str) -> dict:
@@ -108,11 +134,12 @@ def _announcement(kind: str, item, done: str) -> dict:
 
 
 def _structure_response(request, plan: TreatmentPlan, *, announce: dict | None = None) -> HttpResponse:
-    """The goals, interventions and golden thread, with the formulation items out of band."""
+    """The goals, interventions and golden thread, with the formulation items out of band; every
+    item not changed since it was last rendered comes from the fragment cache."""
     context = _page_context(request, plan) | {"announce": announce}
     html = render_to_string("plans/_structure.html", context, request=request)
     html += render_to_string("formulation/_items.html", context | {"oob": True}, request=request)
-    response = HttpResponse(html)
+    response = HttpResponse(_finish(html, request, context))
     response["HX-Retarget"] = "#plan-structure"
     response["HX-Reswap"] = "outerHTML"
     return response
@@ -159,26 +186,41 @@ def plan_create(request, client_pk: int):
     return render(request, "plans/plan_start.html", {"form": form, "client": client, "open_plans": open_plans})
 
 
-# Where a comment form goes in a final version's cached structure; filled in for each reader.
+# Where a comment form goes in a cached fragment; filled in for each reader.
 COMMENT_FORM_SLOT = re.compile(r"<!--comment-form:([a-z]+:[\w-]*)-->")
+# What a cached comment form holds in place of the reader's CSRF token and a fresh form id.
+CSRF_SLOT = "csrf-token-slot"
+FORM_ID_SLOT = "form-id-slot"
+FORM_ID_VALUE = re.compile(rf'(name="{FORM_ID_FIELD}" value=")[^"]*(")')
 
 
 def _fill_comment_forms(html: str, request, context: dict) -> str:
-    """A final version's structure is cached for every reader, so it holds a slot where a comment
-    form goes; a reader who may comment gets the form there, with their own CSRF token and form
-    id, and nobody else gets anything."""
+    """Fragments are cached for every reader, so they hold a slot where a comment form goes; a
+    reader who may comment gets the form there, with their own CSRF token and a fresh form id, and
+    nobody else gets anything. The form itself is a cached fragment too, without token and id."""
     anchors = context["anchors"]
-    shared = {
-        "plan": context["plan"],
-        "csrf_token": get_token(request) if anchors else "",
-        "comment_error": context["comment_error"],
-    }
+    if not anchors:
+        return COMMENT_FORM_SLOT.sub("", html)
+    store, form_keys = context["fragments"], context["comment_form_keys"]
+    error = context.get("comment_error")
+    token = get_token(request)
 
     def form(match) -> str:
-        choice = anchors.get(match.group(1))
+        here = match.group(1)
+        choice = anchors.get(here)
         if choice is None or not choice.inline:
             return ""
-        return render_to_string("plans/_comment_form.html", shared | {"here": match.group(1), "choice": choice})
+        values = {"plan": context["plan"], "here": here, "choice": choice}
+        if error and error.get("anchor") == here:
+            # A refused comment shown again: this reader's own text, never cached.
+            values |= {"csrf_token": token, "comment_error": error}
+            return render_to_string("plans/_comment_form.html", values)
+        cached = store.get(form_keys[here])
+        if cached is None:
+            cached = render_to_string("plans/_comment_form.html", values | {"csrf_token": CSRF_SLOT})
+            cached = FORM_ID_VALUE.sub(rf"\g<1>{FORM_ID_SLOT}\g<2>", cached)
+            store.put(form_keys[here], cached)
+        return cached.replace(CSRF_SLOT, token).replace(FORM_ID_SLOT, new_form_id())
 
     return COMMENT_FORM_SLOT.sub(form, html)
 
@@ -198,15 +240,16 @@ def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None
     verification = canonical.verify(plan)
     is_author = plan.author_id == user.pk
     can_sign_off = not is_author and policy.can(user, policy.Action.APPROVE, plan)
+    hidden = fields_hidden_from(user, plan)
     context = _page_context(
         request,
         plan,
         writable=writable,
         content_hash=verification.current_hash,
         may_comment=is_author or can_sign_off,
+        hidden=hidden,
     )
     all_comments = list(plan.comments.select_related("author", "resolved_by"))
-    hidden = fields_hidden_from(user, plan)
     rendered_now = verification.rendered.get(canonical.SCHEMA)
     context.update(
         {
@@ -236,25 +279,11 @@ def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None
     context.update(
         page_parts.fill(page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=_today(plan))
     )
-    if plan.is_final:
-        # A final version renders the same structure for everyone until its content (as verified
-        # just now), a comment or the day changes (nobody can edit it), so the rendered fragment is
-        # cached with the page.
-        key = locked_page_key(plan, _today(plan), content_hash=verification.current_hash) + ":html"
-        # The flags change with the sessions recorded, not with the version's content.
-        key += ":" + hashlib.sha256(thread_flags.cache_stamp(context["thread_flags"]).encode()).hexdigest()
-        shared = cache.get(key)
-        if shared is None:
-            # Rendered with slots, not forms: the fragment is shared by every reader of the version.
-            shared = render_to_string(
-                "plans/_structure.html", context | {"defer_comment_forms": True, "anchors": {}}, request=request
-            )
-            cache.set(key, shared, 60 * 60)
-        context["structure_html"] = _fill_comment_forms(shared, request, context)
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
     context["section_forms"] = section_forms(plan.formulation, leave_out=hidden)
     context["offers_supervision_copy"] = policy.can(user, policy.Action.READ_SUPERVISION_COPY, plan)
-    return render(request, "plans/plan_detail.html", context, status=status)
+    html = render_to_string("plans/plan_detail.html", context, request=request)
+    return HttpResponse(_finish(html, request, context), status=status)
 
 
 @login_required

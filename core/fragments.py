@@ -1,0 +1,48 @@
+"""Rendered fragments kept in the cache under keys made of what they show ("Russian doll" caching).
+
+A page works out the key of every fragment it may render before rendering (from each record's id
+and optimistic-lock version, and whatever else the fragment shows), fetches them all with one
+`get_many`, renders only the misses inside `{% fragment key %}…{% endfragment %}` and stores those
+with one `set_many`. An outer fragment's key is made of its inner fragments' keys, so an edit to one
+item re-renders that item and the frames around it, and every other fragment comes from the cache.
+
+Nothing is ever deleted by hand: an edit changes a version, a version changes a key, and the old
+entry ages out. So a key must hold everything the fragment shows that its record's version does not
+cover (a catalogue name, a linked record, the reader's right to edit). Nothing per reader and per
+request (a CSRF token, a one-time form id) may be in a fragment: leave a slot and fill it per request.
+"""
+
+import hashlib
+from collections.abc import Iterable
+
+from django.core.cache import cache
+
+# A fragment outlives no change (its key changes), so the timeout only bounds what stale keys hold.
+TIMEOUT = 60 * 60 * 24
+PREFIX = "frag:v1:"
+
+
+def key(kind: str, *material) -> str:
+    """A fragment's key: its kind and a hash of what it shows (reprs of plain values)."""
+    return f"{PREFIX}{kind}:" + hashlib.sha256(repr(material).encode()).hexdigest()[:40]
+
+
+class Fragments:
+    """The fragments one rendering may use, fetched at once; the misses rendered are stored at once by `save()`."""
+
+    def __init__(self, keys: Iterable[str] = ()):
+        wanted = [k for k in keys if k]
+        self.found: dict[str, str] = cache.get_many(wanted) if wanted else {}
+        self.rendered: dict[str, str] = {}
+
+    def get(self, fragment_key: str) -> str | None:
+        return self.found.get(fragment_key) or self.rendered.get(fragment_key)
+
+    def put(self, fragment_key: str, html: str) -> None:
+        self.rendered[fragment_key] = html
+
+    def save(self) -> None:
+        if self.rendered:
+            cache.set_many(self.rendered, TIMEOUT)
+            self.found.update(self.rendered)
+            self.rendered = {}
