@@ -6,7 +6,7 @@ import time
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["web", "api", "scheduler", "pdf"], help="Run one group only.")
+    parser.add_argument("--only", choices=["web", "api", "notes", "scheduler", "pdf"], help="Run one group only.")
     args = parser.parse_args()
 
     from bench.setup import configure
@@ -27,6 +27,10 @@ def main() -> None:
         from bench import api_bench
 
         api_bench.run(table)
+    if args.only in (None, "notes"):
+        from bench import notes_bench
+
+        notes_bench.run(table)
     if args.only in (None, "scheduler"):
         from bench import scheduler_bench
 
