@@ -25,12 +25,17 @@ SAMPLES = 60
 def _client_with_history(clinician, index: int, weeks: int):
     from demo.sessions import build_history
     from notes.models import ProgressNote
+    from notes.services import sign_note
     from progress.services import start_review_now
 
     today = clinician.membership.practice.today()
     start = today - dt.timedelta(weeks=weeks + 1)
     plan = data.plan(clinician, index, goals=2, objectives=2, interventions=2, start_date=start)
     history = build_history(plan, weeks=weeks, process_notes=False)
+    # demo/sessions.py leaves two drafts for the dashboard's flag; here every note is signed, so the
+    # month's review has its four weeks of evidence.
+    for note in ProgressNote.objects.filter(pk__in=[n.pk for n in history.notes], status=ProgressNote.Status.DRAFT):
+        sign_note(actor=clinician, note=note)
     signed = ProgressNote.objects.filter(pk__in=[n.pk for n in history.notes], status=ProgressNote.Status.SIGNED)
     review = start_review_now(actor=clinician, plan=plan)
     return plan, review, signed.count()
