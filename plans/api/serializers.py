@@ -126,6 +126,10 @@ class PlanSerializer(OutputSerializer):
 
 
 class ObjectiveTreeSerializer(ObjectiveSerializer):
+    # Read from the tree's prefetched lists (plans.api.views.plan_tree_queryset).
+    presenting_problems = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_problems")
+    conflicts = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_conflicts")
+    defenses = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_defenses")
     interventions = serializers.SerializerMethodField(help_text="Ids of the current interventions serving it.")
 
     class Meta(ObjectiveSerializer.Meta):
@@ -134,6 +138,10 @@ class ObjectiveTreeSerializer(ObjectiveSerializer):
 
     def get_interventions(self, objective) -> list[int]:
         return self.context.get("serving", {}).get(objective.pk, [])
+
+
+class InterventionTreeSerializer(InterventionSerializer):
+    objectives = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_objectives")
 
 
 class GoalTreeSerializer(GoalSerializer):
@@ -168,7 +176,7 @@ class PlanDetailSerializer(PlanSerializer):
 
     formulation = serializers.PrimaryKeyRelatedField(read_only=True)
     goals = GoalTreeSerializer(many=True, read_only=True, source="current_goals")
-    interventions = InterventionSerializer(many=True, read_only=True, source="current_interventions")
+    interventions = InterventionTreeSerializer(many=True, read_only=True, source="current_interventions")
     signatures = SignatureSerializer(many=True, read_only=True)
     verification = serializers.SerializerMethodField()
 
@@ -179,7 +187,7 @@ class PlanDetailSerializer(PlanSerializer):
     def to_representation(self, plan):
         serving: dict[int, list[int]] = {}
         for intervention in plan.current_interventions:
-            for objective in intervention.objectives.all():
+            for objective in intervention.tree_objectives:
                 serving.setdefault(objective.pk, []).append(intervention.pk)
         self.context["serving"] = serving
         return super().to_representation(plan)
