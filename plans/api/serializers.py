@@ -125,11 +125,18 @@ class PlanSerializer(OutputSerializer):
         read_only_fields = fields
 
 
+def _ids(source: str) -> serializers.PrimaryKeyRelatedField:
+    # pk_field keeps the schema's items integers: the source is a list, not a model field to infer from.
+    return serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, source=source, pk_field=serializers.IntegerField()
+    )
+
+
 class ObjectiveTreeSerializer(ObjectiveSerializer):
     # Read from the tree's prefetched lists (plans.api.views.plan_tree_queryset).
-    presenting_problems = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_problems")
-    conflicts = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_conflicts")
-    defenses = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_defenses")
+    presenting_problems = _ids("tree_problems")
+    conflicts = _ids("tree_conflicts")
+    defenses = _ids("tree_defenses")
     interventions = serializers.SerializerMethodField(help_text="Ids of the current interventions serving it.")
 
     class Meta(ObjectiveSerializer.Meta):
@@ -141,7 +148,7 @@ class ObjectiveTreeSerializer(ObjectiveSerializer):
 
 
 class InterventionTreeSerializer(InterventionSerializer):
-    objectives = serializers.PrimaryKeyRelatedField(many=True, read_only=True, source="tree_objectives")
+    objectives = _ids("tree_objectives")
 
 
 class GoalTreeSerializer(GoalSerializer):
