@@ -7,7 +7,7 @@ import time
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["web", "api", "scheduler", "audit", "pdf", "export"], help="Run one group only."
+        "--only", choices=["web", "api", "notes", "scheduler", "audit", "pdf", "export"], help="Run one group only."
     )
     args = parser.parse_args()
 
@@ -29,6 +29,10 @@ def main() -> None:
         from bench import api_bench
 
         api_bench.run(table)
+    if args.only in (None, "notes"):
+        from bench import notes_bench
+
+        notes_bench.run(table)
     if args.only in (None, "scheduler"):
         from bench import scheduler_bench
 

@@ -38,7 +38,14 @@ def practice_with_staff() -> tuple[Practice, User, User]:
 
 
 def plan(
-    clinician: User, index: int, *, goals: int = 3, objectives: int = 3, interventions: int = 2, sign: bool = True
+    clinician: User,
+    index: int,
+    *,
+    goals: int = 3,
+    objectives: int = 3,
+    interventions: int = 2,
+    sign: bool = True,
+    start_date: dt.date = dt.date(2026, 10, 1),
 ):
     practice = clinician.membership.practice
     client = Client.objects.create(
@@ -48,7 +55,7 @@ def plan(
         family_name="Synthetic",
         date_of_birth=dt.date(1985, 1, 1) + dt.timedelta(days=index),
         primary_clinician=clinician,
-        intake_date=dt.date(2026, 9, 1),
+        intake_date=start_date - dt.timedelta(days=30),
     )
     problem = PresentingProblem.objects.create(
         client=client,
@@ -58,9 +65,7 @@ def plan(
         diagnosis_code="F33.1",
         diagnosis_label="Major depressive disorder, recurrent, moderate",
     )
-    p = services.start_plan(
-        actor=clinician, client=client, start_date=dt.date(2026, 10, 1), presenting_problems=[problem]
-    )
+    p = services.start_plan(actor=clinician, client=client, start_date=start_date, presenting_problems=[problem])
     for section in ("development", "relational", "transference", "strengths", "narrative"):
         values = {name: LOREM for name in p.formulation.SECTIONS[section][1] if name != "attachment_pattern"}
         formulation_services.save_formulation_section(
@@ -93,7 +98,7 @@ def plan(
                 measure="Patterns named by the client, noted weekly",
                 baseline="None named",
                 target="Names 2 patterns",
-                target_date=dt.date(2027, 3, 1),
+                target_date=start_date + dt.timedelta(days=151),
                 presenting_problems=[problem],
                 conflicts=[conflict],
                 defenses=[defense],

@@ -11,9 +11,12 @@ Nothing here is written anywhere: it is material for the clinician, who decides 
 """
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Callable, Iterable
+import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from formulation.models import DefenseMechanism
 from notes.models import (
@@ -22,7 +25,6 @@ from notes.models import (
     ProgressNote,
     RelationshipEpisode,
     TherapySession,
-    defensive_functioning,
 )
 from plans.models import Objective, TreatmentPlan
 
@@ -61,6 +63,15 @@ def normalised(text: str) -> str:
 
 
 # ---- what the selectors return -------------------------------------------------------------------
+# A review with no earlier review covers everything since the plan's start, which after two years of
+# weekly sessions is a hundred notes. Counts, movements, themes, the trend and the defenses seen most
+# are aggregated in the database over the whole period; what is listed line by line is capped at the
+# latest few, so the page costs the same whatever the length of the period (issue 17).
+LINES_SHOWN = 8  # per objective: the latest evidence lines, oldest of them first
+THEMES_SHOWN = 8  # per episode component: the most frequent wordings
+POINTS_LISTED = 26  # the functioning table's latest sessions (half a year weekly); the chart shows all
+
+
 @dataclass
 class EvidenceLine:
     session: TherapySession
@@ -72,18 +83,26 @@ class EvidenceLine:
 @dataclass
 class ObjectiveEvidence:
     objective: Objective
-    lines: list[EvidenceLine]
+    lines: list[EvidenceLine]  # the latest LINES_SHOWN, oldest first
+    count: int = 0  # every signed note's line about it in the period
+    movement_counts: dict[str, int] = field(default_factory=dict)  # movement value -> times given
 
     @property
     def drifting(self) -> bool:
-        return not self.lines
+        return not self.count
+
+    @property
+    def lines_left_out(self) -> int:
+        return self.count - len(self.lines)
 
     @property
     def movements(self) -> dict[str, int]:
         """How often each movement mark was given, best last, marks never given left out."""
-        counts = Counter(line.movement_label for line in self.lines if line.movement)
-        order = [label for value, label in NoteObjective.Movement.choices if value]
-        return {label: counts[label] for label in order if counts[label]}
+        return {
+            label: self.movement_counts[value]
+            for value, label in NoteObjective.Movement.choices
+            if value and self.movement_counts.get(value)
+        }
 
 
 @dataclass
@@ -100,8 +119,8 @@ class Theme:
 
 @dataclass
 class EpisodeGroups:
-    episodes: list[RelationshipEpisode]
-    wishes: list[Theme]
+    count: int  # episodes in the period
+    wishes: list[Theme]  # each the THEMES_SHOWN most frequent, most frequent first
     responses_of_other: list[Theme]
     responses_of_self: list[Theme]
 
@@ -127,7 +146,7 @@ class EpisodeGroups:
 
 @dataclass
 class SessionFunctioning:
-    session: TherapySession
+    on: dt.date  # the session's day where it took place
     level: float
 
 
@@ -139,9 +158,14 @@ class DefenseCount:
 
 @dataclass
 class Functioning:
-    points: list[SessionFunctioning]
+    points: list[SessionFunctioning]  # every session with a signed note that observed defenses, oldest first
     slope_per_month: float | None  # least squares, DMRS levels per 30 days
     top_defenses: list[DefenseCount]
+
+    @property
+    def listed(self) -> list[SessionFunctioning]:
+        """The table's rows: the latest POINTS_LISTED sessions (the chart draws them all)."""
+        return self.points[-POINTS_LISTED:]
 
     @property
     def trend(self) -> str:
@@ -159,8 +183,8 @@ class Functioning:
 @dataclass
 class PlanEvidence:
     since: dt.date
-    sessions: list[TherapySession]  # all since the date, oldest first
     attendance: list[tuple[str, int]]  # (label, count) for every attendance, in the enum's order
+    held: int  # attended sessions
     drafts_left_out: int  # attended sessions whose note is a draft (or not yet written)
     objectives: list[ObjectiveEvidence]
     relational: EpisodeGroups  # episodes with someone other than the therapist
@@ -168,8 +192,8 @@ class PlanEvidence:
     functioning: Functioning
 
     @property
-    def held(self) -> int:
-        return sum(1 for s in self.sessions if s.took_place)
+    def sessions(self) -> int:
+        return sum(count for _, count in self.attendance)
 
     @property
     def drifting(self) -> list[ObjectiveEvidence]:
@@ -177,75 +201,120 @@ class PlanEvidence:
 
 
 # ---- the selectors -------------------------------------------------------------------------------
-def sessions_since(plan: TreatmentPlan, since: dt.date, *, user=None) -> list[TherapySession]:
-    """The client's sessions on this plan's lineage from `since` on, oldest first, with their notes.
-    One query (plus the door's when a `user` is given)."""
+def _sessions(plan: TreatmentPlan, since: dt.date, user=None):
+    """The client's sessions on this plan's lineage from `since` on (through the door for a `user`)."""
     sessions = TherapySession.objects.visible_to(user) if user is not None else TherapySession.objects.all()
-    return list(
-        sessions.filter(client_id=plan.client_id, plan__lineage=plan.lineage, starts_at__gte=_start_of(plan, since))
-        .select_related("note")
-        .order_by("starts_at", "pk")
+    return sessions.filter(client_id=plan.client_id, plan__lineage=plan.lineage, starts_at__gte=_start_of(plan, since))
+
+
+def _signed_notes(sessions) -> dict:
+    """A filter for note parts: their note is signed and its session attended and among `sessions`."""
+    return {
+        "note__status": ProgressNote.Status.SIGNED,
+        "note__session__attendance": TherapySession.Attendance.ATTENDED,
+        "note__session__in": sessions.values("pk"),
+    }
+
+
+def attendance_of(sessions) -> tuple[list[tuple[str, int]], int, int]:
+    """(label, count) per attendance, the attended sessions and those among them with a signed note.
+    One query."""
+    rows = sessions.values("attendance").annotate(
+        n=Count("pk"), signed=Count("pk", filter=Q(note__status=ProgressNote.Status.SIGNED))
     )
+    counts = {row["attendance"]: (row["n"], row["signed"]) for row in rows.order_by()}
+    held, signed = counts.get(TherapySession.Attendance.ATTENDED, (0, 0))
+    return [(label, counts.get(value, (0, 0))[0]) for value, label in TherapySession.Attendance.choices], held, signed
 
 
-def _signed_note_ids(sessions: Iterable[TherapySession]) -> list[int]:
-    ids = []
-    for session in sessions:
-        note = getattr(session, "note", None) if session.took_place else None
-        if note is not None and note.status == ProgressNote.Status.SIGNED:
-            ids.append(note.pk)
-    return ids
-
-
-def objective_evidence(
-    objectives: list[Objective], sessions: list[TherapySession], note_ids: list[int]
-) -> list[ObjectiveEvidence]:
-    """Per objective, the signed notes' lines about it, oldest first. One query."""
-    by_session = {s.pk: s for s in sessions}
-    rows = (
-        NoteObjective.objects.filter(note_id__in=note_ids)
-        .select_related("objective", "note")
+def objective_evidence(objectives: list[Objective], sessions) -> list[ObjectiveEvidence]:
+    """Per objective (by lineage), how many signed notes worked on it and with which movement (one
+    aggregate), and its latest LINES_SHOWN lines, oldest of them first (one query)."""
+    parts = NoteObjective.objects.filter(**_signed_notes(sessions))
+    counts: dict = {}
+    for row in parts.values("objective__lineage", "movement").annotate(n=Count("pk")).order_by():
+        counts.setdefault(row["objective__lineage"], {})[row["movement"]] = row["n"]
+    latest = (
+        parts.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("objective__lineage")],
+                order_by=[F("note__session__starts_at").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank__lte=LINES_SHOWN)
+        .select_related("objective", "note__session")
         .order_by("note__session__starts_at", "pk")
     )
-    by_lineage: dict = {}
-    for row in rows:
-        by_lineage.setdefault(row.objective.lineage, []).append(
-            EvidenceLine(by_session[row.note.session_id], row.evidence, row.movement, row.get_movement_display())
+    lines: dict = {}
+    for row in latest:
+        lines.setdefault(row.objective.lineage, []).append(
+            EvidenceLine(row.note.session, row.evidence, row.movement, row.get_movement_display())
         )
-    return [ObjectiveEvidence(o, by_lineage.get(o.lineage, [])) for o in objectives]
+    return [
+        ObjectiveEvidence(
+            o,
+            lines.get(o.lineage, []),
+            count=sum(counts.get(o.lineage, {}).values()),
+            movement_counts=counts.get(o.lineage, {}),
+        )
+        for o in objectives
+    ]
 
 
-def _themes(texts: Iterable[str]) -> list[Theme]:
-    first: dict[str, str] = {}
-    counts: Counter = Counter()
-    for text in texts:
+_TOLD = [F("note__session__starts_at").asc(), F("order").asc(), F("pk").asc()]
+
+
+def _themes(episodes, component: str) -> tuple[list[Theme], list[Theme]]:
+    """(relational, transference) wordings of one component, grouped by normalised text, each with
+    how many episodes used it, most frequent first and ties in the order they were first told, as
+    first written. The database counts each exact wording and finds where it was first told (one
+    row per wording, no instances); the wordings that differ only in case or spacing are then
+    joined here, over the distinct wordings rather than the episodes. One query."""
+    exact = [F("transference"), F(component)]
+    rows = (
+        episodes.annotate(
+            transference=Case(
+                When(other=RelationshipEpisode.Other.THERAPIST, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .annotate(
+            n=Window(Count("pk"), partition_by=exact),
+            first=Window(RowNumber(), partition_by=exact, order_by=_TOLD),
+        )
+        .filter(first=1)
+        .order_by("note__session__starts_at", "order", "pk")  # where each wording was first told
+        .values_list("transference", component, "n")
+    )
+    sides: tuple[dict[str, Theme], dict[str, Theme]] = ({}, {})
+    for is_transference, text, n in rows:
+        themes = sides[1 if is_transference else 0]
         key = normalised(text)
-        first.setdefault(key, " ".join(text.split()))
-        counts[key] += 1
-    # Most frequent first; ties in the order they were first told.
-    order = list(first)
-    return [Theme(first[k], counts[k]) for k in sorted(order, key=lambda k: (-counts[k], order.index(k)))]
+        if key in themes:
+            themes[key].count += n
+        else:
+            themes[key] = Theme(" ".join(text.split()), n)
+    # Most frequent first; ties in the order they were first told (sorted() keeps that order).
+    relational, transference = (sorted(themes.values(), key=lambda t: -t.count) for themes in sides)
+    return relational, transference
 
 
-def group_episodes(episodes: list[RelationshipEpisode]) -> EpisodeGroups:
-    return EpisodeGroups(
-        episodes=episodes,
-        wishes=_themes(e.wish for e in episodes),
-        responses_of_other=_themes(e.response_of_other for e in episodes),
-        responses_of_self=_themes(e.response_of_self for e in episodes),
-    )
-
-
-def episodes_of(note_ids: list[int]) -> tuple[EpisodeGroups, EpisodeGroups]:
-    """(episodes with others, transference episodes), each grouped by component. One query."""
-    episodes = list(
-        RelationshipEpisode.objects.filter(note_id__in=note_ids)
-        .select_related("note__session")
-        .order_by("note__session__starts_at", "order", "pk")
-    )
-    return (
-        group_episodes([e for e in episodes if not e.is_transference]),
-        group_episodes([e for e in episodes if e.is_transference]),
+def episodes_of(sessions) -> tuple[EpisodeGroups, EpisodeGroups]:
+    """(episodes with others, transference episodes), each grouped by component, the THEMES_SHOWN
+    most frequent wordings of each listed. Three queries, one per component."""
+    episodes = RelationshipEpisode.objects.filter(**_signed_notes(sessions))
+    components = {c: _themes(episodes, c) for c in ("wish", "response_of_other", "response_of_self")}
+    return tuple(
+        EpisodeGroups(
+            # Every episode has exactly one wish wording, so the wishes' counts add up to the episodes.
+            count=sum(theme.count for theme in components["wish"][side]),
+            wishes=components["wish"][side][:THEMES_SHOWN],
+            responses_of_other=components["response_of_other"][side][:THEMES_SHOWN],
+            responses_of_self=components["response_of_self"][side][:THEMES_SHOWN],
+        )
+        for side in (0, 1)
     )
 
 
@@ -260,52 +329,71 @@ def least_squares_slope(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
 
 
-def functioning_of(sessions: list[TherapySession], note_ids: list[int]) -> Functioning:
-    """Defensive functioning per session with a signed note that observed defenses, its trend and the
-    defenses seen most often (weighted by their counts). One query."""
-    rows = NoteDefense.objects.filter(note_id__in=note_ids).select_related("mechanism", "note")
-    per_note: dict[int, list[tuple[int, int | None]]] = {}
-    times: Counter = Counter()
-    mechanisms: dict[int, DefenseMechanism] = {}
-    for row in rows:
-        per_note.setdefault(row.note_id, []).append((row.mechanism.level, row.count))
-        times[row.mechanism_id] += 1 if row.count is None else row.count
-        mechanisms[row.mechanism_id] = row.mechanism
-    points = []
-    for session in sessions:
-        note = getattr(session, "note", None) if session.took_place else None
-        if note is not None and note.pk in per_note:
-            points.append(SessionFunctioning(session, defensive_functioning(per_note[note.pk])))
+def functioning_of(sessions) -> Functioning:
+    """Defensive functioning per session with a signed note that observed defenses (the weighted mean
+    level computed in the database, one row per session), its trend, and the defenses seen most often
+    weighted by their counts (one aggregate). Two queries."""
+    defenses = NoteDefense.objects.filter(**_signed_notes(sessions))
+    seen = Coalesce("count", Value(1))
+    per_session = (
+        defenses.values("note__session__starts_at", "note__session__timezone", "note__session_id")
+        .annotate(weighted=Sum(F("mechanism__level") * seen), weight=Sum(seen))
+        .order_by("note__session__starts_at", "note__session_id")
+        .values_list("note__session__starts_at", "note__session__timezone", "weighted", "weight")
+    )
+    zones: dict[str, zoneinfo.ZoneInfo] = {}
+    points, xy = [], []
+    first = None
+    for starts_at, zone, weighted, weight in per_session:
+        if not weight:
+            continue
+        tz = zones.get(zone) or zones.setdefault(zone, zoneinfo.ZoneInfo(zone))
+        level = round(weighted / weight, 2)
+        points.append(SessionFunctioning(starts_at.astimezone(tz).date(), level))
+        first = first or starts_at
+        xy.append(((starts_at - first).total_seconds() / 86400, level))
     slope = None
     if len(points) >= MIN_POINTS_FOR_TREND:
-        first = points[0].session.starts_at
-        per_day = least_squares_slope(
-            [((p.session.starts_at - first).total_seconds() / 86400, p.level) for p in points]
-        )
+        per_day = least_squares_slope(xy)
         slope = None if per_day is None else round(per_day * 30, 3)
-    top = sorted(times.items(), key=lambda item: (-item[1], -mechanisms[item[0]].level, mechanisms[item[0]].name))
-    return Functioning(points, slope, [DefenseCount(mechanisms[pk], n) for pk, n in top[:TOP_DEFENSES]])
+    top = (
+        defenses.values("mechanism", "mechanism__name", "mechanism__level")
+        .annotate(times=Sum(seen))
+        .order_by("-times", "-mechanism__level", "mechanism__name")[:TOP_DEFENSES]
+    )
+    return Functioning(
+        points,
+        slope,
+        [
+            # What the page names of each mechanism, read with the counts (no second query).
+            DefenseCount(
+                DefenseMechanism(pk=row["mechanism"], name=row["mechanism__name"], level=row["mechanism__level"]),
+                row["times"],
+            )
+            for row in top
+        ],
+    )
 
 
 def plan_evidence(
     plan: TreatmentPlan, *, objectives: list[Objective], since: dt.date | None = None, user=None
 ) -> PlanEvidence:
-    """Everything the notes say about `plan` (its lineage) since `since` (default: the last review):
-    five queries, whatever the number of sessions. `objectives` are the version's current ones."""
+    """Everything the notes say about `plan` (its lineage) since `since` (default: the last review),
+    in a fixed number of queries whatever the number of sessions. `objectives` are the version's
+    current ones."""
     since = since or since_date(plan)
-    sessions = sessions_since(plan, since, user=user)
-    note_ids = _signed_note_ids(sessions)
-    counts = Counter(s.attendance for s in sessions)
-    relational, transference = episodes_of(note_ids)
+    sessions = _sessions(plan, since, user)
+    attendance, held, signed = attendance_of(sessions)
+    relational, transference = episodes_of(sessions)
     return PlanEvidence(
         since=since,
-        sessions=sessions,
-        attendance=[(label, counts[value]) for value, label in TherapySession.Attendance.choices],
-        drafts_left_out=sum(1 for s in sessions if s.took_place) - len(note_ids),
-        objectives=objective_evidence(objectives, sessions, note_ids),
+        attendance=attendance,
+        held=held,
+        drafts_left_out=held - signed,
+        objectives=objective_evidence(objectives, sessions),
         relational=relational,
         transference=transference,
-        functioning=functioning_of(sessions, note_ids),
+        functioning=functioning_of(sessions),
     )
 
 

@@ -116,6 +116,66 @@ def client_sessions(user: User, client_id: int):
     )
 
 
+@dataclass(frozen=True)
+class SessionCounts:
+    """What the session list says of the whole history, in one aggregate."""
+
+    total: int
+    attended: int
+    signed: int
+    newer: int  # sessions newer than the page shown (0 on the first page)
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    """One page of a client's session history, newest first, reached by keyset: `before` is the
+    last session of the page above it, so a page costs the same however far back it is."""
+
+    rows: list[SessionRow]
+    counts: SessionCounts
+    before: int | None  # the cursor this page was read from
+    older: int | None  # the cursor of the next, older page; None on the last
+
+    @property
+    def first_shown(self) -> int:
+        return self.counts.newer + 1 if self.rows else 0
+
+    @property
+    def last_shown(self) -> int:
+        return self.counts.newer + len(self.rows)
+
+
+def _older_than(sessions, before: int):
+    """The sessions after `before` in newest-first order: earlier, or as early with a smaller id."""
+    at = TherapySession.objects.filter(pk=before).values("starts_at")[:1]
+    return sessions.filter(Q(starts_at__lt=models.Subquery(at)) | Q(starts_at=models.Subquery(at), pk__lt=before))
+
+
+def session_page(user: User, client_id: int, *, before: int | None = None, size: int) -> SessionPage:
+    """A page of `size` sessions older than the session `before` (from the newest without it), with
+    the history's counts: two queries whatever the length of the history."""
+    visible = TherapySession.objects.visible_to(user).filter(client_id=client_id)
+    listed = client_sessions(user, client_id)
+    counts = {
+        "total": models.Count("pk"),
+        "attended": models.Count("pk", filter=Q(attendance=TherapySession.Attendance.ATTENDED)),
+        "signed": models.Count("pk", filter=Q(note__status=ProgressNote.Status.SIGNED)),
+    }
+    if before is not None:
+        listed = _older_than(listed, before)
+        # Newer than this page: the cursor and everything before it in the listing's order.
+        counts["newer"] = models.Count("pk", filter=~Q(pk__in=_older_than(visible, before).values("pk")))
+    sessions = list(listed[: size + 1])
+    counted = {"newer": 0} | visible.aggregate(**counts)
+    shown = sessions[:size]
+    return SessionPage(
+        rows=session_rows(shown),
+        counts=SessionCounts(**counted),
+        before=before,
+        older=shown[-1].pk if len(sessions) > size else None,
+    )
+
+
 def plan_sessions_since(user: User, plan, *, limit: int = 5):
     """The last sessions of the plan's client since the plan took effect (its start date)."""
     sessions = client_sessions(user, plan.client_id)

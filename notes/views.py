@@ -9,7 +9,6 @@ services' own PermissionDenied for a session that is not the actor's own).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +29,8 @@ from notes.forms import AddendumForm, NoteForm, ProcessNoteForm, SessionEditForm
 from notes.models import NoteSignature, ProcessNote, ProcessNoteShare, ProgressNote, TherapySession
 
 HISTORY_ON_CLIENT_PAGE = 10
-SESSIONS_PER_PAGE = 50
+# A page of the history; older pages are reached by keyset ("Older sessions"), so each costs the same.
+SESSIONS_PER_PAGE = 25
 WORK_AREA = "#session-work"
 
 
@@ -119,14 +119,13 @@ def _panel(request, session: TherapySession, *, status: int = 200, history: bool
 @login_required
 def session_list(request, client_pk: int):
     client = get_visible_or_404(Client.objects.select_related("practice"), request.user, pk=client_pk)
-    page = Paginator(selectors.client_sessions(request.user, client.pk), SESSIONS_PER_PAGE).get_page(
-        int_param(request.GET.get("page"), name="page") or 1
+    page = selectors.session_page(
+        request.user,
+        client.pk,
+        before=int_param(request.GET.get("before"), name="before"),
+        size=SESSIONS_PER_PAGE,
     )
-    return render(
-        request,
-        "notes/session_list.html",
-        {"client": client, "page": page, "rows": selectors.session_rows(page.object_list)},
-    )
+    return render(request, "notes/session_list.html", {"client": client, "page": page, "rows": page.rows})
 
 
 @login_required

@@ -115,7 +115,7 @@ def review_evidence(plan: TreatmentPlan, *, objectives: list, user=None) -> Revi
     functioning = evidence.functioning
     chart = None
     if functioning.points:
-        points = [(p.session.local_starts_at.date(), p.level) for p in functioning.points]
+        points = [(p.on, p.level) for p in functioning.points]
         desc = (
             f"{len(points)} sessions from {points[0][0]:%Y-%m-%d} to {points[-1][0]:%Y-%m-%d}; "
             f"mean level {functioning.mean}; trend {functioning.trend}. The same data is in the table."

@@ -125,7 +125,18 @@ class PlanSerializer(OutputSerializer):
         read_only_fields = fields
 
 
+def _ids(source: str) -> serializers.PrimaryKeyRelatedField:
+    # pk_field keeps the schema's items integers: the source is a list, not a model field to infer from.
+    return serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, source=source, pk_field=serializers.IntegerField()
+    )
+
+
 class ObjectiveTreeSerializer(ObjectiveSerializer):
+    # Read from the tree's prefetched lists (plans.api.views.plan_tree_queryset).
+    presenting_problems = _ids("tree_problems")
+    conflicts = _ids("tree_conflicts")
+    defenses = _ids("tree_defenses")
     interventions = serializers.SerializerMethodField(help_text="Ids of the current interventions serving it.")
 
     class Meta(ObjectiveSerializer.Meta):
@@ -134,6 +145,10 @@ class ObjectiveTreeSerializer(ObjectiveSerializer):
 
     def get_interventions(self, objective) -> list[int]:
         return self.context.get("serving", {}).get(objective.pk, [])
+
+
+class InterventionTreeSerializer(InterventionSerializer):
+    objectives = _ids("tree_objectives")
 
 
 class GoalTreeSerializer(GoalSerializer):
@@ -168,7 +183,7 @@ class PlanDetailSerializer(PlanSerializer):
 
     formulation = serializers.PrimaryKeyRelatedField(read_only=True)
     goals = GoalTreeSerializer(many=True, read_only=True, source="current_goals")
-    interventions = InterventionSerializer(many=True, read_only=True, source="current_interventions")
+    interventions = InterventionTreeSerializer(many=True, read_only=True, source="current_interventions")
     signatures = SignatureSerializer(many=True, read_only=True)
     verification = serializers.SerializerMethodField()
 
@@ -179,7 +194,7 @@ class PlanDetailSerializer(PlanSerializer):
     def to_representation(self, plan):
         serving: dict[int, list[int]] = {}
         for intervention in plan.current_interventions:
-            for objective in intervention.objectives.all():
+            for objective in intervention.tree_objectives:
                 serving.setdefault(objective.pk, []).append(intervention.pk)
         self.context["serving"] = serving
         return super().to_representation(plan)

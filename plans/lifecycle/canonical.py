@@ -75,21 +75,27 @@ def _content_v1(plan: TreatmentPlan) -> dict:
     formulation = Formulation.objects.get(plan_id=plan.pk)
     conflicts = CoreConflict.objects.current().filter(formulation=formulation).select_related("conflict_type")
     defenses = DefenseObservation.objects.current().filter(formulation=formulation).select_related("mechanism")
+    # The links are read into lists (to_attr): the same rows in the same order as .all(), without a
+    # related manager built per instance, which every read of a final version pays for (issue 17).
     objectives = (
         Objective.objects.current()
         .select_related("bound_measure")
         .prefetch_related(
-            "presenting_problems",
-            Prefetch("conflicts", queryset=CoreConflict.objects.all()),
-            Prefetch("defenses", queryset=DefenseObservation.objects.all()),
+            Prefetch("presenting_problems", to_attr="canonical_problems"),
+            Prefetch("conflicts", queryset=CoreConflict.objects.all(), to_attr="canonical_conflicts"),
+            Prefetch("defenses", queryset=DefenseObservation.objects.all(), to_attr="canonical_defenses"),
         )
     )
-    goals = Goal.objects.current().filter(plan_id=plan.pk).prefetch_related(Prefetch("objectives", queryset=objectives))
+    goals = (
+        Goal.objects.current()
+        .filter(plan_id=plan.pk)
+        .prefetch_related(Prefetch("objectives", queryset=objectives, to_attr="canonical_objectives"))
+    )
     interventions = (
         Intervention.objects.current()
         .filter(plan_id=plan.pk)
         .select_related("technique")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current()))
+        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current(), to_attr="canonical_objectives"))
     )
     section_fields = Formulation.SECTION_FIELDS
     return {
@@ -142,12 +148,12 @@ def _content_v1(plan: TreatmentPlan) -> dict:
                         "target_date": _date(o.target_date),
                         "responsible": o.responsible,
                         "status": o.status,
-                        "presenting_problems": sorted(title(p) for p in o.presenting_problems.all()),
-                        "conflicts": sorted(str(c.lineage) for c in o.conflicts.all() if c.removed_at is None),
-                        "defenses": sorted(str(d.lineage) for d in o.defenses.all() if d.removed_at is None),
+                        "presenting_problems": sorted(title(p) for p in o.canonical_problems),
+                        "conflicts": sorted(str(c.lineage) for c in o.canonical_conflicts if c.removed_at is None),
+                        "defenses": sorted(str(d.lineage) for d in o.canonical_defenses if d.removed_at is None),
                         "relational_pattern": o.addresses_relational_pattern,
                     }
-                    for o in g.objectives.all()
+                    for o in g.canonical_objectives
                 ],
             }
             for g in goals
@@ -158,7 +164,7 @@ def _content_v1(plan: TreatmentPlan) -> dict:
                 "technique": i.technique.name,
                 "frequency": i.frequency,
                 "rationale": i.rationale,
-                "objectives": sorted(str(o.lineage) for o in i.objectives.all()),
+                "objectives": sorted(str(o.lineage) for o in i.canonical_objectives),
             }
             for i in interventions
         ],

@@ -112,6 +112,7 @@ def test_each_objective_lists_its_signed_evidence_and_the_unworked_one_drifts(hi
         ("Stayed with the anger.", "Clear movement"),
     ]
     assert [line.session.local_starts_at.date() for line in lines] == [dt.date(2026, 11, 3), dt.date(2026, 11, 10)]
+    assert by_objective[first].count == 2
     assert by_objective[first].movements == {"Some movement": 1, "Clear movement": 1}
     # Only a draft worked on the second objective: drafts are not evidence.
     assert by_objective[second].lines == [] and by_objective[second].drifting
@@ -122,7 +123,7 @@ def test_episodes_are_grouped_by_normalised_text_with_transference_apart(history
     plan, _, _ = history
     found = _evidence(plan)
     relational = found.relational
-    assert len(relational.episodes) == 2
+    assert relational.count == 2
     assert [(t.text, t.count, t.recurring) for t in relational.wishes] == [("to be seen", 2, True)]
     assert [(t.text, t.count) for t in relational.responses_of_self] == [("I go quiet", 2)]
     assert sorted(t.text for t in relational.responses_of_other) == ["he looks away", "she talks over me"]
@@ -133,7 +134,7 @@ def test_episodes_are_grouped_by_normalised_text_with_transference_apart(history
         "response_of_self": "I go quiet",
     }
     transference = found.transference
-    assert [e.other for e in transference.episodes] == ["therapist"]
+    assert transference.count == 1
     assert [t.text for t in transference.wishes] == ["to be looked after"]
     assert not transference.recurring
 
@@ -231,11 +232,15 @@ def test_the_evidence_costs_the_same_queries_whatever_the_history(
 ):
     weekly_history(clinician, own_client, individual, weeks)
     objectives = list(Objective.objects.filter(goal__plan=active_plan))
-    # A fixed count: the sessions, objective lines, episodes and defenses (plus the baseline's).
-    with django_assert_num_queries(5):
+    # A fixed count (plus the baseline's): attendance; the objectives' counts and latest lines; the
+    # episodes, one query per component; the functioning per session and the defenses seen most.
+    with django_assert_num_queries(9):
         found = evidence.plan_evidence(active_plan, objectives=objectives)
     assert found.held == weeks - weeks // 5
-    assert len(found.objectives[0].lines) == found.held
+    # Every signed line is counted; only the latest few are listed.
+    assert found.objectives[0].count == found.held
+    assert len(found.objectives[0].lines) == min(found.held, evidence.LINES_SHOWN)
+    assert len(found.functioning.points) == found.held
 
 
 def test_the_evidence_is_read_through_the_sessions_door(history, clinician, practice):
@@ -243,4 +248,4 @@ def test_the_evidence_is_read_through_the_sessions_door(history, clinician, prac
     assert _evidence(plan, user=clinician).held == _evidence(plan).held
     # Someone with no view of the client sees no sessions at all.
     stranger = staff(practice, is_clinician=True)
-    assert _evidence(plan, user=stranger).sessions == []
+    assert _evidence(plan, user=stranger).sessions == 0
