@@ -3,13 +3,20 @@
 import argparse
 import time
 
+GROUPS = ("web", "api", "notes", "scheduler", "audit", "pdf", "export")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--only", choices=["web", "api", "notes", "scheduler", "audit", "pdf", "export"], help="Run one group only."
+        "--only",
+        type=lambda value: set(value.split(",")),
+        default=set(GROUPS),
+        help="Run these groups only, comma-separated: " + ", ".join(GROUPS) + ".",
     )
     args = parser.parse_args()
+    if unknown := args.only - set(GROUPS):
+        parser.error(f"unknown group(s): {', '.join(sorted(unknown))}")
 
     from bench.setup import configure
 
@@ -21,31 +28,31 @@ def main() -> None:
 
     table = Table()
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']}); broker: {env['CELERY_BROKER_URL']}")
-    if args.only in (None, "web"):
+    if "web" in args.only:
         from bench import web_bench
 
         web_bench.run(table)
-    if args.only in (None, "api"):
+    if "api" in args.only:
         from bench import api_bench
 
         api_bench.run(table)
-    if args.only in (None, "notes"):
+    if "notes" in args.only:
         from bench import notes_bench
 
         notes_bench.run(table)
-    if args.only in (None, "scheduler"):
+    if "scheduler" in args.only:
         from bench import scheduler_bench
 
         scheduler_bench.run(table)
-    if args.only in (None, "audit"):
+    if "audit" in args.only:
         from bench import audit_bench
 
         audit_bench.run(table)
-    if args.only in (None, "pdf"):
+    if "pdf" in args.only:
         from bench import pdf_bench
 
         pdf_bench.run(table, env)
-    if args.only in (None, "export"):
+    if "export" in args.only:
         from bench import export_bench
 
         export_bench.run(table, env)
