@@ -220,8 +220,8 @@ class Clinician(HttpUser):
     wait_time = constant_pacing(PACING)
 
     # Ticks that start something, by weight: mostly reads; a flow of several pages goes on at the
-    # next ticks. Roughly, per 100 requests: ~45 lists and records, ~17 plan pages, ~13 edits,
-    # ~17 session-note requests, ~6 questionnaire pages, ~1.5 PDFs.
+    # next ticks (a session note ~5.7 requests, a questionnaire 5). Per 100 requests, about: 26 lists,
+    # 10 client records, 20 plan pages, 15 edits, 19 session-note requests, 7 questionnaire pages, 2 PDFs.
     ACTIONS = {
         "home": 6,
         "client_list": 10,
