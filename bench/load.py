@@ -362,7 +362,8 @@ def main() -> int:
             first, last = window
             seconds = last["t"] - first["t"]
             for name in ("web", "worker", "postgres", "locust", "machine"):
-                row["cpu"][name] = 100 * (last[name] - first[name]) / seconds / cores
+                # Never below 0: a child gone but not yet reaped leaves its parent's tree for a moment.
+                row["cpu"][name] = max(0.0, 100 * (last[name] - first[name]) / seconds / cores)
             ours = sum(row["cpu"][n] for n in ("web", "worker", "postgres", "locust"))
             row["cpu"]["other"] = max(0.0, row["cpu"]["machine"] - ours)
             statuses, busy = _access_window(access_log, first, last)
