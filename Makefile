@@ -54,11 +54,15 @@ bench: $(STAMP)
 	@$(BIN)/python -c "import psutil, locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench
 
-# 50 simulated clinicians (locust) against gunicorn on PostgreSQL and Redis, loopback only, ~75 s of load.
-# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (database 3); not part of `make test`.
+# Capacity: locust offers the working mix (lists, plan pages, edits, session notes, questionnaire answers, a few
+# PDFs) in steps of req/s to gunicorn (3 sync workers, as production), one Celery worker, PostgreSQL and Redis,
+# loopback only, until p95 passes 500 ms or an error appears, and prints the capacity table: p50/p95/p99, errors
+# and CPU per process group at each step, "one 2-core server carries N clinicians" and what saturated first.
+# Up to ~12 min. Options through LOAD_ARGS, e.g. LOAD_ARGS="--step-seconds 30 --max-rate 24" (see --help).
+# Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (BENCH_REDIS_URL, database 3); not part of `make test`.
 load: $(STAMP)
 	@$(BIN)/python -c "import locust" 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Fault drills: a Celery worker SIGKILLed mid-export; a private PostgreSQL cluster restarted during edits.
 faults: $(STAMP)

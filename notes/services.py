@@ -585,7 +585,11 @@ def share_process_note(*, actor: User, note: ProcessNote, supervisor: User) -> P
 def revoke_process_note_share(*, actor: User, share: ProcessNoteShare) -> ProcessNoteShare:
     """The author ends a share; so may they after the client left their caseload (taking back is
     always the author's, unlike writing)."""
-    share = ProcessNoteShare.objects.select_for_update().select_related("note__client__practice").get(pk=share.pk)
+    share = (
+        ProcessNoteShare.objects.select_for_update(of=("self",))
+        .select_related("note__client__practice")
+        .get(pk=share.pk)
+    )
     if share.note.author_id != actor.pk or share.note.client.practice_id != policy.practice_id_of(actor):
         raise PermissionDenied("Only the note's author revokes its shares.")
     if share.revoked_at is None:

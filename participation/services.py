@@ -211,7 +211,12 @@ def revoke_link(*, actor: User, link: ClientLink) -> ClientLink:
 def mint_for_sending(link_id: int, *, via: str = ClientLink.Delivery.EMAIL) -> tuple[ClientLink, str] | None:
     """For the sending task: a fresh token for a link not yet sent, or None (already sent, no longer
     usable, or consent or the address (`via` email or sms) withdrawn since). Run inside the task's transaction."""
-    link = ClientLink.objects.select_for_update().select_related("client__practice").filter(pk=link_id).first()
+    link = (
+        ClientLink.objects.select_for_update(of=("self", "client"))
+        .select_related("client__practice")
+        .filter(pk=link_id)
+        .first()
+    )
     if link is None or link.sent_at is not None or not link.is_usable:
         return None
     address = link.client.phone.strip() if via == ClientLink.Delivery.SMS else link.client.email
@@ -232,7 +237,7 @@ def record_open(*, link: ClientLink, request) -> None:
 def verify_birth_date(*, link: ClientLink, date_of_birth: dt.date, request=None) -> bool:
     """True when the date of birth is the client's. A wrong one counts; the fifth voids the link
     and tells the clinician in the app, naming no client."""
-    link = ClientLink.objects.select_for_update().select_related("client__practice").get(pk=link.pk)
+    link = ClientLink.objects.select_for_update(of=("self",)).select_related("client__practice").get(pk=link.pk)
     if not link.is_usable:
         return False
     if date_of_birth == link.client.date_of_birth:
@@ -364,7 +369,7 @@ def submit_questionnaires(
     """Record the client's answers as client-reported scores, scored as a clinician's are, and their
     alliance rating if the link asks for it; the link is done. A PHQ-9 with item 9 above 0 or a
     severe total raises an alert for the clinician (and a trainee's supervisor) in the same transaction."""
-    link = ClientLink.objects.select_for_update().select_related("client__practice").get(pk=link.pk)
+    link = ClientLink.objects.select_for_update(of=("self",)).select_related("client__practice").get(pk=link.pk)
     if not link.is_usable or link.purpose != ClientLink.Purpose.QUESTIONNAIRES:
         raise ValidationError("This link no longer works.")
     if asks_alliance(link) and alliance is None:
@@ -729,7 +734,11 @@ def mint_for_reminder(scheduled_id: int) -> tuple[ClientLink, str] | None:
     )
     if scheduled is None or scheduled.reminder_sent_at is not None:
         return None
-    link = ClientLink.objects.select_for_update().select_related("client__practice").get(pk=scheduled.link_id)
+    link = (
+        ClientLink.objects.select_for_update(of=("self", "client"))
+        .select_related("client__practice")
+        .get(pk=scheduled.link_id)
+    )
     if link.sent_at is None or not link.is_usable:
         return None
     if not link.client.has_contact_consent or not link.client.email:

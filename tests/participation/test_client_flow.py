@@ -122,3 +122,18 @@ def test_client_reported_scores_are_marked_where_the_plan_lists_scores(
     assert score.plan == plan
     page = login(clinician).get(f"/plans/{plan.pk}/").content.decode()
     assert "client-reported" in page
+
+
+def test_answering_a_link_locks_the_link_row_only_never_the_practice_row(web, consenting_client, make_link):
+    # The access log's rows check their practice key at commit (FOR KEY SHARE) after taking the
+    # chain's lock: a practice row locked FOR UPDATE here deadlocked them under load (make load).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, path = make_link(consenting_client)
+    with CaptureQueriesContext(connection) as queries:
+        _answer(web, path)
+    locking = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
+    if connection.features.has_select_for_update_of:
+        assert len(locking) == 2, locking
+        assert all(sql.endswith('FOR UPDATE OF "participation_clientlink"') for sql in locking), locking
