@@ -85,7 +85,11 @@ class AutoSchema(SpectacularAutoSchema):
             return responses
         action = self._action()
         codes = ["403", "404"]
-        if self.method != "GET" or action == "list":
+        # A GET that takes query parameters of its own (a PDF's audience) refuses a bad one with a 400.
+        takes_query = any(
+            getattr(p, "location", None) == OpenApiParameter.QUERY for p in self.get_override_parameters()
+        )
+        if self.method != "GET" or action == "list" or takes_query:
             codes.append("400")
         if self._requires_auth():
             codes.append("401")
