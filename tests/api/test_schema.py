@@ -54,13 +54,13 @@ def test_the_schema_describes_every_resource_error_and_auth_scheme(client):
     assert set(error["required"]) == {"status", "code", "detail", "fields"}
 
 
-
 def test_a_get_taking_query_parameters_documents_the_400_it_answers_for_a_bad_one(client):
     # The PDF refuses an unknown audience with a 400 (schemathesis found it undocumented); a plain
     # detail read takes no query parameters of its own and documents none.
     paths = yaml.safe_load(client.get("/api/schema/").content)["paths"]
     assert "400" in paths["/api/v1/plans/{id}/pdf/"]["get"]["responses"]
     assert "400" not in paths["/api/v1/plans/{id}/"]["get"]["responses"]
+
 
 def test_the_docs_page_loads_only_our_own_scripts_with_none_inline(client):
     response = client.get("/api/docs/")
