@@ -122,37 +122,15 @@ class AuditFilterForm(forms.Form):
         return queryset
 
 
-CSV_COLUMNS = [
-    "id",
-    "at_utc",
-    "actor_email",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "client_id",
-    "ip",
-    "user_agent",
-    "detail",
-    "hash",
+# Each CSV column and the model field behind it, in order.
+CSV_COLUMN_FIELDS = [
+    ("id", "pk"),
+    ("at_utc", "at"),
+    *((name, name) for name in ("actor_email", "action", "outcome", "object_type", "object_id", "client_id")),
+    *((name, name) for name in ("ip", "user_agent", "detail", "hash")),
 ]
-
-
-# The model's fields behind CSV_COLUMNS, in order.
-CSV_FIELDS = [
-    "pk",
-    "at",
-    "actor_email",
-    "action",
-    "outcome",
-    "object_type",
-    "object_id",
-    "client_id",
-    "ip",
-    "user_agent",
-    "detail",
-    "hash",
-]
+CSV_COLUMNS = [column for column, _ in CSV_COLUMN_FIELDS]
+CSV_FIELDS = [field for _, field in CSV_COLUMN_FIELDS]
 
 
 def _csv_cell(value) -> str:
