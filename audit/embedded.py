@@ -6,6 +6,8 @@ record, so the middleware writes no row for them. An image fetched without a val
 another person's, or an hour old) is recorded as a read like any other request.
 """
 
+import re
+
 from django.core import signing
 
 PARAMETER = "pv"
@@ -19,6 +21,20 @@ def _value(user_pk: int, object_id) -> str:
 
 def stamp(*, user_pk: int, object_id) -> str:
     return signing.TimestampSigner(salt=_SALT).sign(_value(user_pk, object_id))
+
+
+# In a fragment cached for every reader, the stamp is a slot: the stamp is this person's own and
+# expires, so each request puts its own in (fill_stamp_slots).
+SLOT = "pv-stamp-slot:"
+_SLOT_PATTERN = re.compile(re.escape(SLOT) + r"([\w-]+)")
+
+
+def stamp_slot(object_id) -> str:
+    return f"{SLOT}{object_id}"
+
+
+def fill_stamp_slots(html: str, *, user_pk: int) -> str:
+    return _SLOT_PATTERN.sub(lambda match: stamp(user_pk=user_pk, object_id=match.group(1)), html)
 
 
 def covered_by_page_view(request, *, user_pk: int, object_id) -> bool:

@@ -13,9 +13,12 @@ request (a CSRF token, a one-time form id) may be in a fragment: leave a slot an
 """
 
 import hashlib
+import re
 from collections.abc import Iterable
 
 from django.core.cache import cache
+
+from core.idempotency import new_form_id
 
 # A fragment outlives no change (its key changes), so the timeout only bounds what stale keys hold.
 TIMEOUT = 60 * 60 * 24
@@ -27,6 +30,20 @@ def key(kind: str, *material) -> str:
     return f"{PREFIX}{kind}:" + hashlib.sha256(repr(material).encode()).hexdigest()[:40]
 
 
+# What a fragment holds in place of a per-request value; `fill_slots` puts this request's in.
+CSRF_SLOT = "csrf-token-slot"
+FORM_ID_SLOT = "form-id-slot"
+# Set in a template's context while its output may be cached: `{% form_id %}` then leaves a slot.
+SLOTS_CONTEXT = "fragment_slots"
+
+
+def fill_slots(html: str, *, csrf_token: str) -> str:
+    """This request's CSRF token in every token slot, and a fresh one-time form id in each form id
+    slot (two forms never share one, or the second would be refused as sent twice)."""
+    html = html.replace(CSRF_SLOT, csrf_token)
+    return re.sub(FORM_ID_SLOT, lambda _: new_form_id(), html)
+
+
 class Fragments:
     """The fragments one rendering may use, fetched at once; the misses rendered are stored at once by `save()`."""
 
@@ -34,6 +51,12 @@ class Fragments:
         wanted = [k for k in keys if k]
         self.found: dict[str, str] = cache.get_many(wanted) if wanted else {}
         self.rendered: dict[str, str] = {}
+
+    def fetch(self, keys: Iterable[str]) -> None:
+        """Fetch more keys at once, for parts whose keys are known only later in the page."""
+        wanted = [k for k in keys if k and k not in self.found]
+        if wanted:
+            self.found.update(cache.get_many(wanted))
 
     def get(self, fragment_key: str) -> str | None:
         return self.found.get(fragment_key) or self.rendered.get(fragment_key)

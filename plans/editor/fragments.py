@@ -137,6 +137,15 @@ def section_keys(
     }
 
 
+def part_key(name: str, *, page: PlanPage, writable: bool, today, content_hash: str | None, stamp) -> str:
+    """A part from an app above plans (core/page_parts.py): the plan, its status, whether the
+    reader may write to it, the day and the locked content as verified now, plus the part's stamp."""
+    plan = page.plan
+    return fragments.key(
+        f"part:{name}", plan.pk, plan.status, writable, today, content_hash if plan.is_locked else None, stamp
+    )
+
+
 def comment_form_key(plan_id: int, choice) -> str:
     """A comment form at one part, without its CSRF token and form id (filled per request)."""
     return fragments.key("comment-form", plan_id, choice)

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import policy
 from accounts.access import can_edit, get_editable_or_403, get_visible_or_404
+from audit import embedded
 from clients.models import Client
 from core import editing
 from core.editing import errors_to_form, expected_version
 from core.errors import StaleEditError
-from core.fragments import Fragments
+from core.fragments import CSRF_SLOT, FORM_ID_SLOT, Fragments, fill_slots
 from core.idempotency import FORM_ID_FIELD, new_form_id, once_per_form
 from core.params import choice_param, int_param
 from formulation.forms import section_forms
@@ -125,7 +126,8 @@ def _finish(html: str, request, context: dict) -> str:
     """The comment forms filled in for this reader, and the fragments rendered anew stored at once."""
     html = _fill_comment_forms(html, request, context)
     context["fragments"].save()
-    return html
+    html = embedded.fill_stamp_slots(html, user_pk=request.user.pk)
+    return fill_slots(html, csrf_token=get_token(request))
 
 
 def _announcement(kind: str, item, done: str) -> dict:
@@ -188,9 +190,6 @@ def plan_create(request, client_pk: int):
 
 # Where a comment form goes in a cached fragment; filled in for each reader.
 COMMENT_FORM_SLOT = re.compile(r"<!--comment-form:([a-z]+:[\w-]*)-->")
-# What a cached comment form holds in place of the reader's CSRF token and a fresh form id.
-CSRF_SLOT = "csrf-token-slot"
-FORM_ID_SLOT = "form-id-slot"
 FORM_ID_VALUE = re.compile(rf'(name="{FORM_ID_FIELD}" value=")[^"]*(")')
 
 
@@ -276,9 +275,25 @@ def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None
     )
     context["open_comment_count"] = sum(1 for c in context["all_comments"] if not c.resolved_at)
     # What apps above plans show on the page (progress: the plan's reviews, measures and charts).
-    context.update(
-        page_parts.fill(page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=_today(plan))
+    today = _today(plan)
+    parts, stamps = page_parts.fill_lazily(
+        page_parts.PLAN_DETAIL, user=user, plan=plan, page=context["page"], today=today
     )
+    context.update(parts)
+    part_keys = {
+        name: fragments.part_key(
+            name,
+            page=context["page"],
+            writable=writable,
+            today=today,
+            content_hash=verification.current_hash,
+            stamp=stamp,
+        )
+        for name, stamp in stamps.items()
+    }
+    context["fragments"].fetch(part_keys.values())
+    # A part's forms and image stamps are slots in its fragment, filled for this request (_finish).
+    context |= {"page_part_keys": part_keys, "csrf_slot": CSRF_SLOT}
     context["details_form"] = PlanDetailsForm(plan=plan) if context["can_edit"] else None
     context["section_forms"] = section_forms(plan.formulation, leave_out=hidden)
     context["offers_supervision_copy"] = policy.can(user, policy.Action.READ_SUPERVISION_COPY, plan)

@@ -336,8 +336,9 @@ def _count(web, url: str, method: str = "get", data=None) -> int:
 def test_the_page_and_an_inline_save_take_as_many_queries_cached_or_not_whatever_the_plan_size(clinician, login):
     small = make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=1, interventions=1)
     large = make_plan(ClientFactory(primary_clinician=clinician), goals=6, objectives=4, interventions=2)
+    other = make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=1, interventions=1)
     web = login(clinician)
-    _count(web, f"/plans/{small.pk}/")  # warm what every page warms (session, content types)
+    _count(web, f"/plans/{other.pk}/")  # warm what every page warms (session, content types)
     counts = {}
     for size, plan in (("small", small), ("large", large)):
         cold = _count(web, f"/plans/{plan.pk}/")
@@ -350,4 +351,5 @@ def test_the_page_and_an_inline_save_take_as_many_queries_cached_or_not_whatever
             saves.append(_count(web, f"/plans/items/goal/{goal.pk}/edit/", "post", data))
         counts[size] = (cold, warm, saves[1])
     assert counts["small"] == counts["large"]
-    assert counts["large"][0] == counts["large"][1], "a rendering from cached fragments takes the same queries"
+    # From cached fragments, a part with a stamp (progress) is not loaded at all: fewer queries.
+    assert counts["large"][1] < counts["large"][0]
