@@ -34,6 +34,7 @@ ALSO_WIDE = {
     "plan-editor",
     "compare-versions",
     "review-form",
+    "session-list",
     "plan-in-review",
     "staff",
     "staff-deactivate",
@@ -51,6 +52,9 @@ def _clinicians_day(clinician):
     individual = ServiceType.objects.get(practice=None, code="individual")
     signed_note = held(clinician, client, individual, dt.date(2026, 11, 3))
     draft_note = record(clinician, client, individual, date=dt.date(2026, 11, 10))
+    # Half a year of weekly sessions before those: more than a page, so the list shows its pager.
+    for week in range(1, 27):
+        record(clinician, client, individual, date=dt.date(2026, 11, 3) - dt.timedelta(weeks=week))
     amended = transitions.amend_plan(
         actor=clinician,
         plan=transitions.submit_plan(actor=clinician, plan=make_plan(ClientFactory(primary_clinician=clinician))),
@@ -70,6 +74,7 @@ def _clinicians_day(clinician):
         ("review-form", f"/plans/progress-reviews/{review.pk}/"),
         ("session-note-form", f"/clients/sessions/{draft_note.pk}/"),
         ("signed-note", f"/clients/sessions/{signed_note.pk}/"),
+        ("session-list", f"/clients/{client.pk}/sessions/"),
         ("library", "/plans/library/"),
         ("template-preview", f"/plans/library/templates/{template.pk}/preview/?for_client={client.pk}"),
         ("notifications", "/plans/notifications/"),
