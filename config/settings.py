@@ -207,6 +207,11 @@ if SMS_BACKEND not in ("disabled", "console", "locmem"):
     raise ImproperlyConfigured(f"SMS_BACKEND must be disabled, console or locmem, not {SMS_BACKEND!r}.")
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://psyplan")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The plan page keeps a fragment per item (core/fragments.py): a 10 × 5 × 3 plan has about 250,
+    # and local memory's default of 300 entries would evict a page's fragments while rendering the
+    # next. A few KB each, so 20,000 stays within tens of MB per process. `?max_entries=` overrides.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 20_000)
 
 # --- Celery -----------------------------------------------------------------
 # Without CELERY_BROKER_URL the embedded default is kombu's filesystem
