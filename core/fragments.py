@@ -35,6 +35,13 @@ class Fragments:
         self.found: dict[str, str] = cache.get_many(wanted) if wanted else {}
         self.rendered: dict[str, str] = {}
 
+    def fetch(self, keys: Iterable[str]) -> None:
+        """Fetch at once the fragments found needed only once rendering began (e.g. the comment forms
+        in the slots of what was rendered)."""
+        wanted = [k for k in dict.fromkeys(keys) if k and k not in self.found and k not in self.rendered]
+        if wanted:
+            self.found.update(cache.get_many(wanted))
+
     def get(self, fragment_key: str) -> str | None:
         return self.found.get(fragment_key) or self.rendered.get(fragment_key)
 

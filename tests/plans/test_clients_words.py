@@ -68,7 +68,7 @@ def test_each_item_without_the_clients_words_says_so_and_the_plan_page_counts_th
     assert structure.select_one(".clients-words-count a")["href"] == f"/plans/{plan.pk}/client-version/"
 
     objective = Objective.objects.filter(goal__plan=plan).first()
-    structure = _structure(
+    answer = BeautifulSoup(
         web.post(
             f"/plans/items/objective/{objective.pk}/edit/",
             {
@@ -79,15 +79,17 @@ def test_each_item_without_the_clients_words_says_so_and_the_plan_page_counts_th
                 f"objective-{objective.pk}-version": objective.version,
             },
             headers=HX,
-        )
+        ).content,
+        "html.parser",
     )
     objective.refresh_from_db()
     assert objective.clients_words == "Notice when I pull away"
-    item = structure.select_one(f"#objective-{objective.pk}")
+    item = answer.select_one(f"#objective-{objective.pk}")
     assert "Notice when I pull away" in item.select_one(".clients-words").get_text()
     assert not item.select(".clients-words-missing")
-    # The count is redrawn with the structure after the save.
-    assert _count_text(structure).startswith("2 of 3 goals and objectives")
+    # The count is redrawn out of band with the saved item.
+    assert answer.select_one("#clients-words-note")["hx-swap-oob"] == "true"
+    assert _count_text(answer).startswith("2 of 3 goals and objectives")
 
 
 def test_once_every_item_has_the_clients_words_the_page_has_no_hint_and_no_count(clinician, own_client, login):
