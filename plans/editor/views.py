@@ -35,7 +35,7 @@ from plans.lifecycle import canonical, quotes
 from plans.lifecycle.comments import anchor_choices
 from plans.lifecycle.revision import since_changes_requested
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import PlanPage, load_plan_page, open_plans_of, plan_queryset
+from plans.selectors import PlanPage, load_goal_part, load_plan_page, open_plans_of, plan_queryset
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -84,11 +84,13 @@ def _page_context(
     may_comment: bool | None = None,
     hidden: Collection[str] | None = None,
     wanted: Callable[[PlanPage], list[str]] | None = None,
+    only_goal: int | None = None,
 ) -> dict:
     """What the plan page and its redrawn parts render from, with the keys of every cached fragment
     they may show (plans/editor/fragments.py) fetched at once. Pass `hidden` (the formulation fields
     the reader may not read) when the formulation sections are rendered too, and `wanted` (the keys
-    of the fragments it shows, from the page) for an answer that redraws only a part of the page."""
+    of the fragments it shows, from the page) for an answer that redraws only a part of the page;
+    `only_goal` for one that redraws that goal's frame alone (plans.selectors.load_goal_part)."""
     if writable is None:
         writable = can_edit(request.user, plan)
     if may_comment is None:
@@ -97,9 +99,13 @@ def _page_context(
     if plan.is_locked and content_hash is None:
         # A locked version's fragments are keyed by its content as the database holds it now.
         content_hash = canonical.content_hash(plan)
-    page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
-    # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
-    flags = thread_flags.collect(plan, page.objectives)
+    if only_goal is not None:
+        page = load_goal_part(plan, only_goal, today=_today(plan))
+        flags = []  # no golden thread in that answer
+    else:
+        page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
+        # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
+        flags = thread_flags.collect(plan, page.objectives)
     # What the reader may comment on: a form at each part (plans/_inline_comments.html) and the
     # rest in the comments section. Empty for a reader who may not comment.
     anchors = anchor_choices(page) if may_comment else {}
@@ -187,7 +193,8 @@ def _goal_response(request, plan: TreatmentPlan, item, kind: str, *, announce: d
             keys += [page.thread_key, *(i.fragment_key for i in serving)]
         return keys
 
-    context = _page_context(request, plan, wanted=wanted)
+    # A goal's own save changes nothing outside its frame: only that goal is read in full.
+    context = _page_context(request, plan, wanted=wanted, only_goal=goal_pk if kind == "goal" else None)
     if not found:
         return _structure_response(request, plan, announce=announce)
     context |= {"announce": announce, "objective_saved": kind == "objective"} | found

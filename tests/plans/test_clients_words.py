@@ -112,6 +112,29 @@ def test_a_reader_who_cannot_edit_sees_the_count_but_not_the_call_to_add(clinici
     assert text.startswith("3 of 3") and "Add the client's words" not in text
 
 
+def test_a_goal_saved_in_the_clients_words_answers_with_the_count_over_the_whole_plan(clinician, own_client, login):
+    plan = make_plan(own_client, goals=2, objectives=2)
+    goal = plan.goals.order_by("order").first()
+    web = login(clinician)
+    answer = BeautifulSoup(
+        web.post(
+            f"/plans/items/goal/{goal.pk}/edit/",
+            {
+                f"goal-{goal.pk}-statement": goal.statement,
+                f"goal-{goal.pk}-clients_words": "Let people in",
+                f"goal-{goal.pk}-version": goal.version,
+            },
+            headers=HX,
+        ).content,
+        "html.parser",
+    )
+    assert "Let people in" in answer.select_one(f"#goal-{goal.pk} .clients-words").get_text()
+    # Only the saved goal is redrawn, but the count is of every goal and objective of the plan.
+    assert len(answer.select("article.goal")) == 1
+    assert _count_text(answer).startswith("5 of 6 goals and objectives")
+    assert _count_text(_structure(web.get(f"/plans/{plan.pk}/"))).startswith("5 of 6 goals and objectives")
+
+
 def test_a_stale_edit_of_the_clients_words_is_refused_and_keeps_the_earlier_save(clinician, plan, login):
     goal = plan.goals.get()
     web = login(clinician)

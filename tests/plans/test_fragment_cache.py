@@ -301,6 +301,22 @@ def test_an_inline_save_answers_with_the_changed_item_among_the_cached_others(pl
     assert "Goal 1: Saved inline" in _structure(web, plan)
 
 
+def test_a_goal_saved_inline_stores_the_very_fragments_the_next_page_shows(plan, clinician, login):
+    web = login(clinician)
+    _page(web, plan)
+    goal = _goal(plan)
+    web.post(
+        f"/plans/items/goal/{goal.pk}/edit/",
+        {f"goal-{goal.pk}-statement": "Saved inline", f"goal-{goal.pk}-version": goal.version},
+        headers=HX,
+    )
+    stored = {k for k in cache._cache if "frag:v1:" in k}  # noqa: SLF001
+    assert "Goal 1: Saved inline" in _structure(web, plan)
+    # The answer read only that goal, yet keyed its frame and objectives as the whole page does.
+    new = {k for k in cache._cache if "frag:v1:" in k} - stored  # noqa: SLF001
+    assert not [k for k in new if ":goal:" in k or ":objective:" in k]
+
+
 def _objective_save(objective, **values) -> dict:
     data = {
         f"objective-{objective.pk}-{name}": objective.statement if name == "statement" else ""
