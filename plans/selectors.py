@@ -69,11 +69,11 @@ class PlanPage:
 
     @property
     def clients_words_missing(self) -> int:
-        return self.counts[0] if self.counts else len(self.items_in_clinical_words)
+        return self.counts[0] if self.counts is not None else len(self.items_in_clinical_words)
 
     @property
     def item_count(self) -> int:
-        return self.counts[1] if self.counts else sum(1 + len(views) for _, views in self.goals)
+        return self.counts[1] if self.counts is not None else sum(1 + len(views) for _, views in self.goals)
 
     @property
     def unaddressed_items(self) -> list[ThreadItem]:

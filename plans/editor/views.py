@@ -159,9 +159,7 @@ def _structure_response(request, plan: TreatmentPlan, *, announce: dict | None =
     return response
 
 
-# What a save of each kind changes on the page besides its goal's frame: a goal shows only there (and
-# in the count of items without the client's words); an objective also in the golden thread and in
-# the "serves" line of each intervention that serves it.
+# The root element of a rendered part: where it is marked to be swapped in out of band.
 FIRST_TAG = re.compile(r"^(\s*<[a-z]+)")
 
 
@@ -174,8 +172,9 @@ def _goal_response(request, plan: TreatmentPlan, item, kind: str, *, announce: d
     """After a save of a goal or an objective: that goal's frame in place of the old one (every
     objective not changed from the fragment cache) and, out of band, what else shows the change: the
     clients'-words count and, for an objective, the golden thread and the interventions that serve
-    it. The rest of the page shows nothing the save changed. An item no longer on the page (removed
-    meanwhile) gets the whole structure."""
+    it. A goal shows only in its frame and in that count; an objective also in the thread and in the
+    "serves" line of each intervention that serves it; the rest of the page shows nothing the save
+    changed. An item no longer on the page (removed meanwhile) gets the whole structure."""
     goal_pk = item.pk if kind == "goal" else item.goal_id
     found = {}
 
