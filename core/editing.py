@@ -29,6 +29,18 @@ class ServiceValidatedForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args, **kwargs):
+        instance = kwargs.get("instance")
+        bound = (args[0] if args else kwargs.get("data")) is not None
+        if not (bound and instance is not None):
+            super().__init__(*args, **kwargs)
+            return
+        # A posted edit is read, checked and shown again from what was posted, and the service saves
+        # it onto the record as it stands when locked: the record's stored values (each of its links a
+        # query) would only be read to be ignored, on every autosave.
+        super().__init__(*args, **(kwargs | {"instance": None}))
+        self.instance = instance
+
     def _post_clean(self):
         pass
 

@@ -53,8 +53,9 @@ class Fragments:
         self.rendered: dict[str, str] = {}
 
     def fetch(self, keys: Iterable[str]) -> None:
-        """Fetch more keys at once, for parts whose keys are known only later in the page."""
-        wanted = [k for k in keys if k and k not in self.found]
+        """Fetch at once the fragments found needed only once rendering began (e.g. the comment forms
+        in the slots of what was rendered)."""
+        wanted = [k for k in dict.fromkeys(keys) if k and k not in self.found and k not in self.rendered]
         if wanted:
             self.found.update(cache.get_many(wanted))
 

@@ -81,7 +81,8 @@ def save_formulation_section(
     fields = Formulation.SECTIONS[section][1]
     for name in fields:
         setattr(current, name, values.get(name, ""))
-    current.full_clean()
+    # Its plan, locked above, never changes: no query need ask whether it exists or has another formulation.
+    current.full_clean(exclude=["plan"])
     current.section_versions = {**current.section_versions, section: expected_version + 1}
     current.save()
     return current

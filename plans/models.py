@@ -302,6 +302,9 @@ class Objective(PlanContent):
         return self.statement
 
     def plan_id_for_lock(self):
+        # A goal never moves to another plan, so a goal fetched with the objective answers without a query.
+        if Objective.goal.is_cached(self) and self.goal.pk == self.goal_id:
+            return self.goal.plan_id
         return Goal.objects.filter(pk=self.goal_id).values_list("plan_id", flat=True).first()
 
     def clean(self) -> None:

@@ -49,6 +49,9 @@ class PlanPage:
     loose_objectives: list[Objective]
     unserved_objectives: list[Objective]
     comments: dict[str, list] = field(default_factory=dict)
+    # A page loaded for one goal's frame (load_goal_part): how many of the plan's goals and objectives
+    # lack the client's words, and how many there are.
+    counts: tuple[int, int] | None = None
 
     @property
     def objectives(self) -> list[Objective]:
@@ -65,8 +68,12 @@ class PlanPage:
         return items
 
     @property
+    def clients_words_missing(self) -> int:
+        return self.counts[0] if self.counts is not None else len(self.items_in_clinical_words)
+
+    @property
     def item_count(self) -> int:
-        return sum(1 + len(views) for _, views in self.goals)
+        return self.counts[1] if self.counts is not None else sum(1 + len(views) for _, views in self.goals)
 
     @property
     def unaddressed_items(self) -> list[ThreadItem]:
@@ -135,21 +142,46 @@ def locked_page_key(plan: TreatmentPlan, today: dt.date, *, content_hash: str | 
     return key
 
 
-def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
+def load_goal_part(plan: TreatmentPlan, goal_id: int, *, today: dt.date) -> PlanPage:
+    """A draft's page as far as one goal's frame shows it, for the answer to a save of that goal:
+    every goal, only that one with its objectives, each built as load_plan_page builds it (so their
+    fragments have the same keys and content), and the counts of the clients'-words note over the
+    whole plan; no formulation items, golden thread or intervention list. What it reads does not
+    grow with the other goals' objectives or the plan's interventions."""
+    return _load_plan_page(plan, today=today, only_goal=goal_id)
+
+
+def _load_plan_page(plan: TreatmentPlan, *, today: dt.date, only_goal: int | None = None) -> PlanPage:
     formulation = plan.formulation
     current_objectives = Objective.objects.current().prefetch_related(
         "presenting_problems",
         Prefetch("conflicts", queryset=CoreConflict.objects.select_related("conflict_type")),
         Prefetch("defenses", queryset=DefenseObservation.objects.select_related("mechanism")),
     )
+    interventions = plan.interventions.current()
+    counts = None
+    if only_goal is not None:
+        current_objectives = current_objectives.filter(goal_id=only_goal)
+        # Only those that serve one of its objectives: they are named on them.
+        interventions = interventions.filter(
+            pk__in=Intervention.objects.filter(objectives__goal_id=only_goal, objectives__removed_at__isnull=True)
+        )
     goals = list(plan.goals.current().prefetch_related(Prefetch("objectives", queryset=current_objectives)))
     interventions = list(
-        plan.interventions.current()
-        .select_related("technique")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current()))
+        interventions.select_related("technique").prefetch_related(
+            Prefetch("objectives", queryset=Objective.objects.current())
+        )
     )
-    conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
-    defenses = list(formulation.defenses.current().select_related("mechanism"))
+    if only_goal is not None:
+        words = list(
+            Objective.objects.current().filter(goal__in=[g.pk for g in goals]).values_list("clients_words", flat=True)
+        )
+        missing = sum(1 for g in goals if not g.clients_words) + sum(1 for w in words if not w)
+        counts = (missing, len(goals) + len(words))
+        conflicts, defenses = [], []
+    else:
+        conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
+        defenses = list(formulation.defenses.current().select_related("mechanism"))
     problems = quotes.plan_problems(plan)
     quoted = quotes.quoted_problems(plan)
 
@@ -188,7 +220,7 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
     for defense in defenses:
         works_on = [o for o in all_objectives if any(d.pk == defense.pk for d in o.defenses.all())]
         thread.append(ThreadItem("Defense", defense.mechanism.name, defense.mechanism.get_level_display(), works_on))
-    if formulation.has_relational_pattern:
+    if formulation.has_relational_pattern and only_goal is None:
         works_on = [o for o in all_objectives if o.addresses_relational_pattern]
         thread.append(ThreadItem("Relational pattern", "CCRT", formulation.ccrt_wish[:80], works_on))
     loose = [view.objective for _, views in goal_views for view in views if not view.tied_to_formulation]
@@ -200,13 +232,15 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date) -> PlanPage:
         comments=comments,
         plan=plan,
         goals=goal_views,
-        interventions=interventions,
+        # A goal's part lists none: those read above are named on its objectives only.
+        interventions=interventions if only_goal is None else [],
         conflicts=conflicts,
         defenses=defenses,
         problems=problems,
         thread=thread,
-        loose_objectives=loose,
-        unserved_objectives=unserved,
+        loose_objectives=loose if only_goal is None else [],
+        unserved_objectives=unserved if only_goal is None else [],
+        counts=counts,
     )
 
 

@@ -40,11 +40,19 @@ def _editable_plan(actor: User, plan_id: int) -> TreatmentPlan:
 
 
 def _locked_item(model: type[models.Model], actor: User, pk: int, expected_version: int | None):
-    """Lock a plan item for change, checking access, draft status and version."""
-    item = model._default_manager.editable_by(actor).select_for_update().filter(pk=pk).first()
+    """Lock a plan item for change, checking access, draft status and version. The plan it belongs
+    to, locked too, comes with it (an objective's on its goal)."""
+    items = model._default_manager.editable_by(actor)
+    if model is Objective:
+        # Its goal (to reach the plan) in the same query; only the objective's row is locked.
+        items = items.select_related("goal").select_for_update(of=("self",))
+    else:
+        items = items.select_for_update()
+    item = items.filter(pk=pk).first()
     if item is None:
         raise PermissionDenied("Only the client's clinician can change this plan.")
-    _editable_plan(actor, plan_id_of(item))
+    plan = _editable_plan(actor, plan_id_of(item))
+    (item.goal if model is Objective else item).plan = plan
     if item.removed_at is not None:
         raise ValidationError("This item was removed in the meantime.")
     if expected_version is not None and item.version != expected_version:
@@ -57,6 +65,8 @@ def plan_id_of(item) -> int:
     if isinstance(item, Goal | Intervention):
         return item.plan_id
     if isinstance(item, Objective):
+        if Objective.goal.is_cached(item):
+            return item.goal.plan_id
         return Goal.objects.values_list("plan_id", flat=True).get(pk=item.goal_id)
     if isinstance(item, CoreConflict | DefenseObservation):
         return Formulation.objects.values_list("plan_id", flat=True).get(pk=item.formulation_id)
@@ -289,6 +299,9 @@ def _plain_and_links(model: type[models.Model]) -> tuple[list[str], list[str]]:
     return [name for name in model.EDITABLE_FIELDS if name not in links], links
 
 
+# The record each item belongs to, never changed by an edit.
+PARENT = {Goal: "plan", Objective: "goal", Intervention: "plan"}
+
 # Which plain fields and which links each item's editor may change (the formulation's own items are
 # changed by formulation.services).
 EDITABLE = {model: _plain_and_links(model) for model in (Goal, Objective, Intervention)}
@@ -306,7 +319,7 @@ def update_item(*, actor: User, item: models.Model, expected_version: int, value
             setattr(current, name, values[name])
     link_values = {name: list(values[name]) for name in links if name in values}
     if model is Objective:
-        goal = Goal.objects.select_related("plan__formulation").get(pk=current.goal_id)
+        goal = current.goal
         # Only a changed date is checked, so an objective saved before the plan's span moved stays editable.
         if "target_date" in values and values["target_date"] != item_date:
             _check_target_date(goal.plan, values["target_date"])
@@ -317,12 +330,13 @@ def update_item(*, actor: User, item: models.Model, expected_version: int, value
             defenses=link_values.get("defenses", []),
         )
     elif model is Intervention:
-        plan = TreatmentPlan.objects.select_related("client").get(pk=current.plan_id)
+        plan = current.plan
         _check_catalogue(
             InterventionTechnique.objects, plan.client.practice_id, current.technique, "technique", "technique"
         )
         _check_objectives_of_plan(plan, link_values.get("objectives", []))
-    current.full_clean()
+    # Its plan (or goal) is the row locked above: no query need ask whether it exists.
+    current.full_clean(exclude=[PARENT[model]])
     current.version += 1
     current.save()
     for name, related in link_values.items():

@@ -3,7 +3,7 @@ formulation edited inline through htmx. Every write goes through services."""
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,9 +25,9 @@ from core.errors import StaleEditError
 from core.fragments import CSRF_SLOT, FORM_ID_SLOT, Fragments, fill_slots
 from core.idempotency import FORM_ID_FIELD, new_form_id, once_per_form
 from core.params import choice_param, int_param
+from formulation import views as formulation_views
 from formulation.forms import section_forms
 from formulation.private import fields_hidden_from
-from formulation.views import PlanPage
 from plans import page_parts, thread_flags
 from plans.editor import fragments, services
 from plans.editor.forms import GoalForm, InterventionForm, ObjectiveForm, PlanDetailsForm, PlanStartForm
@@ -36,7 +36,7 @@ from plans.lifecycle import canonical, quotes
 from plans.lifecycle.comments import anchor_choices
 from plans.lifecycle.revision import since_changes_requested
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import load_plan_page, open_plans_of, plan_queryset
+from plans.selectors import PlanPage, load_goal_part, load_plan_page, open_plans_of, plan_queryset
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -84,10 +84,14 @@ def _page_context(
     content_hash: str | None = None,
     may_comment: bool | None = None,
     hidden: Collection[str] | None = None,
+    wanted: Callable[[PlanPage], list[str]] | None = None,
+    only_goal: int | None = None,
 ) -> dict:
     """What the plan page and its redrawn parts render from, with the keys of every cached fragment
     they may show (plans/editor/fragments.py) fetched at once. Pass `hidden` (the formulation fields
-    the reader may not read) when the formulation sections are rendered too."""
+    the reader may not read) when the formulation sections are rendered too, and `wanted` (the keys
+    of the fragments it shows, from the page) for an answer that redraws only a part of the page;
+    `only_goal` for one that redraws that goal's frame alone (plans.selectors.load_goal_part)."""
     if writable is None:
         writable = can_edit(request.user, plan)
     if may_comment is None:
@@ -96,9 +100,13 @@ def _page_context(
     if plan.is_locked and content_hash is None:
         # A locked version's fragments are keyed by its content as the database holds it now.
         content_hash = canonical.content_hash(plan)
-    page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
-    # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
-    flags = thread_flags.collect(plan, page.objectives)
+    if only_goal is not None:
+        page = load_goal_part(plan, only_goal, today=_today(plan))
+        flags = []  # no golden thread in that answer
+    else:
+        page = load_plan_page(plan, today=_today(plan), content_hash=content_hash)
+        # What apps above plans flag in the golden thread (notes: objectives drifting since the last review).
+        flags = thread_flags.collect(plan, page.objectives)
     # What the reader may comment on: a form at each part (plans/_inline_comments.html) and the
     # rest in the comments section. Empty for a reader who may not comment.
     anchors = anchor_choices(page) if may_comment else {}
@@ -107,6 +115,12 @@ def _page_context(
     keys += fragments.formulation_keys(page, **stamp)
     section_keys = fragments.section_keys(page, hidden=hidden, **stamp) if hidden is not None else {}
     form_keys = {here: fragments.comment_form_key(plan.pk, c) for here, c in anchors.items() if c.inline}
+    if wanted is None:
+        # The whole page: every fragment and comment form it may show, fetched at once.
+        store = Fragments([*keys, *section_keys.values(), *form_keys.values()])
+    else:
+        # A part: its fragments now, the comment forms in its slots once it is rendered (_fill_comment_forms).
+        store = Fragments(wanted(page))
     return {
         "plan": plan,
         "page": page,
@@ -114,7 +128,7 @@ def _page_context(
         "anchors": anchors,
         "goal_form": _item_form("goal", plan) if editable else None,
         "thread_flags": flags,
-        "fragments": Fragments([*keys, *section_keys.values(), *form_keys.values()]),
+        "fragments": store,
         "section_keys": section_keys,
         "comment_form_keys": form_keys,
         # Fragments are shared by readers: each holds a slot where a comment form goes (_fill_comment_forms).
@@ -147,13 +161,63 @@ def _structure_response(request, plan: TreatmentPlan, *, announce: dict | None =
     return response
 
 
+# The root element of a rendered part: where it is marked to be swapped in out of band.
+FIRST_TAG = re.compile(r"^(\s*<[a-z]+)")
+
+
+def _out_of_band(html: str) -> str:
+    """A rendered part (a cached fragment with its own id) marked for htmx to swap in by that id."""
+    return FIRST_TAG.sub(r'\1 hx-swap-oob="true"', html, count=1)
+
+
+def _goal_response(request, plan: TreatmentPlan, item, kind: str, *, announce: dict) -> HttpResponse:
+    """After a save of a goal or an objective: that goal's frame in place of the old one (every
+    objective not changed from the fragment cache) and, out of band, what else shows the change: the
+    clients'-words count and, for an objective, the golden thread and the interventions that serve
+    it. A goal shows only in its frame and in that count; an objective also in the thread and in the
+    "serves" line of each intervention that serves it; the rest of the page shows nothing the save
+    changed. An item no longer on the page (removed meanwhile) gets the whole structure."""
+    goal_pk = item.pk if kind == "goal" else item.goal_id
+    found = {}
+
+    def wanted(page) -> list[str]:
+        for index, (goal, views) in enumerate(page.goals):
+            if goal.pk == goal_pk:
+                found.update(goal=goal, views=views, number=index + 1, first=index == 0)
+                found["last"] = index == len(page.goals) - 1
+        if not found:
+            return []
+        serving = [i for i in page.interventions if any(o.pk == item.pk for o in i.objectives.all())]
+        found["serving"] = serving if kind == "objective" else []
+        keys = [found["goal"].fragment_key, *(view.fragment_key for view in found["views"])]
+        if kind == "objective":
+            keys += [page.thread_key, *(i.fragment_key for i in serving)]
+        return keys
+
+    # A goal's own save changes nothing outside its frame: only that goal is read in full.
+    context = _page_context(request, plan, wanted=wanted, only_goal=goal_pk if kind == "goal" else None)
+    if not found:
+        return _structure_response(request, plan, announce=announce)
+    context |= {"announce": announce, "objective_saved": kind == "objective"} | found
+    html = render_to_string("plans/_goal_saved.html", context, request=request)
+    interventions = context["page"].interventions
+    for i in found["serving"]:
+        index = interventions.index(i)
+        part = {"i": i, "first": index == 0, "last": index == len(interventions) - 1}
+        html += _out_of_band(render_to_string("plans/_intervention.html", context | part, request=request))
+    response = HttpResponse(_finish(html, request, context))
+    response["HX-Retarget"] = f"#goal-{goal_pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 def formulation_structure_response(request, plan_id: int) -> HttpResponse:
     """The plan page's answer after the formulation editor (formulation.views) changed one of its items."""
     return _structure_response(request, plan_queryset().get(pk=plan_id))
 
 
 # The formulation editor redraws the plan page through these (registered in plans/apps.py).
-FORMULATION_PAGE = PlanPage(
+FORMULATION_PAGE = formulation_views.PlanPage(
     structure_response=formulation_structure_response,
     structure_url=lambda plan_id: reverse("plans:structure", args=[plan_id]),
 )
@@ -203,6 +267,7 @@ def _fill_comment_forms(html: str, request, context: dict) -> str:
     store, form_keys = context["fragments"], context["comment_form_keys"]
     error = context.get("comment_error")
     token = get_token(request)
+    store.fetch(form_keys[here] for here in COMMENT_FORM_SLOT.findall(html) if here in form_keys)
 
     def form(match) -> str:
         here = match.group(1)
@@ -356,7 +421,11 @@ def item_add(request, pk: int, kind: str):
 
 def _editable_item(request, kind: str, item_pk: int):
     model, _ = ITEMS[kind]
-    item = get_editable_or_403(model.objects.current(), request.user, pk=item_pk)
+    items = model.objects.current()
+    if model is Objective:
+        # The goal leads to the plan (plan_id_of) without a query of its own.
+        items = items.select_related("goal")
+    item = get_editable_or_403(items, request.user, pk=item_pk)
     return item, _plan_of(item)
 
 
@@ -373,10 +442,18 @@ def item_edit(request, kind: str, item_pk: int):
         form=form,
         save_url=reverse("plans:item_edit", args=[kind, item.pk]),
         update=lambda **change: services.update_item(actor=request.user, item=item, **change),
-        saved=lambda: _structure_response(request, plan, announce=_announcement(kind, item, "saved")),
+        saved=lambda: _saved_response(request, plan, item, kind),
         form_template="plans/_item_form.html",
         form_context=lambda **extra: {"form": form, "kind": kind, "plan": plan, **extra},
     )
+
+
+def _saved_response(request, plan: TreatmentPlan, item, kind: str) -> HttpResponse:
+    announce = _announcement(kind, item, "saved")
+    if kind in ("goal", "objective"):
+        return _goal_response(request, plan, item, kind, announce=announce)
+    # An intervention's links show in the objectives it serves, in any goal: the whole structure.
+    return _structure_response(request, plan, announce=announce)
 
 
 @login_required

@@ -122,3 +122,31 @@ def test_item_edits_save_themselves_and_an_inline_add_takes_and_returns_focus(
     expect(page.get_by_role("heading", name="Goals and objectives")).to_be_focused()
     expect(page.locator("#editor-announcer")).to_have_text("Objective removed")
     assert page.evaluate("window.__noReload") is True
+
+
+def test_an_objective_saved_with_save_redraws_its_goal_the_thread_and_its_intervention_in_place(
+    page, sign_in, clinician, own_client
+):
+    plan = make_plan(own_client, goals=2, objectives=1)
+    objective = Objective.objects.filter(goal__plan=plan).order_by("goal__order").first()
+    intervention = Intervention.objects.get(objectives=objective)
+    sign_in(page, clinician)
+    page.goto(f"/plans/{plan.pk}/")
+    page.evaluate("window.__noReload = true")
+
+    page.get_by_role("button", name=re.compile(f"^Edit objective “{re.escape(objective.statement)}”")).click()
+    statement = page.locator(f"#id_objective-{objective.pk}-statement")
+    statement.fill("Names the pattern as it happens")
+    page.locator(f"#editor-objective-{objective.pk}").get_by_role("button", name="Save").click()
+
+    # Its heading takes focus and the save is announced; the thread and the intervention name it too.
+    heading = page.locator(f"#objective-{objective.pk}-title")
+    expect(heading).to_have_text("Names the pattern as it happens")
+    expect(heading).to_be_focused()
+    expect(page.locator("#editor-announcer")).to_have_text("Objective saved")
+    expect(page.locator("#golden-thread")).to_contain_text("Names the pattern as it happens")
+    expect(page.locator(f"#intervention-{intervention.pk}")).to_contain_text("Names the pattern as it happens")
+    # Each part once: nothing swapped in beside itself, and the marker is gone once announced.
+    assert page.locator("article.goal").count() == 2 and page.locator("#golden-thread").count() == 1
+    assert page.locator("[data-announce]").count() == 0
+    assert page.evaluate("window.__noReload") is True

@@ -68,7 +68,7 @@ def test_each_item_without_the_clients_words_says_so_and_the_plan_page_counts_th
     assert structure.select_one(".clients-words-count a")["href"] == f"/plans/{plan.pk}/client-version/"
 
     objective = Objective.objects.filter(goal__plan=plan).first()
-    structure = _structure(
+    answer = BeautifulSoup(
         web.post(
             f"/plans/items/objective/{objective.pk}/edit/",
             {
@@ -79,15 +79,17 @@ def test_each_item_without_the_clients_words_says_so_and_the_plan_page_counts_th
                 f"objective-{objective.pk}-version": objective.version,
             },
             headers=HX,
-        )
+        ).content,
+        "html.parser",
     )
     objective.refresh_from_db()
     assert objective.clients_words == "Notice when I pull away"
-    item = structure.select_one(f"#objective-{objective.pk}")
+    item = answer.select_one(f"#objective-{objective.pk}")
     assert "Notice when I pull away" in item.select_one(".clients-words").get_text()
     assert not item.select(".clients-words-missing")
-    # The count is redrawn with the structure after the save.
-    assert _count_text(structure).startswith("2 of 3 goals and objectives")
+    # The count is redrawn out of band with the saved item.
+    assert answer.select_one("#clients-words-note")["hx-swap-oob"] == "true"
+    assert _count_text(answer).startswith("2 of 3 goals and objectives")
 
 
 def test_once_every_item_has_the_clients_words_the_page_has_no_hint_and_no_count(clinician, own_client, login):
@@ -108,6 +110,29 @@ def test_a_reader_who_cannot_edit_sees_the_count_but_not_the_call_to_add(clinici
     assert not structure.select(".goal .clients-words-missing")
     text = _count_text(structure)
     assert text.startswith("3 of 3") and "Add the client's words" not in text
+
+
+def test_a_goal_saved_in_the_clients_words_answers_with_the_count_over_the_whole_plan(clinician, own_client, login):
+    plan = make_plan(own_client, goals=2, objectives=2)
+    goal = plan.goals.order_by("order").first()
+    web = login(clinician)
+    answer = BeautifulSoup(
+        web.post(
+            f"/plans/items/goal/{goal.pk}/edit/",
+            {
+                f"goal-{goal.pk}-statement": goal.statement,
+                f"goal-{goal.pk}-clients_words": "Let people in",
+                f"goal-{goal.pk}-version": goal.version,
+            },
+            headers=HX,
+        ).content,
+        "html.parser",
+    )
+    assert "Let people in" in answer.select_one(f"#goal-{goal.pk} .clients-words").get_text()
+    # Only the saved goal is redrawn, but the count is of every goal and objective of the plan.
+    assert len(answer.select("article.goal")) == 1
+    assert _count_text(answer).startswith("5 of 6 goals and objectives")
+    assert _count_text(_structure(web.get(f"/plans/{plan.pk}/"))).startswith("5 of 6 goals and objectives")
 
 
 def test_a_stale_edit_of_the_clients_words_is_refused_and_keeps_the_earlier_save(clinician, plan, login):

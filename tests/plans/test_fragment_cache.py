@@ -293,7 +293,90 @@ def test_an_inline_save_answers_with_the_changed_item_among_the_cached_others(pl
     soup = BeautifulSoup(answer.content, "html.parser")
     assert "Goal 1: Saved inline" in soup.select_one(f"#goal-{goal.pk}-title").get_text()
     assert soup.select_one("[data-announce]")["data-focus"] == f"goal-{goal.pk}-title"
-    assert len(soup.select("li.objective")) == 4
+    # Only that goal and its objectives, in place of the goal as it was; the other goal stays as shown.
+    assert (answer["HX-Retarget"], answer["HX-Reswap"]) == (f"#goal-{goal.pk}", "outerHTML")
+    assert [a["id"] for a in soup.select("article.goal")] == [f"goal-{goal.pk}"]
+    assert len(soup.select("li.objective")) == 2
+    assert not soup.select("#plan-structure, #golden-thread, li.intervention")
+    assert "Goal 1: Saved inline" in _structure(web, plan)
+
+
+def test_a_goal_saved_inline_stores_the_very_fragments_the_next_page_shows(plan, clinician, login):
+    web = login(clinician)
+    _page(web, plan)
+    goal = _goal(plan)
+    web.post(
+        f"/plans/items/goal/{goal.pk}/edit/",
+        {f"goal-{goal.pk}-statement": "Saved inline", f"goal-{goal.pk}-version": goal.version},
+        headers=HX,
+    )
+    stored = {k for k in cache._cache if "frag:v1:" in k}  # noqa: SLF001
+    assert "Goal 1: Saved inline" in _structure(web, plan)
+    # The answer read only that goal, yet keyed its frame and objectives as the whole page does.
+    new = {k for k in cache._cache if "frag:v1:" in k} - stored  # noqa: SLF001
+    assert not [k for k in new if ":goal:" in k or ":objective:" in k]
+
+
+def _objective_save(objective, **values) -> dict:
+    data = {
+        f"objective-{objective.pk}-{name}": objective.statement if name == "statement" else ""
+        for name in ("statement", "measure", "target")
+    }
+    data |= {f"objective-{objective.pk}-responsible": objective.responsible}
+    data |= {f"objective-{objective.pk}-status": objective.status}
+    data |= {f"objective-{objective.pk}-version": objective.version}
+    return data | {f"objective-{objective.pk}-{name}": value for name, value in values.items()}
+
+
+def test_an_objective_saved_inline_answers_its_goal_and_out_of_band_what_else_names_it(plan, clinician, login):
+    web = login(clinician)
+    _page(web, plan)
+    objective = _objective(plan)
+    serving = Intervention.objects.current().get(objectives=objective)
+    answer = web.post(
+        f"/plans/items/objective/{objective.pk}/edit/",
+        _objective_save(objective, statement="Names one pattern each week"),
+        headers=HX,
+    )
+    assert answer.status_code == 200
+    assert answer["HX-Retarget"] == f"#goal-{objective.goal_id}"
+    soup = BeautifulSoup(answer.content, "html.parser")
+    assert soup.select_one(f"#objective-{objective.pk}-title").get_text() == "Names one pattern each week"
+    assert soup.select_one("[data-announce]")["data-focus"] == f"objective-{objective.pk}-title"
+    # The golden thread, the intervention that serves it and the count, each swapped in by its id.
+    out_of_band = {e["id"]: e for e in soup.select("[hx-swap-oob]")}
+    assert set(out_of_band) == {"golden-thread", f"intervention-{serving.pk}", "clients-words-note"}
+    assert "Names one pattern each week" in out_of_band["golden-thread"].get_text()
+    assert "Names one pattern each week" in out_of_band[f"intervention-{serving.pk}"].get_text()
+    # Nothing about the other goal, and the other interventions are left as they are.
+    assert len(soup.select("article.goal")) == 1 and len(soup.select("li.intervention")) == 1
+    # The next rendering shows the change everywhere the page names the objective.
+    page = _page(web, plan)
+    for where in (f"#objective-{objective.pk}", "#golden-thread", f"#intervention-{serving.pk}"):
+        assert "Names one pattern each week" in page.select_one(where).get_text(), where
+
+
+def test_an_objective_linked_to_a_conflict_inline_shows_it_in_the_thread_it_answers(plan, clinician, login):
+    web = login(clinician)
+    _page(web, plan)
+    conflict = formulation_services.add_conflict(
+        actor=clinician,
+        formulation=plan.formulation,
+        conflict_type=ConflictType.objects.get(code="self-worth"),
+        intensity="significant",
+        mode="passive",
+        description="",
+    )
+    objective = _objective(plan)
+    answer = web.post(
+        f"/plans/items/objective/{objective.pk}/edit/", _objective_save(objective, conflicts=[conflict.pk]), headers=HX
+    )
+    soup = BeautifulSoup(answer.content, "html.parser")
+    badges = [b.get_text() for b in soup.select(f"#objective-{objective.pk} .badge")]
+    assert badges == ["Self-worth"]
+    row = next(r for r in soup.select("#golden-thread tr") if "Self-worth" in r.get_text())
+    assert objective.statement in row.get_text()
+    assert "Self-worth" in _page(web, plan).select_one(f"#objective-{objective.pk}").get_text()
 
 
 def test_readers_with_other_rights_never_get_each_others_fragments(own_client, clinician, supervisor, admin, login):
@@ -353,3 +436,21 @@ def test_the_page_and_an_inline_save_take_as_many_queries_cached_or_not_whatever
     assert counts["small"] == counts["large"]
     # From cached fragments, a part with a stamp (progress) is not loaded at all: fewer queries.
     assert counts["large"][1] < counts["large"][0]
+
+
+def test_an_objective_saved_in_full_or_autosaved_takes_as_many_queries_whatever_the_plan_size(clinician, login):
+    small = make_plan(ClientFactory(primary_clinician=clinician), goals=1, objectives=1, interventions=1)
+    large = make_plan(ClientFactory(primary_clinician=clinician), goals=6, objectives=4, interventions=2)
+    web = login(clinician)
+    _count(web, f"/plans/{small.pk}/")
+    counts = {}
+    for size, plan in (("small", small), ("large", large)):
+        _count(web, f"/plans/{plan.pk}/")
+        objective = _objective(plan)
+        saves = []
+        for n, suffix in enumerate(("", "", "?autosave=1", "?autosave=1")):
+            objective.refresh_from_db()
+            data = _objective_save(objective, statement=f"Saved {n}")
+            saves.append(_count(web, f"/plans/items/objective/{objective.pk}/edit/{suffix}", "post", data))
+        counts[size] = (saves[1], saves[3])
+    assert counts["small"] == counts["large"]

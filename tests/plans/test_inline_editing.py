@@ -30,7 +30,8 @@ def _objective_form(goal, statement: str, form_id: str = "") -> dict:
 
 
 def _marker(response):
-    return BeautifulSoup(response.content, "html.parser").select_one("#plan-structure [data-announce]")
+    # In the structure, or beside the goal a save redraws alone.
+    return BeautifulSoup(response.content, "html.parser").select_one("[data-announce]")
 
 
 def test_an_added_objective_is_announced_and_its_heading_takes_focus(clinician, plan, login):
