@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from clients.models import PresentingProblem
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.lifecycle import quotes
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
@@ -61,16 +62,25 @@ def _clients_words(item) -> dict:
     return {"clients_words": item.clients_words} if item.clients_words else {}
 
 
+# What the content reads of a formulation item an objective links to (ordering is by order, pk).
+_LINKED = ("pk", "lineage", "removed_at", "order")
+
+
 def _objectives():
     # The links are read into lists (to_attr): the same rows in the same order as .all(), without a
     # related manager built per instance, which every read of a final version pays for (issue 17).
+    # They are the most numerous rows of a plan, so each carries only the columns the content reads.
     return (
         Objective.objects.current()
         .select_related("bound_measure")
         .prefetch_related(
-            Prefetch("presenting_problems", to_attr="canonical_problems"),
-            Prefetch("conflicts", queryset=CoreConflict.objects.all(), to_attr="canonical_conflicts"),
-            Prefetch("defenses", queryset=DefenseObservation.objects.all(), to_attr="canonical_defenses"),
+            Prefetch(
+                "presenting_problems",
+                queryset=PresentingProblem.objects.only("pk", "title"),
+                to_attr="canonical_problems",
+            ),
+            Prefetch("conflicts", queryset=CoreConflict.objects.only(*_LINKED), to_attr="canonical_conflicts"),
+            Prefetch("defenses", queryset=DefenseObservation.objects.only(*_LINKED), to_attr="canonical_defenses"),
         )
     )
 
@@ -85,7 +95,13 @@ def _interventions():
     return (
         Intervention.objects.current()
         .select_related("technique")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current(), to_attr="canonical_objectives"))
+        .prefetch_related(
+            Prefetch(
+                "objectives",
+                queryset=Objective.objects.current().only("pk", "lineage", "order"),
+                to_attr="canonical_objectives",
+            )
+        )
     )
 
 
