@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
@@ -70,9 +71,19 @@ class NoteState(models.TextChoices):
 
 @dataclass(frozen=True)
 class SessionRow:
+    """One row of a session table, with what it shows already put in words: the table renders each
+    value as it is, so a row costs a few attribute reads, not a URL reversed, a date formatted and
+    choices looked up in the template for every session (issue 17)."""
+
     session: TherapySession
     note: ProgressNote | None
     state: NoteState
+    url: str
+    starts: str  # the session's local date and time, "YYYY-MM-DD HH:MM"
+    attendance: str
+    modality: str
+    service: str
+    risk: str  # the note's risk when it is flagged, else ""
 
     @property
     def risk_flagged(self) -> bool:
@@ -96,13 +107,39 @@ def _note_of(session: TherapySession) -> ProgressNote | None:
         return None
 
 
+def _detail_url():
+    """The session page's URL for a session id: reversed once per table rather than once per row."""
+    marker = 987654321987654321
+    head, _, tail = reverse("notes:session_detail", args=[marker]).partition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+ATTENDANCE = dict(TherapySession.Attendance.choices)
+MODALITY = dict(TherapySession.Modality.choices)
+RISK = dict(ProgressNote.Risk.choices)
+
+
 def session_rows(sessions, *, now: dt.datetime | None = None) -> list[SessionRow]:
-    """Rows for a session table; `sessions` must select_related("note") so the table costs one query."""
+    """Rows for a session table; `sessions` must select_related("note", "service_type") so the
+    table costs one query."""
     now = now or timezone.now()
+    url = _detail_url()
     rows = []
     for session in sessions:
         note = _note_of(session)
-        rows.append(SessionRow(session=session, note=note, state=note_state(session, note, now=now)))
+        rows.append(
+            SessionRow(
+                session=session,
+                note=note,
+                state=note_state(session, note, now=now),
+                url=url(session.pk),
+                starts=session.local_starts_at.strftime("%Y-%m-%d %H:%M"),
+                attendance=ATTENDANCE.get(session.attendance, session.attendance),
+                modality=MODALITY.get(session.modality, session.modality),
+                service=session.service_type.name,
+                risk=RISK.get(note.risk, note.risk) if note is not None and note.risk_flagged else "",
+            )
+        )
     return rows
 
 
@@ -112,6 +149,8 @@ def client_sessions(user: User, client_id: int):
         TherapySession.objects.visible_to(user)
         .filter(client_id=client_id)
         .select_related("note", "service_type")
+        # A row shows the note's state and risk, never its text: a long history need not carry it.
+        .defer("note__safety_plan", "note__what_happened", "note__plan_for_next_time")
         .order_by("-starts_at", "-pk")
     )
 

@@ -134,9 +134,9 @@ def _ids(source: str) -> serializers.PrimaryKeyRelatedField:
 
 class ObjectiveTreeSerializer(ObjectiveSerializer):
     # Read from the tree's prefetched lists (plans.api.views.plan_tree_queryset).
-    presenting_problems = _ids("tree_problems")
-    conflicts = _ids("tree_conflicts")
-    defenses = _ids("tree_defenses")
+    presenting_problems = _ids("canonical_problems")
+    conflicts = _ids("canonical_conflicts")
+    defenses = _ids("canonical_defenses")
     interventions = serializers.SerializerMethodField(help_text="Ids of the current interventions serving it.")
 
     class Meta(ObjectiveSerializer.Meta):
@@ -148,11 +148,11 @@ class ObjectiveTreeSerializer(ObjectiveSerializer):
 
 
 class InterventionTreeSerializer(InterventionSerializer):
-    objectives = _ids("tree_objectives")
+    objectives = _ids("canonical_objectives")
 
 
 class GoalTreeSerializer(GoalSerializer):
-    objectives = ObjectiveTreeSerializer(many=True, read_only=True, source="current_objectives")
+    objectives = ObjectiveTreeSerializer(many=True, read_only=True, source="canonical_objectives")
 
     class Meta(GoalSerializer.Meta):
         fields = [*GoalSerializer.Meta.fields, "objectives"]
@@ -182,9 +182,9 @@ class PlanDetailSerializer(PlanSerializer):
     `verification` is computed afresh on every read, never cached."""
 
     formulation = serializers.PrimaryKeyRelatedField(read_only=True)
-    goals = GoalTreeSerializer(many=True, read_only=True, source="current_goals")
-    interventions = InterventionTreeSerializer(many=True, read_only=True, source="current_interventions")
-    signatures = SignatureSerializer(many=True, read_only=True)
+    goals = GoalTreeSerializer(many=True, read_only=True, source="canonical_goals")
+    interventions = InterventionTreeSerializer(many=True, read_only=True, source="canonical_interventions")
+    signatures = SignatureSerializer(many=True, read_only=True, source="canonical_signatures")
     verification = serializers.SerializerMethodField()
 
     class Meta(PlanSerializer.Meta):
@@ -193,8 +193,8 @@ class PlanDetailSerializer(PlanSerializer):
 
     def to_representation(self, plan):
         serving: dict[int, list[int]] = {}
-        for intervention in plan.current_interventions:
-            for objective in intervention.tree_objectives:
+        for intervention in plan.canonical_interventions:
+            for objective in intervention.canonical_objectives:
                 serving.setdefault(objective.pk, []).append(intervention.pk)
         self.context["serving"] = serving
         return super().to_representation(plan)
@@ -203,7 +203,8 @@ class PlanDetailSerializer(PlanSerializer):
     def get_verification(self, plan) -> dict:
         verification = self.context.get("verification")
         if verification is None or verification.plan_id != plan.pk:
-            verification = verify(plan)
+            # Every plan given to this serializer is a tree read for this response (views.plan_tree_queryset).
+            verification = verify(plan, just_read=True)
         return verification.as_dict()
 
 

@@ -1,6 +1,5 @@
 import django_filters
 from django.core.cache import cache
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -9,54 +8,22 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.reauth import SignerInputSerializer, signer_refusal
-from clients.models import PresentingProblem
 from core.api.concurrency import check_if_match, with_etag
 from core.api.views import ScopedViewSet
-from formulation.models import CoreConflict, DefenseObservation
 from plans.api import serializers as s
 from plans.editor import services
 from plans.lifecycle import transitions
-from plans.lifecycle.canonical import verify
-from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
+from plans.lifecycle.canonical import content_queryset, verify
+from plans.models import Goal, Intervention, Objective, TreatmentPlan
 
 # --- Plans ----------------------------------------------------------------------
 
 
-def _ids(relation: str, model, to_attr: str) -> Prefetch:
-    """A leaf link read as a list of ids-only rows: with `to_attr` Django sets a list on each instance
-    instead of building a related manager's queryset per instance, which on a 10 × 5 × 3 plan was
-    the largest part of a first read's Python time (issue 17)."""
-    return Prefetch(relation, queryset=model.objects.only("pk"), to_attr=to_attr)
-
-
 def plan_tree_queryset():
-    """A plan with everything the nested read shows, in a fixed number of queries whatever its size.
-    The objectives' and interventions' links are lists (`tree_*`), read by the tree serializers."""
-    objectives = Objective.objects.current().prefetch_related(
-        _ids("presenting_problems", PresentingProblem, "tree_problems"),
-        _ids("conflicts", CoreConflict, "tree_conflicts"),
-        _ids("defenses", DefenseObservation, "tree_defenses"),
-    )
-    return TreatmentPlan.objects.select_related("formulation").prefetch_related(
-        "presenting_problems",
-        Prefetch("signatures", queryset=Signature.objects.order_by("signed_at", "pk")),
-        Prefetch(
-            "goals",
-            queryset=Goal.objects.current().prefetch_related(
-                Prefetch("objectives", queryset=objectives, to_attr="current_objectives")
-            ),
-            to_attr="current_goals",
-        ),
-        Prefetch(
-            "interventions",
-            queryset=Intervention.objects.current()
-            .select_related("technique")
-            .prefetch_related(
-                Prefetch("objectives", queryset=Objective.objects.current().only("pk"), to_attr="tree_objectives")
-            ),
-            to_attr="current_interventions",
-        ),
-    )
+    """A plan with everything the nested read shows, in a fixed number of queries whatever its size:
+    the very rows its signatures are checked against (plans.lifecycle.canonical.content_queryset), so
+    a read fetches the tree once for both (issue 17). The tree serializers read its `canonical_*` lists."""
+    return content_queryset()
 
 
 class PlanFilter(django_filters.FilterSet):
@@ -108,13 +75,14 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
             return super().retrieve(request, *args, **kwargs)
 
         # The cached tree is keyed by the content hash computed afresh, so it is only served for
-        # exactly the content the database holds now; the verification is never cached.
-        verification = verify(plan)
+        # exactly the content the database holds now; the verification is never cached. The tree
+        # is read here, for this check, and serialized from the same rows when it is not cached.
+        tree = plan_tree_queryset().get(pk=plan.pk)
+        verification = verify(tree, just_read=True)
         key = f"api-plan-detail:v2:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
         key += f":{verification.current_hash}"
         data = cache.get(key)
         if data is None:
-            tree = plan_tree_queryset().get(pk=plan.pk)
             context = self.get_serializer_context() | {"verification": verification}
             data = s.PlanDetailSerializer(tree, context=context).data
             cache.set(key, data, 60 * 60)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
+from clients.models import PresentingProblem
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.lifecycle import quotes
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
@@ -61,42 +62,128 @@ def _clients_words(item) -> dict:
     return {"clients_words": item.clients_words} if item.clients_words else {}
 
 
-def _content_v1(plan: TreatmentPlan) -> dict:
+# What the content reads of a formulation item an objective links to (ordering is by order, pk).
+_LINKED = ("pk", "lineage", "removed_at", "order")
+
+
+def _objectives():
+    # The links are read into lists (to_attr): the same rows in the same order as .all(), without a
+    # related manager built per instance, which every read of a final version pays for (issue 17).
+    # They are the most numerous rows of a plan, so each carries only the columns the content reads.
+    return (
+        Objective.objects.current()
+        .select_related("bound_measure")
+        .prefetch_related(
+            Prefetch(
+                "presenting_problems",
+                queryset=PresentingProblem.objects.only("pk", "title"),
+                to_attr="canonical_problems",
+            ),
+            Prefetch("conflicts", queryset=CoreConflict.objects.only(*_LINKED), to_attr="canonical_conflicts"),
+            Prefetch("defenses", queryset=DefenseObservation.objects.only(*_LINKED), to_attr="canonical_defenses"),
+        )
+    )
+
+
+def _goals():
+    return Goal.objects.current().prefetch_related(
+        Prefetch("objectives", queryset=_objectives(), to_attr="canonical_objectives")
+    )
+
+
+def _interventions():
+    return (
+        Intervention.objects.current()
+        .select_related("technique")
+        .prefetch_related(
+            Prefetch(
+                "objectives",
+                queryset=Objective.objects.current().only("pk", "lineage", "order"),
+                to_attr="canonical_objectives",
+            )
+        )
+    )
+
+
+def _conflicts():
+    return CoreConflict.objects.current().select_related("conflict_type")
+
+
+def _defenses():
+    return DefenseObservation.objects.current().select_related("mechanism")
+
+
+def content_queryset(queryset=None):
+    """Versions read with everything their canonical content and their signatures are made of, in a
+    fixed number of queries whatever the plan's size: goals (`canonical_goals`, each with its
+    `canonical_objectives`, each with `canonical_problems`, `canonical_conflicts` and
+    `canonical_defenses`), `canonical_interventions` (with `canonical_objectives`), the formulation
+    (with `canonical_conflicts` and `canonical_defenses`), `canonical_signatures` and the problems.
+
+    What one read through it holds is the database's content at that read, so a caller that reads a
+    version for one request can check its signatures (`verify(plan, just_read=True)`) and show it
+    from the same rows, instead of reading the tree twice (issue 17). Never keep such a read beyond
+    the request: a check must see the content as the database holds it when it is asked."""
+    queryset = TreatmentPlan.objects.all() if queryset is None else queryset
+    return queryset.select_related("client", "quote", "formulation").prefetch_related(
+        "presenting_problems",
+        Prefetch("signatures", queryset=Signature.objects.order_by("signed_at", "pk"), to_attr="canonical_signatures"),
+        Prefetch("formulation__conflicts", queryset=_conflicts(), to_attr="canonical_conflicts"),
+        Prefetch("formulation__defenses", queryset=_defenses(), to_attr="canonical_defenses"),
+        Prefetch("goals", queryset=_goals(), to_attr="canonical_goals"),
+        Prefetch("interventions", queryset=_interventions(), to_attr="canonical_interventions"),
+    )
+
+
+@dataclass
+class _Parts:
+    """A version's content below the plan row: what the canonical form is rendered from."""
+
+    problems: list
+    formulation: Formulation
+    conflicts: list
+    defenses: list
+    goals: list
+    interventions: list
+
+
+def _read_parts(plan: TreatmentPlan) -> _Parts:
+    """The content as the database holds it now, read afresh for the plan row given."""
+    formulation = Formulation.objects.get(plan_id=plan.pk)
+    return _Parts(
+        problems=list(plan.presenting_problems.all().order_by("pk")),
+        formulation=formulation,
+        conflicts=list(_conflicts().filter(formulation=formulation)),
+        defenses=list(_defenses().filter(formulation=formulation)),
+        goals=list(_goals().filter(plan_id=plan.pk)),
+        interventions=list(_interventions().filter(plan_id=plan.pk)),
+    )
+
+
+def _read_parts_of(plan: TreatmentPlan) -> _Parts:
+    """The content a version read through `content_queryset` carries."""
+    formulation = plan.formulation
+    return _Parts(
+        problems=list(plan.presenting_problems.all()),
+        formulation=formulation,
+        conflicts=formulation.canonical_conflicts,
+        defenses=formulation.canonical_defenses,
+        goals=plan.canonical_goals,
+        interventions=plan.canonical_interventions,
+    )
+
+
+def _content_v1(plan: TreatmentPlan, parts: _Parts) -> dict:
     quoted = quotes.quoted_problems(plan)
-    if quoted is None:
-        plan_problems = list(plan.presenting_problems.all().order_by("pk"))
-    else:
-        plan_problems = quotes.plan_problems(plan)
+    # The plan's problems are listed sorted below, so the order they are read in does not matter.
+    plan_problems = parts.problems if quoted is None else quotes.plan_problems(plan)
 
     def title(problem) -> str:
         # An objective's link to a problem is frozen with the version; its title is the version's copy.
         return quoted[problem.pk].title if quoted is not None and problem.pk in quoted else problem.title
 
-    formulation = Formulation.objects.get(plan_id=plan.pk)
-    conflicts = CoreConflict.objects.current().filter(formulation=formulation).select_related("conflict_type")
-    defenses = DefenseObservation.objects.current().filter(formulation=formulation).select_related("mechanism")
-    # The links are read into lists (to_attr): the same rows in the same order as .all(), without a
-    # related manager built per instance, which every read of a final version pays for (issue 17).
-    objectives = (
-        Objective.objects.current()
-        .select_related("bound_measure")
-        .prefetch_related(
-            Prefetch("presenting_problems", to_attr="canonical_problems"),
-            Prefetch("conflicts", queryset=CoreConflict.objects.all(), to_attr="canonical_conflicts"),
-            Prefetch("defenses", queryset=DefenseObservation.objects.all(), to_attr="canonical_defenses"),
-        )
-    )
-    goals = (
-        Goal.objects.current()
-        .filter(plan_id=plan.pk)
-        .prefetch_related(Prefetch("objectives", queryset=objectives, to_attr="canonical_objectives"))
-    )
-    interventions = (
-        Intervention.objects.current()
-        .filter(plan_id=plan.pk)
-        .select_related("technique")
-        .prefetch_related(Prefetch("objectives", queryset=Objective.objects.current(), to_attr="canonical_objectives"))
-    )
+    formulation, conflicts, defenses = parts.formulation, parts.conflicts, parts.defenses
+    goals, interventions = parts.goals, parts.interventions
     section_fields = Formulation.SECTION_FIELDS
     return {
         "schema": SCHEMA_V1,
@@ -176,16 +263,19 @@ def _content_v1(plan: TreatmentPlan) -> dict:
 FORMATS = {SCHEMA_V1: _content_v1}
 
 
-def canonical_content(plan: TreatmentPlan, *, schema: str = SCHEMA) -> dict:
-    return FORMATS[schema](plan)
+def canonical_content(plan: TreatmentPlan, *, schema: str = SCHEMA, just_read: bool = False) -> dict:
+    """The content of `plan` (its own fields as given) with everything below it read from the database
+    now; with `just_read`, from what `plan`, read through `content_queryset` for this request, carries."""
+    parts = _read_parts_of(plan) if just_read else _read_parts(plan)
+    return FORMATS[schema](plan, parts)
 
 
 def encode(content: dict) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def canonical_json(plan: TreatmentPlan, *, schema: str = SCHEMA) -> bytes:
-    return encode(canonical_content(plan, schema=schema))
+def canonical_json(plan: TreatmentPlan, *, schema: str = SCHEMA, just_read: bool = False) -> bytes:
+    return encode(canonical_content(plan, schema=schema, just_read=just_read))
 
 
 def content_hash(plan: TreatmentPlan, *, schema: str = SCHEMA) -> str:
@@ -275,17 +365,25 @@ def schema_of(signature: Signature) -> str | None:
     return content.get("schema") if isinstance(content, dict) else None
 
 
-def verify(plan: TreatmentPlan) -> Verification:
+def verify(plan: TreatmentPlan, *, just_read: bool = False) -> Verification:
     """Check every signature of a version against its content, read from the database now.
+
+    By default the version is read here, whatever `plan` carries. With `just_read`, `plan` is a
+    read through `content_queryset` made for this very check (the request that shows it), and its
+    rows are the content now: the tree is then not read a second time.
 
     A valid (not voided) signature matches when the content now, rendered in the signature's
     format, hashes to the signature's hash and, where the signature stores its JSON, equals that
     JSON byte for byte, which itself hashes to the signature's hash."""
-    signatures = list(Signature.objects.filter(plan_id=plan.pk).order_by("signed_at", "pk"))
+    if just_read:
+        signatures = plan.canonical_signatures
+    else:
+        signatures = list(Signature.objects.filter(plan_id=plan.pk).order_by("signed_at", "pk"))
     if not signatures:
         return Verification(plan.pk, [], None)
-    plan = TreatmentPlan.objects.select_related("client", "quote").get(pk=plan.pk)
-    rendered: dict[str, bytes] = {SCHEMA: canonical_json(plan)}
+    if not just_read:
+        plan = content_queryset().get(pk=plan.pk)
+    rendered: dict[str, bytes] = {SCHEMA: canonical_json(plan, just_read=True)}
     checks, differences = [], []
     for signature in signatures:
         if signature.voided_at is not None:
@@ -297,7 +395,7 @@ def verify(plan: TreatmentPlan) -> Verification:
             checks.append(SignatureCheck(signature, MISMATCH, unknown))
             continue
         if schema not in rendered:
-            rendered[schema] = canonical_json(plan, schema=schema)
+            rendered[schema] = canonical_json(plan, schema=schema, just_read=True)
         now = rendered[schema]
         problems = []
         if hashlib.sha256(now).hexdigest() != signature.content_hash:
