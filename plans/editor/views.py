@@ -300,8 +300,12 @@ def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None
     (anchor, body, message), for a browser without htmx."""
     user = request.user
     writable = can_edit(user, plan)
-    # Every signature checked against the content as the database holds it now, never a cached copy.
-    verification = canonical.verify(plan)
+    # Every signature checked against the content as the database holds it now, never a cached copy;
+    # a locked version (the one kind with signatures to check) is read for that in this request.
+    if plan.is_locked:
+        verification = canonical.verify(canonical.read_content(plan), just_read=True)
+    else:
+        verification = canonical.verify(plan)
     is_author = plan.author_id == user.pk
     can_sign_off = not is_author and policy.can(user, policy.Action.APPROVE, plan)
     hidden = fields_hidden_from(user, plan)

@@ -28,7 +28,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from clients.models import PresentingProblem
 from formulation.models import CoreConflict, DefenseObservation, Formulation
@@ -125,14 +125,25 @@ def content_queryset(queryset=None):
     from the same rows, instead of reading the tree twice (issue 17). Never keep such a read beyond
     the request: a check must see the content as the database holds it when it is asked."""
     queryset = TreatmentPlan.objects.all() if queryset is None else queryset
-    return queryset.select_related("client", "quote", "formulation").prefetch_related(
+    return queryset.select_related("client", "quote", "formulation").prefetch_related(*_content_lookups())
+
+
+def _content_lookups() -> list:
+    return [
         "presenting_problems",
         Prefetch("signatures", queryset=Signature.objects.order_by("signed_at", "pk"), to_attr="canonical_signatures"),
         Prefetch("formulation__conflicts", queryset=_conflicts(), to_attr="canonical_conflicts"),
         Prefetch("formulation__defenses", queryset=_defenses(), to_attr="canonical_defenses"),
         Prefetch("goals", queryset=_goals(), to_attr="canonical_goals"),
         Prefetch("interventions", queryset=_interventions(), to_attr="canonical_interventions"),
-    )
+    ]
+
+
+def read_content(plan: TreatmentPlan) -> TreatmentPlan:
+    """What `content_queryset` reads, for a version this request has just read with its client,
+    quote and formulation (the plan page's read): the rows below it, read now."""
+    prefetch_related_objects([plan], *_content_lookups())
+    return plan
 
 
 @dataclass
