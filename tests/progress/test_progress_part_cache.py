@@ -2,34 +2,26 @@
 part shows appears on the next rendering after every act that changes it, its forms and chart
 stamps are this request's own, and a cached part skips the part's loader altogether."""
 
-import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
 
 from audit import embedded
 from core.fragments import CSRF_SLOT, FORM_ID_SLOT
-from plans.lifecycle import transitions
-from plans.models import MeasureDefinition, Objective
+from plans.models import Objective
 from progress import page_parts as progress_parts
 from progress.models import ProgressReview
 from progress.services import EntryInput, ReviewRecord, complete_review, record_measure, start_review_now
-from tests.factories import make_plan
-
-
-@pytest.fixture
-def phq9(db):
-    return MeasureDefinition.objects.get(code="phq9")
-
-
-@pytest.fixture
-def active_plan(own_client, clinician):
-    return transitions.submit_plan(actor=clinician, plan=make_plan(own_client))
 
 
 def _progress(web, plan) -> BeautifulSoup:
     response = web.get(f"/plans/{plan.pk}/")
     assert response.status_code == 200
     return BeautifulSoup(response.content, "html.parser").select_one("#reviews")
+
+
+def _record_phq9(plan, clinician, phq9) -> None:
+    client = plan.client
+    record_measure(actor=clinician, client=client, definition=phq9, recorded_on=client.practice.today(), items=[1] * 9)
 
 
 def _part_fragments() -> set[str]:
@@ -52,13 +44,7 @@ def test_the_progress_part_is_cached_and_its_loader_skipped_on_the_next_renderin
 def test_a_new_score_shows_on_the_next_rendering(active_plan, clinician, phq9, login):
     web = login(clinician)
     assert "No outcome measures recorded yet" in _progress(web, active_plan).get_text()
-    record_measure(
-        actor=clinician,
-        client=active_plan.client,
-        definition=phq9,
-        recorded_on=active_plan.client.practice.today(),
-        items=[1] * 9,
-    )
+    _record_phq9(active_plan, clinician, phq9)
     part = _progress(web, active_plan)
     table = part.find("caption", string="PHQ-9 scores").find_parent("table")
     assert [td.get_text(strip=True) for td in table.select("tbody td")][:1] == ["9"]
@@ -100,13 +86,7 @@ def test_a_cached_part_gives_each_rendering_its_own_form_id_and_token(active_pla
 
 
 def test_chart_stamps_in_a_cached_part_are_each_readers_own(active_plan, clinician, supervisor, phq9, login, rf):
-    record_measure(
-        actor=clinician,
-        client=active_plan.client,
-        definition=phq9,
-        recorded_on=active_plan.client.practice.today(),
-        items=[1] * 9,
-    )
+    _record_phq9(active_plan, clinician, phq9)
     _progress(login(clinician), active_plan)
     # The clinician's second rendering comes from the cached part; the supervisor's is their own.
     for reader in (clinician, supervisor):
