@@ -6,6 +6,7 @@ and the `page` fixture runs it once more on the page a passing test ends on."""
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -201,8 +202,32 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"browser screenshots: {config.stash[SCREENSHOTS_USED]}")
 
 
+def _let_the_last_requests_finish(django_db_blocker, *, timeout: float = 5.0) -> None:
+    """A page sends its last saves as it goes (static/js/editor.js: an open add form, keepalive, on
+    pagehide), so closing it may start a request after the test. The live server answers it on its
+    own connection; the flush that ends a transactional test would deadlock against it (TRUNCATE
+    locking table after table while the request holds one). Wait until no other session of the test
+    database is busy."""
+    from django.db import connection
+
+    time.sleep(0.3)
+    if connection.vendor != "postgresql":
+        return
+    busy = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND state <> 'idle'"
+    )
+    deadline = time.monotonic() + timeout
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(busy)
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
+
+
 @pytest.fixture
-def page(request, browser, live_server):
+def page(request, browser, live_server, django_db_blocker):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     # Generous: CI shares two cores, and the first chart imports matplotlib.
     context.set_default_timeout(20_000)
@@ -215,6 +240,7 @@ def page(request, browser, live_server):
             check_a11y(page, f"the page {request.node.name} ended on")
     finally:
         context.close()
+        _let_the_last_requests_finish(django_db_blocker)
 
 
 @pytest.fixture
