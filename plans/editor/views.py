@@ -22,8 +22,8 @@ from clients.models import Client
 from core import editing
 from core.editing import errors_to_form, expected_version
 from core.errors import StaleEditError
-from core.fragments import CSRF_SLOT, FORM_ID_SLOT, Fragments, fill_slots
-from core.idempotency import FORM_ID_FIELD, new_form_id, once_per_form
+from core.fragments import CSRF_SLOT, SLOTS_CONTEXT, Fragments, fill_slots
+from core.idempotency import once_per_form
 from core.params import choice_param, int_param
 from formulation import views as formulation_views
 from formulation.forms import section_forms
@@ -254,7 +254,6 @@ def plan_create(request, client_pk: int):
 
 # Where a comment form goes in a cached fragment; filled in for each reader.
 COMMENT_FORM_SLOT = re.compile(r"<!--comment-form:([a-z]+:[\w-]*)-->")
-FORM_ID_VALUE = re.compile(rf'(name="{FORM_ID_FIELD}" value=")[^"]*(")')
 
 
 def _fill_comment_forms(html: str, request, context: dict) -> str:
@@ -281,10 +280,12 @@ def _fill_comment_forms(html: str, request, context: dict) -> str:
             return render_to_string("plans/_comment_form.html", values)
         cached = store.get(form_keys[here])
         if cached is None:
-            cached = render_to_string("plans/_comment_form.html", values | {"csrf_token": CSRF_SLOT})
-            cached = FORM_ID_VALUE.sub(rf"\g<1>{FORM_ID_SLOT}\g<2>", cached)
+            # Token and form id as slots, filled for this request with the rest of the page (_finish).
+            cached = render_to_string(
+                "plans/_comment_form.html", values | {"csrf_token": CSRF_SLOT, SLOTS_CONTEXT: True}
+            )
             store.put(form_keys[here], cached)
-        return cached.replace(CSRF_SLOT, token).replace(FORM_ID_SLOT, new_form_id())
+        return cached
 
     return COMMENT_FORM_SLOT.sub(form, html)
 
