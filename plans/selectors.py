@@ -52,10 +52,37 @@ class PlanPage:
     # A page loaded for one goal's frame (load_goal_part): how many of the plan's goals and objectives
     # lack the client's words, and how many there are.
     counts: tuple[int, int] | None = None
+    # A goal's frame with the golden thread (load_objective_part): the pks of all the plan's current
+    # interventions in order, whose place (the move buttons) the few read in full keep; and every
+    # current objective, read lightly, which the thread lists.
+    intervention_order: list[int] | None = None
+    thread_objectives: list[Objective] | None = None
+    # And the pks of the saved objective's goal's objectives in order, for its place among them.
+    objective_order: dict[int, list[int]] | None = None
 
     @property
     def objectives(self) -> list[Objective]:
+        """The plan's current objectives in the page's order (those the golden thread lists)."""
+        if self.thread_objectives is not None:
+            return self.thread_objectives
         return [view.objective for _, views in self.goals for view in views]
+
+    def objective_place(self, objective: Objective) -> tuple[bool, bool]:
+        """Whether it is first and last among its goal's objectives (its move buttons)."""
+        if self.objective_order is not None:
+            order = self.objective_order[objective.goal_id]
+        else:
+            order = next([v.objective.pk for v in views] for g, views in self.goals if g.pk == objective.goal_id)
+        index = order.index(objective.pk)
+        return index == 0, index == len(order) - 1
+
+    def intervention_place(self, intervention: Intervention) -> tuple[bool, bool]:
+        """Whether it is first and last in the plan's list of interventions (its move buttons)."""
+        order = self.intervention_order
+        if order is None:
+            order = [i.pk for i in self.interventions]
+        index = order.index(intervention.pk)
+        return index == 0, index == len(order) - 1
 
     @property
     def items_in_clinical_words(self) -> list[Goal | Objective]:
@@ -151,7 +178,70 @@ def load_goal_part(plan: TreatmentPlan, goal_id: int, *, today: dt.date) -> Plan
     return _load_plan_page(plan, today=today, only_goal=goal_id)
 
 
-def _load_plan_page(plan: TreatmentPlan, *, today: dt.date, only_goal: int | None = None) -> PlanPage:
+def load_objective_part(plan: TreatmentPlan, objective: Objective, *, today: dt.date) -> PlanPage:
+    """A draft's page as far as the answer to a save of one objective shows it: that objective (as
+    load_plan_page builds it, so its fragment has the same key and content) in its place among its
+    goal's objectives, the interventions that serve it in their places in the plan's list, the
+    counts of the clients'-words note, and the golden thread over the whole plan. The thread needs
+    of the other objectives only their ids, versions, statements and links, read as rows in a fixed
+    number of queries, so what the answer costs hardly grows with the plan."""
+    page = _load_plan_page(plan, today=today, only_goal=objective.goal_id, only_objective=objective.pk)
+    formulation = plan.formulation
+    goal_order = {goal.pk: index for index, (goal, _) in enumerate(page.goals)}
+    objectives = sorted(
+        Objective.objects.current()
+        .filter(goal_id__in=goal_order)
+        .only("pk", "version", "lineage", "goal_id", "order", "statement", "addresses_relational_pattern"),
+        key=lambda o: goal_order[o.goal_id],
+    )
+    ids = [o.pk for o in objectives]
+    conflicts_of: dict[int, set[int]] = {}
+    for objective_id, conflict_id in Objective.conflicts.through.objects.filter(objective_id__in=ids).values_list(
+        "objective_id", "coreconflict_id"
+    ):
+        conflicts_of.setdefault(objective_id, set()).add(conflict_id)
+    defenses_of: dict[int, set[int]] = {}
+    for objective_id, defense_id in Objective.defenses.through.objects.filter(objective_id__in=ids).values_list(
+        "objective_id", "defenseobservation_id"
+    ):
+        defenses_of.setdefault(objective_id, set()).add(defense_id)
+    current_interventions = plan.interventions.current()
+    served = set(
+        Intervention.objectives.through.objects.filter(
+            intervention__in=current_interventions, objective_id__in=ids
+        ).values_list("objective_id", flat=True)
+    )
+    page.conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
+    page.defenses = list(formulation.defenses.current().select_related("mechanism"))
+    page.thread = _thread(formulation, page.conflicts, page.defenses, objectives, conflicts_of, defenses_of)
+    page.loose_objectives = [
+        o for o in objectives if not (conflicts_of.get(o.pk) or defenses_of.get(o.pk) or o.addresses_relational_pattern)
+    ]
+    page.unserved_objectives = [o for o in objectives if o.pk not in served]
+    page.intervention_order = list(current_interventions.values_list("pk", flat=True))
+    page.thread_objectives = objectives
+    page.objective_order = {objective.goal_id: [o.pk for o in objectives if o.goal_id == objective.goal_id]}
+    return page
+
+
+def _thread(formulation, conflicts, defenses, objectives, conflicts_of, defenses_of) -> list[ThreadItem]:
+    """Each formulation item with the objectives that work on it, in the formulation's order."""
+    thread = []
+    for conflict in conflicts:
+        works_on = [o for o in objectives if conflict.pk in conflicts_of.get(o.pk, ())]
+        thread.append(ThreadItem("Conflict", conflict.conflict_type.name, conflict.get_intensity_display(), works_on))
+    for defense in defenses:
+        works_on = [o for o in objectives if defense.pk in defenses_of.get(o.pk, ())]
+        thread.append(ThreadItem("Defense", defense.mechanism.name, defense.mechanism.get_level_display(), works_on))
+    if formulation.has_relational_pattern:
+        works_on = [o for o in objectives if o.addresses_relational_pattern]
+        thread.append(ThreadItem("Relational pattern", "CCRT", formulation.ccrt_wish[:80], works_on))
+    return thread
+
+
+def _load_plan_page(
+    plan: TreatmentPlan, *, today: dt.date, only_goal: int | None = None, only_objective: int | None = None
+) -> PlanPage:
     formulation = plan.formulation
     current_objectives = Objective.objects.current().prefetch_related(
         "presenting_problems",
@@ -160,7 +250,11 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date, only_goal: int | Non
     )
     interventions = plan.interventions.current()
     counts = None
-    if only_goal is not None:
+    if only_objective is not None:
+        current_objectives = current_objectives.filter(pk=only_objective)
+        # Only those that serve it: they are named on it, and redrawn with it.
+        interventions = interventions.filter(objectives=only_objective)
+    elif only_goal is not None:
         current_objectives = current_objectives.filter(goal_id=only_goal)
         # Only those that serve one of its objectives: they are named on them.
         interventions = interventions.filter(
@@ -214,15 +308,10 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date, only_goal: int | Non
 
     all_objectives = [view.objective for _, views in goal_views for view in views]
     thread = []
-    for conflict in conflicts:
-        works_on = [o for o in all_objectives if any(c.pk == conflict.pk for c in o.conflicts.all())]
-        thread.append(ThreadItem("Conflict", conflict.conflict_type.name, conflict.get_intensity_display(), works_on))
-    for defense in defenses:
-        works_on = [o for o in all_objectives if any(d.pk == defense.pk for d in o.defenses.all())]
-        thread.append(ThreadItem("Defense", defense.mechanism.name, defense.mechanism.get_level_display(), works_on))
-    if formulation.has_relational_pattern and only_goal is None:
-        works_on = [o for o in all_objectives if o.addresses_relational_pattern]
-        thread.append(ThreadItem("Relational pattern", "CCRT", formulation.ccrt_wish[:80], works_on))
+    if only_goal is None:
+        conflicts_of = {o.pk: {c.pk for c in o.conflicts.all()} for o in all_objectives}
+        defenses_of = {o.pk: {d.pk for d in o.defenses.all()} for o in all_objectives}
+        thread = _thread(formulation, conflicts, defenses, all_objectives, conflicts_of, defenses_of)
     loose = [view.objective for _, views in goal_views for view in views if not view.tied_to_formulation]
     unserved = [view.objective for _, views in goal_views for view in views if not view.interventions]
     comments: dict[str, list] = {}
@@ -233,7 +322,7 @@ def _load_plan_page(plan: TreatmentPlan, *, today: dt.date, only_goal: int | Non
         plan=plan,
         goals=goal_views,
         # A goal's part lists none: those read above are named on its objectives only.
-        interventions=interventions if only_goal is None else [],
+        interventions=interventions if only_goal is None or only_objective is not None else [],
         conflicts=conflicts,
         defenses=defenses,
         problems=problems,

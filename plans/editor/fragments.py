@@ -53,7 +53,7 @@ def structure_keys(page: PlanPage, *, can_edit: bool, flags: list, content_hash:
                 base,
                 o.pk,
                 o.version,
-                _place(views, o_index),
+                _place(views, o_index) if page.objective_order is None else page.objective_place(o),
                 tuple((p.pk, p.title) for p in view.problems),
                 tuple((c.pk, c.conflict_type.name) for c in o.conflicts.all()),
                 tuple((d.pk, d.mechanism.name) for d in o.defenses.all()),
@@ -73,13 +73,13 @@ def structure_keys(page: PlanPage, *, can_edit: bool, flags: list, content_hash:
             tuple(inner),
         )
         keys += [goal.fragment_key, *inner]
-    for i_index, i in enumerate(page.interventions):
+    for i in page.interventions:
         i.fragment_key = fragments.key(
             "intervention",
             base,
             i.pk,
             i.version,
-            _place(page.interventions, i_index),
+            page.intervention_place(i),
             (i.technique_id, i.technique.name, i.technique.kind),
             _versions(i.objectives.all()),
             _comments(page, f"intervention:{i.lineage}"),

@@ -36,7 +36,14 @@ from plans.lifecycle import canonical, quotes
 from plans.lifecycle.comments import anchor_choices
 from plans.lifecycle.revision import since_changes_requested
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
-from plans.selectors import PlanPage, load_goal_part, load_plan_page, open_plans_of, plan_queryset
+from plans.selectors import (
+    PlanPage,
+    load_goal_part,
+    load_objective_part,
+    load_plan_page,
+    open_plans_of,
+    plan_queryset,
+)
 
 # The plan's own items; the formulation's conflicts and defenses have their editor in formulation.views.
 ITEMS = {
@@ -86,12 +93,14 @@ def _page_context(
     hidden: Collection[str] | None = None,
     wanted: Callable[[PlanPage], list[str]] | None = None,
     only_goal: int | None = None,
+    only_objective: Objective | None = None,
 ) -> dict:
     """What the plan page and its redrawn parts render from, with the keys of every cached fragment
     they may show (plans/editor/fragments.py) fetched at once. Pass `hidden` (the formulation fields
     the reader may not read) when the formulation sections are rendered too, and `wanted` (the keys
     of the fragments it shows, from the page) for an answer that redraws only a part of the page;
-    `only_goal` for one that redraws that goal's frame alone (plans.selectors.load_goal_part)."""
+    `only_goal` for one that redraws that goal's frame alone (plans.selectors.load_goal_part),
+    `only_objective` for one that redraws that objective and the golden thread (load_objective_part)."""
     if writable is None:
         writable = can_edit(request.user, plan)
     if may_comment is None:
@@ -100,7 +109,10 @@ def _page_context(
     if plan.is_locked and content_hash is None:
         # A locked version's fragments are keyed by its content as the database holds it now.
         content_hash = canonical.content_hash(plan)
-    if only_goal is not None:
+    if only_objective is not None:
+        page = load_objective_part(plan, only_objective, today=_today(plan))
+        flags = thread_flags.collect(plan, page.objectives)
+    elif only_goal is not None:
         page = load_goal_part(plan, only_goal, today=_today(plan))
         flags = []  # no golden thread in that answer
     else:
@@ -170,43 +182,60 @@ def _out_of_band(html: str) -> str:
     return FIRST_TAG.sub(r'\1 hx-swap-oob="true"', html, count=1)
 
 
-def _goal_response(request, plan: TreatmentPlan, item, kind: str, *, announce: dict) -> HttpResponse:
-    """After a save of a goal or an objective: that goal's frame in place of the old one (every
-    objective not changed from the fragment cache) and, out of band, what else shows the change: the
-    clients'-words count and, for an objective, the golden thread and the interventions that serve
-    it. A goal shows only in its frame and in that count; an objective also in the thread and in the
-    "serves" line of each intervention that serves it; the rest of the page shows nothing the save
-    changed. An item no longer on the page (removed meanwhile) gets the whole structure."""
-    goal_pk = item.pk if kind == "goal" else item.goal_id
+def _goal_response(request, plan: TreatmentPlan, goal: Goal, *, announce: dict) -> HttpResponse:
+    """After a save of a goal: that goal's frame in place of the old one (every objective from the
+    fragment cache) and, out of band, the clients'-words count; the rest of the page shows nothing
+    the save changed. A goal no longer on the page (removed meanwhile) gets the whole structure."""
     found = {}
 
     def wanted(page) -> list[str]:
-        for index, (goal, views) in enumerate(page.goals):
-            if goal.pk == goal_pk:
-                found.update(goal=goal, views=views, number=index + 1, first=index == 0)
+        for index, (g, views) in enumerate(page.goals):
+            if g.pk == goal.pk:
+                found.update(goal=g, views=views, number=index + 1, first=index == 0)
                 found["last"] = index == len(page.goals) - 1
-        if not found:
-            return []
-        serving = [i for i in page.interventions if any(o.pk == item.pk for o in i.objectives.all())]
-        found["serving"] = serving if kind == "objective" else []
-        keys = [found["goal"].fragment_key, *(view.fragment_key for view in found["views"])]
-        if kind == "objective":
-            keys += [page.thread_key, *(i.fragment_key for i in serving)]
-        return keys
+        return [found["goal"].fragment_key, *(view.fragment_key for view in found["views"])] if found else []
 
-    # A goal's own save changes nothing outside its frame: only that goal is read in full.
-    context = _page_context(request, plan, wanted=wanted, only_goal=goal_pk if kind == "goal" else None)
+    # Only that goal is read in full.
+    context = _page_context(request, plan, wanted=wanted, only_goal=goal.pk)
     if not found:
         return _structure_response(request, plan, announce=announce)
-    context |= {"announce": announce, "objective_saved": kind == "objective"} | found
+    context |= {"announce": announce} | found
     html = render_to_string("plans/_goal_saved.html", context, request=request)
-    interventions = context["page"].interventions
+    response = HttpResponse(_finish(html, request, context))
+    response["HX-Retarget"] = f"#goal-{goal.pk}"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _objective_response(request, plan: TreatmentPlan, objective: Objective, *, announce: dict) -> HttpResponse:
+    """After a save of an objective: that objective in place of the old one and, out of band, what
+    else shows the change: the golden thread, the interventions that serve it and the clients'-words
+    count. Its goal's frame shows nothing of it but its fragment, which the page's next rendering
+    takes from the cache (the frame's own key holds the objective's, so the frame is drawn anew).
+    An objective no longer on the page (removed meanwhile) gets the whole structure."""
+    found = {}
+
+    def wanted(page) -> list[str]:
+        for _, views in page.goals:
+            for view in views:
+                if view.objective.pk == objective.pk:
+                    first, last = page.objective_place(view.objective)
+                    found.update(view=view, first=first, last=last, serving=view.interventions)
+        if not found:
+            return []
+        return [found["view"].fragment_key, page.thread_key, *(i.fragment_key for i in found["serving"])]
+
+    context = _page_context(request, plan, wanted=wanted, only_objective=objective)
+    if not found:
+        return _structure_response(request, plan, announce=announce)
+    context |= {"announce": announce} | found
+    html = render_to_string("plans/_objective_saved.html", context, request=request)
     for i in found["serving"]:
-        index = interventions.index(i)
-        part = {"i": i, "first": index == 0, "last": index == len(interventions) - 1}
+        first, last = context["page"].intervention_place(i)
+        part = {"i": i, "first": first, "last": last}
         html += _out_of_band(render_to_string("plans/_intervention.html", context | part, request=request))
     response = HttpResponse(_finish(html, request, context))
-    response["HX-Retarget"] = f"#goal-{goal_pk}"
+    response["HX-Retarget"] = f"#objective-{objective.pk}"
     response["HX-Reswap"] = "outerHTML"
     return response
 
@@ -455,8 +484,10 @@ def item_edit(request, kind: str, item_pk: int):
 
 def _saved_response(request, plan: TreatmentPlan, item, kind: str) -> HttpResponse:
     announce = _announcement(kind, item, "saved")
-    if kind in ("goal", "objective"):
-        return _goal_response(request, plan, item, kind, announce=announce)
+    if kind == "goal":
+        return _goal_response(request, plan, item, announce=announce)
+    if kind == "objective":
+        return _objective_response(request, plan, item, announce=announce)
     # An intervention's links show in the objectives it serves, in any goal: the whole structure.
     return _structure_response(request, plan, announce=announce)
 

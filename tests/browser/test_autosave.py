@@ -124,7 +124,7 @@ def test_item_edits_save_themselves_and_an_inline_add_takes_and_returns_focus(
     assert page.evaluate("window.__noReload") is True
 
 
-def test_an_objective_saved_with_save_redraws_its_goal_the_thread_and_its_intervention_in_place(
+def test_an_objective_saved_with_save_redraws_itself_the_thread_and_its_intervention_in_place(
     page, sign_in, clinician, own_client
 ):
     plan = make_plan(own_client, goals=2, objectives=1)
@@ -148,5 +148,7 @@ def test_an_objective_saved_with_save_redraws_its_goal_the_thread_and_its_interv
     expect(page.locator(f"#intervention-{intervention.pk}")).to_contain_text("Names the pattern as it happens")
     # Each part once: nothing swapped in beside itself, and the marker is gone once announced.
     assert page.locator("article.goal").count() == 2 and page.locator("#golden-thread").count() == 1
+    assert page.locator(f"#objective-{objective.pk}").count() == 1
+    assert page.locator(f"#objective-{objective.pk}").evaluate("li => li.parentElement.matches('ol.objectives')")
     assert page.locator("[data-announce]").count() == 0
     assert page.evaluate("window.__noReload") is True

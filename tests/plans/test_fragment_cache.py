@@ -328,7 +328,7 @@ def _objective_save(objective, **values) -> dict:
     return data | {f"objective-{objective.pk}-{name}": value for name, value in values.items()}
 
 
-def test_an_objective_saved_inline_answers_its_goal_and_out_of_band_what_else_names_it(plan, clinician, login):
+def test_an_objective_saved_inline_answers_itself_and_out_of_band_what_else_names_it(plan, clinician, login):
     web = login(clinician)
     _page(web, plan)
     objective = _objective(plan)
@@ -339,21 +339,45 @@ def test_an_objective_saved_inline_answers_its_goal_and_out_of_band_what_else_na
         headers=HX,
     )
     assert answer.status_code == 200
-    assert answer["HX-Retarget"] == f"#goal-{objective.goal_id}"
+    assert (answer["HX-Retarget"], answer["HX-Reswap"]) == (f"#objective-{objective.pk}", "outerHTML")
     soup = BeautifulSoup(answer.content, "html.parser")
     assert soup.select_one(f"#objective-{objective.pk}-title").get_text() == "Names one pattern each week"
-    assert soup.select_one("[data-announce]")["data-focus"] == f"objective-{objective.pk}-title"
+    # What is announced and focused comes out of band: the list it replaces an item of holds only items.
+    marker = soup.select_one("[data-announce]")
+    assert marker["data-focus"] == f"objective-{objective.pk}-title"
+    assert marker.parent["hx-swap-oob"] == "beforeend:#plan-structure"
     # The golden thread, the intervention that serves it and the count, each swapped in by its id.
-    out_of_band = {e["id"]: e for e in soup.select("[hx-swap-oob]")}
+    out_of_band = {e["id"]: e for e in soup.select("[hx-swap-oob][id]")}
     assert set(out_of_band) == {"golden-thread", f"intervention-{serving.pk}", "clients-words-note"}
     assert "Names one pattern each week" in out_of_band["golden-thread"].get_text()
     assert "Names one pattern each week" in out_of_band[f"intervention-{serving.pk}"].get_text()
-    # Nothing about the other goal, and the other interventions are left as they are.
-    assert len(soup.select("article.goal")) == 1 and len(soup.select("li.intervention")) == 1
+    # Not its goal's frame, nor the other goal, and the other interventions are left as they are.
+    assert len(soup.select("article.goal")) == 0 and len(soup.select("li.intervention")) == 1
     # The next rendering shows the change everywhere the page names the objective.
     page = _page(web, plan)
     for where in (f"#objective-{objective.pk}", "#golden-thread", f"#intervention-{serving.pk}"):
         assert "Names one pattern each week" in page.select_one(where).get_text(), where
+
+
+def test_an_objective_saved_inline_keeps_the_move_buttons_of_its_place_among_its_goals_objectives(
+    plan, clinician, login
+):
+    web = login(clinician)
+    first = _objective(plan)
+    second = services.add_objective(
+        actor=clinician, goal=first.goal, statement="Names a second pattern", measure="Self-report"
+    )
+    page = _page(web, plan)
+    answer = web.post(
+        f"/plans/items/objective/{second.pk}/edit/", _objective_save(second, statement="Names it twice"), headers=HX
+    )
+    item = BeautifulSoup(answer.content, "html.parser").select_one(f"#objective-{second.pk}")
+
+    def actions(element) -> list[str]:
+        return [b.contents[0].strip() for b in element.select(".item-actions button")]
+
+    # The last of two: it moves up, not down, as the whole page draws it.
+    assert actions(item) == ["Edit", "Move up", "Remove"] == actions(page.select_one(f"#objective-{second.pk}"))
 
 
 def test_an_objective_linked_to_a_conflict_inline_shows_it_in_the_thread_it_answers(plan, clinician, login):
