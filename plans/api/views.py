@@ -13,7 +13,7 @@ from core.api.views import ScopedViewSet
 from plans.api import serializers as s
 from plans.editor import services
 from plans.lifecycle import transitions
-from plans.lifecycle.canonical import content_queryset, verify
+from plans.lifecycle.canonical import content_queryset, verify, verify_locked
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 
 # --- Plans ----------------------------------------------------------------------
@@ -74,20 +74,31 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         if not plan.is_final:
             return super().retrieve(request, *args, **kwargs)
 
-        # The cached tree is keyed by the content hash computed afresh, so it is only served for
-        # exactly the content the database holds now; the verification is never cached. The tree
-        # is read here, for this check, and serialized from the same rows when it is not cached.
-        tree = plan_tree_queryset().get(pk=plan.pk)
-        verification = verify(tree, just_read=True)
-        key = f"api-plan-detail:v2:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
-        key += f":{verification.current_hash}"
-        data = cache.get(key)
+        # The cached tree is keyed by the content hash as the database holds it now: the signatures
+        # are checked in full whenever any row of the version changed since the last full check (one
+        # query says, plans/lifecycle/fingerprint.py). When the tree is read, for that check or to
+        # serialize it, it is checked and serialized from the same rows.
+        read = []
+
+        def tree() -> TreatmentPlan:
+            read.append(plan_tree_queryset().get(pk=plan.pk))
+            return read[-1]
+
+        verification = verify_locked(plan, read=tree)
+        data = cache.get(self._detail_key(plan, verification))
         if data is None:
+            if not read:
+                verification = verify(tree(), just_read=True)
             context = self.get_serializer_context() | {"verification": verification}
-            data = s.PlanDetailSerializer(tree, context=context).data
-            cache.set(key, data, 60 * 60)
+            data = s.PlanDetailSerializer(read[-1], context=context).data
+            cache.set(self._detail_key(plan, verification), data, 60 * 60)
         data = dict(data) | {"verification": verification.as_dict()}
         return with_etag(Response(data), plan)
+
+    @staticmethod
+    def _detail_key(plan: TreatmentPlan, verification) -> str:
+        key = f"api-plan-detail:v2:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
+        return key + f":{verification.current_hash}"
 
     def respond_plan(self, plan, *, code=status.HTTP_200_OK):
         return self.respond(plan_tree_queryset().get(pk=plan.pk), code=code, serializer_class=s.PlanDetailSerializer)

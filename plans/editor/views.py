@@ -330,10 +330,11 @@ def plan_page(request, plan: TreatmentPlan, *, comment_error: dict | None = None
     (anchor, body, message), for a browser without htmx."""
     user = request.user
     writable = can_edit(user, plan)
-    # Every signature checked against the content as the database holds it now, never a cached copy;
-    # a locked version (the one kind with signatures to check) is read for that in this request.
+    # Every signature checked against the content as the database holds it now: a locked version
+    # (the one kind with signatures to check) in full whenever any of its rows changed since the last
+    # full check (one query says), and read for that in this request.
     if plan.is_locked:
-        verification = canonical.verify(canonical.read_content(plan), just_read=True)
+        verification = canonical.verify_locked(plan, read=lambda: canonical.read_content(plan))
     else:
         verification = canonical.verify(plan)
     is_author = plan.author_id == user.pk

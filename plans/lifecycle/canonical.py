@@ -19,20 +19,28 @@ A submitted version reads the chart number and the presenting problems from its 
 
 Each signature stores the exact JSON it signed and its SHA-256. `verify` recomputes the
 content from the database every time it is asked (nothing is cached), in the format each
-signature was given in, and compares it with both. The format is pinned by a golden test
-(tests/plans/test_canonical.py): a new format gets a new `schema` name and its own entry in
-FORMATS, and the old entries stay, so signatures given in an old format still verify.
+signature was given in, and compares it with both. `verify_locked`, for the pages and reads that
+show a locked version, asks PostgreSQL first whether any row the content is made of changed since
+a check (plans/lifecycle/fingerprint.py, one query) and checks in full when one did. The format
+is pinned by a golden test (tests/plans/test_canonical.py): a new format gets a new `schema`
+name and its own entry in FORMATS, and the old entries stay, so signatures given in an old format
+still verify.
 """
 
+import copy
+import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Prefetch, prefetch_related_objects
 
 from clients.models import PresentingProblem
 from formulation.models import CoreConflict, DefenseObservation, Formulation
 from plans.lifecycle import quotes
+from plans.lifecycle.fingerprint import fingerprint
 from plans.models import Goal, Intervention, Objective, Signature, TreatmentPlan
 
 SCHEMA_V1 = "psyplan.plan-content/1"
@@ -421,3 +429,38 @@ def verify(plan: TreatmentPlan, *, just_read: bool = False) -> Verification:
                     differences = _differences(json.loads(stored), json.loads(now))[:20]
         checks.append(SignatureCheck(signature, MISMATCH if problems else VALID, problems))
     return Verification(plan.pk, checks, hashlib.sha256(rendered[SCHEMA]).hexdigest(), differences, rendered)
+
+
+def verify_locked(plan: TreatmentPlan, *, read: Callable[[], TreatmentPlan]) -> Verification:
+    """`verify` for a locked version, made in full only when the database's rows of it are not
+    those of an earlier full check. `read` reads the version through `content_queryset` (or
+    `read_content`) now, for the full check.
+
+    The rows' fingerprint (ids and PostgreSQL row versions, plans/lifecycle/fingerprint.py) is read
+    first, in one query; a full check's result is kept under it. Any write to any of those rows
+    since gives another fingerprint, so a kept result is only ever one made against exactly the
+    content the database holds now. Where there are no row versions (SQLite), every check is full."""
+    stamp = fingerprint(plan)
+    if stamp is None:
+        return verify(read(), just_read=True)
+    key = f"signatures-checked:v1:{SCHEMA}:{plan.pk}:{stamp}"
+    verification = cache.get(key)
+    if verification is None:
+        verification = verify(read(), just_read=True)
+        cache.set(key, _kept(verification), CHECK_KEPT_FOR)
+    return verification
+
+
+def _kept(verification: Verification) -> Verification:
+    """What is kept of a check: the signatures without their stored JSON (read again if asked
+    for), which is most of its size and which no reader of a kept check shows."""
+    checks = []
+    for check in verification.checks:
+        signature = copy.copy(check.signature)
+        signature.__dict__.pop("canonical_json", None)
+        checks.append(dataclasses.replace(check, signature=signature))
+    return dataclasses.replace(verification, checks=checks)
+
+
+# A kept check outlives no change (its key changes); this only bounds what stale keys hold.
+CHECK_KEPT_FOR = 60 * 60
