@@ -13,7 +13,8 @@ from core.api.views import ScopedViewSet
 from plans.api import serializers as s
 from plans.editor import services
 from plans.lifecycle import transitions
-from plans.lifecycle.canonical import content_queryset, verify, verify_locked
+from plans.lifecycle.canonical import content_queryset, verify
+from plans.lifecycle.fingerprint import fingerprint
 from plans.models import Goal, Intervention, Objective, TreatmentPlan
 
 # --- Plans ----------------------------------------------------------------------
@@ -74,31 +75,23 @@ class PlanViewSet(mixins.ListModelMixin, ScopedViewSet):
         if not plan.is_final:
             return super().retrieve(request, *args, **kwargs)
 
-        # The cached tree is keyed by the content hash as the database holds it now: the signatures
-        # are checked in full whenever any row of the version changed since the last full check (one
-        # query says, plans/lifecycle/fingerprint.py). When the tree is read, for that check or to
-        # serialize it, it is checked and serialized from the same rows.
-        read = []
-
-        def tree() -> TreatmentPlan:
-            read.append(plan_tree_queryset().get(pk=plan.pk))
-            return read[-1]
-
-        verification = verify_locked(plan, read=tree)
-        data = cache.get(self._detail_key(plan, verification))
-        if data is None:
-            if not read:
-                verification = verify(tree(), just_read=True)
+        # Served from the cache only while not one row of the version changed since it was read,
+        # checked and serialized (PostgreSQL's row versions say, in one query:
+        # plans/lifecycle/fingerprint.py); else read, its signatures checked and serialized from the
+        # same rows. Where there are no row versions (SQLite), every read does that.
+        stamp = fingerprint(plan)
+        key = f"api-plan-detail:v3:{plan.pk}:{stamp}" if stamp else None
+        kept = cache.get(key) if key else None
+        if kept is None:
+            tree = plan_tree_queryset().get(pk=plan.pk)
+            verification = verify(tree, just_read=True)
             context = self.get_serializer_context() | {"verification": verification}
-            data = s.PlanDetailSerializer(read[-1], context=context).data
-            cache.set(self._detail_key(plan, verification), data, 60 * 60)
-        data = dict(data) | {"verification": verification.as_dict()}
+            kept = (s.PlanDetailSerializer(tree, context=context).data, verification.as_dict())
+            if key:
+                cache.set(key, kept, 60 * 60)
+        tree_data, checked = kept
+        data = dict(tree_data) | {"verification": checked}
         return with_etag(Response(data), plan)
-
-    @staticmethod
-    def _detail_key(plan: TreatmentPlan, verification) -> str:
-        key = f"api-plan-detail:v2:{plan.pk}:{plan.lineage}:{plan.version_number}:{plan.status}"
-        return key + f":{verification.current_hash}"
 
     def respond_plan(self, plan, *, code=status.HTTP_200_OK):
         return self.respond(plan_tree_queryset().get(pk=plan.pk), code=code, serializer_class=s.PlanDetailSerializer)
