@@ -180,7 +180,9 @@ def run(table: Table, env: dict) -> None:
     admin = _admin(Practice.objects.get(name="Scale Practice"))
     tenth = run_export(admin, 2, env, logs)
     tenth_one = run_export(admin, 1, env, logs)
-    print(f"export: {tenth.plans} plans, 2 workers {tenth.seconds:.0f} s, 1 worker {tenth_one.seconds:.0f} s", flush=True)
+    print(
+        f"export: {tenth.plans} plans, 2 workers {tenth.seconds:.0f} s, 1 worker {tenth_one.seconds:.0f} s", flush=True
+    )
     seeding += _seed(PLANS - small)
     full = run_export(admin, 2, env, logs)
     full_one = run_export(admin, 1, env, logs) if FULL_ONE_WORKER else None
@@ -201,7 +203,8 @@ def run(table: Table, env: dict) -> None:
         f"Bulk export of {one.plans:,} plans, 2 workers vs 1",
         two.rate / one.rate,
         "(scaling; 2 cores)",
-        f"1 worker {one.seconds:.0f} s ({one.rate:.2f} plans/s), 2 workers {two.seconds:.0f} s ({two.rate:.2f} plans/s)",
+        f"1 worker {one.seconds:.0f} s ({one.rate:.2f} plans/s), "
+        f"2 workers {two.seconds:.0f} s ({two.rate:.2f} plans/s)",
     )
     table.add(
         f"Peak worker memory, {full.plans:,}-plan export vs {tenth.plans:,}-plan (2 workers)",
