@@ -12,11 +12,14 @@ cover (a catalogue name, a linked record, the reader's right to edit). Nothing p
 request (a CSRF token, a one-time form id) may be in a fragment: leave a slot and fill it per request.
 """
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.core.cache import cache
+from django.template import engines
 
 from core.idempotency import new_form_id
 
@@ -25,9 +28,27 @@ TIMEOUT = 60 * 60 * 24
 PREFIX = "frag:v1:"
 
 
+def templates_digest(directories: Iterable[Path]) -> str:
+    """A digest of every template file's path and content under these directories."""
+    digest = hashlib.sha256()
+    for directory in sorted({Path(d) for d in directories}):
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(directory)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+@functools.cache
+def _release() -> str:
+    """What the templates are in this release: a fragment rendered by another release's templates
+    (kept in a shared cache across a deploy) is never served by this one. Read once per process."""
+    return templates_digest(engines["django"].template_dirs)
+
+
 def key(kind: str, *material) -> str:
-    """A fragment's key: its kind and a hash of what it shows (reprs of plain values)."""
-    return f"{PREFIX}{kind}:" + hashlib.sha256(repr(material).encode()).hexdigest()[:40]
+    """A fragment's key: its kind and a hash of what it shows (reprs of plain values), under this
+    release's templates."""
+    return f"{PREFIX}{_release()}:{kind}:" + hashlib.sha256(repr(material).encode()).hexdigest()[:40]
 
 
 # What a fragment holds in place of a per-request value; `fill_slots` puts this request's in.

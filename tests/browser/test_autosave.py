@@ -125,7 +125,7 @@ def test_item_edits_save_themselves_and_an_inline_add_takes_and_returns_focus(
 
 
 def test_an_objective_saved_with_save_redraws_itself_the_thread_and_its_intervention_in_place(
-    page, sign_in, clinician, own_client
+    page, sign_in, clinician, own_client, screenshots
 ):
     plan = make_plan(own_client, goals=2, objectives=1)
     objective = Objective.objects.filter(goal__plan=plan).order_by("goal__order").first()
@@ -152,3 +152,6 @@ def test_an_objective_saved_with_save_redraws_itself_the_thread_and_its_interven
     assert page.locator(f"#objective-{objective.pk}").evaluate("li => li.parentElement.matches('ol.objectives')")
     assert page.locator("[data-announce]").count() == 0
     assert page.evaluate("window.__noReload") is True
+    problems = a11y_problems(page, "the plan page after an objective's save")
+    assert not problems, problems
+    look_at_both_widths(page, screenshots, "objective-saved")
