@@ -52,9 +52,9 @@ class PlanPage:
     # A page loaded for one goal's frame (load_goal_part): how many of the plan's goals and objectives
     # lack the client's words, and how many there are.
     counts: tuple[int, int] | None = None
-    # A goal's frame with the golden thread (load_objective_part): the pks of all the plan's current
-    # interventions in order, whose place (the move buttons) the few read in full keep; and every
-    # current objective, read lightly, which the thread lists.
+    # A page loaded for one objective's answer (load_objective_part): the pks of all the plan's
+    # current interventions in order, whose place (the move buttons) the few read in full keep; and
+    # every current objective, read lightly, which the thread lists.
     intervention_order: list[int] | None = None
     thread_objectives: list[Objective] | None = None
     # And the pks of the saved objective's goal's objectives in order, for its place among them.
@@ -68,11 +68,9 @@ class PlanPage:
         return [view.objective for _, views in self.goals for view in views]
 
     def objective_place(self, objective: Objective) -> tuple[bool, bool]:
-        """Whether it is first and last among its goal's objectives (its move buttons)."""
-        if self.objective_order is not None:
-            order = self.objective_order[objective.goal_id]
-        else:
-            order = next([v.objective.pk for v in views] for g, views in self.goals if g.pk == objective.goal_id)
+        """Whether it is first and last among its goal's objectives (its move buttons), on a page
+        loaded for one objective's answer; the whole page knows it from its lists."""
+        order = self.objective_order[objective.goal_id]
         index = order.index(objective.pk)
         return index == 0, index == len(order) - 1
 
@@ -191,20 +189,15 @@ def load_objective_part(plan: TreatmentPlan, objective: Objective, *, today: dt.
     objectives = sorted(
         Objective.objects.current()
         .filter(goal_id__in=goal_order)
-        .only("pk", "version", "lineage", "goal_id", "order", "statement", "addresses_relational_pattern"),
+        .only(
+            "pk", "version", "lineage", "goal_id", "order", "statement", "clients_words", "addresses_relational_pattern"
+        ),
         key=lambda o: goal_order[o.goal_id],
     )
     ids = [o.pk for o in objectives]
-    conflicts_of: dict[int, set[int]] = {}
-    for objective_id, conflict_id in Objective.conflicts.through.objects.filter(objective_id__in=ids).values_list(
-        "objective_id", "coreconflict_id"
-    ):
-        conflicts_of.setdefault(objective_id, set()).add(conflict_id)
-    defenses_of: dict[int, set[int]] = {}
-    for objective_id, defense_id in Objective.defenses.through.objects.filter(objective_id__in=ids).values_list(
-        "objective_id", "defenseobservation_id"
-    ):
-        defenses_of.setdefault(objective_id, set()).add(defense_id)
+    page.counts = _clients_words_counts([goal for goal, _ in page.goals], [o.clients_words for o in objectives])
+    conflicts_of = _links(Objective.conflicts.through, "coreconflict_id", ids)
+    defenses_of = _links(Objective.defenses.through, "defenseobservation_id", ids)
     current_interventions = plan.interventions.current()
     served = set(
         Intervention.objectives.through.objects.filter(
@@ -222,6 +215,22 @@ def load_objective_part(plan: TreatmentPlan, objective: Objective, *, today: dt.
     page.thread_objectives = objectives
     page.objective_order = {objective.goal_id: [o.pk for o in objectives if o.goal_id == objective.goal_id]}
     return page
+
+
+def _clients_words_counts(goals: list[Goal], objective_words: list[str]) -> tuple[int, int]:
+    """How many goals and objectives lack the client's words, and how many there are."""
+    missing = sum(1 for g in goals if not g.clients_words) + sum(1 for w in objective_words if not w)
+    return missing, len(goals) + len(objective_words)
+
+
+def _links(through, column: str, objective_ids: list[int]) -> dict[int, set[int]]:
+    """Each objective's linked item ids, from a link table's rows."""
+    linked: dict[int, set[int]] = {}
+    for objective_id, item_id in through.objects.filter(objective_id__in=objective_ids).values_list(
+        "objective_id", column
+    ):
+        linked.setdefault(objective_id, set()).add(item_id)
+    return linked
 
 
 def _thread(formulation, conflicts, defenses, objectives, conflicts_of, defenses_of) -> list[ThreadItem]:
@@ -267,11 +276,10 @@ def _load_plan_page(
         )
     )
     if only_goal is not None:
-        words = list(
-            Objective.objects.current().filter(goal__in=[g.pk for g in goals]).values_list("clients_words", flat=True)
-        )
-        missing = sum(1 for g in goals if not g.clients_words) + sum(1 for w in words if not w)
-        counts = (missing, len(goals) + len(words))
+        if only_objective is None:
+            # An objective's part counts from the plan's objectives it reads anyway (load_objective_part).
+            words = Objective.objects.current().filter(goal__in=[g.pk for g in goals]).values_list("clients_words")
+            counts = _clients_words_counts(goals, [w for (w,) in words])
         conflicts, defenses = [], []
     else:
         conflicts = list(formulation.conflicts.current().select_related("conflict_type"))
